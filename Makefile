@@ -1,0 +1,28 @@
+# Gantry: `make run` starts it (virtual printer when none is attached), `make test` runs every test.
+SHELL := /bin/bash
+NODE ?= node
+DATA_DIR ?= $(CURDIR)/data
+
+.PHONY: setup build run test bench clean
+
+setup: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	@command -v python3 >/dev/null || { echo "python3 is needed for the virtual printer's pseudo-terminal: sudo apt-get install -y python3"; exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $@
+
+build: setup
+	npx tsc -p tsconfig.json
+
+run: build
+	$(NODE) dist/src/cli.js serve --data-dir "$(DATA_DIR)" --serial auto --virtual-fallback --print-api-key
+
+test: build
+	$(NODE) --test --test-concurrency=1 --test-timeout=600000 $$(find dist/test -name '*.test.js' | sort)
+
+bench: build
+	$(NODE) --expose-gc dist/bench/run.js
+
+clean:
+	rm -rf dist node_modules

@@ -1,0 +1,115 @@
+// Helpers over single G-code lines. They work on character codes instead of regexes because they run
+// once per streamed line, and the send path must stay allocation-light.
+
+const CH_SEMI = 59; // ;
+const CH_BACKSLASH = 92;
+const CH_SPACE = 32;
+const CH_TAB = 9;
+
+/** Remove a `;` comment (unless escaped as `\;`) and surrounding whitespace. Returns the input when clean. */
+export function stripComment(line: string): string {
+  let end = line.length;
+  for (let i = 0; i < line.length; i++) {
+    if (line.charCodeAt(i) === CH_SEMI && (i === 0 || line.charCodeAt(i - 1) !== CH_BACKSLASH)) {
+      end = i;
+      break;
+    }
+  }
+  let start = 0;
+  while (start < end && isSpace(line.charCodeAt(start))) start++;
+  while (end > start && isSpace(line.charCodeAt(end - 1))) end--;
+  return start === 0 && end === line.length ? line : line.slice(start, end);
+}
+
+function isSpace(c: number): boolean {
+  return c === CH_SPACE || c === CH_TAB || c === 13 || c === 10;
+}
+
+/** Letters that start a command the firmware acknowledges. */
+const LETTER_G = 1;
+const LETTER_M = 2;
+const LETTER_T = 3;
+
+/**
+ * Encodes a line's command word as a number: letter * 100000 + code, e.g. G28 → 100028, M105 → 200105,
+ * T1 → 300001. Returns -1 for lines that are not G/M/T commands (host commands, Klipper macros).
+ */
+export function commandKey(line: string): number {
+  if (line.length < 2) return -1;
+  let c = line.charCodeAt(0) | 0x20; // lower-case
+  const letter = c === 103 ? LETTER_G : c === 109 ? LETTER_M : c === 116 ? LETTER_T : 0;
+  if (letter === 0) return -1;
+  let code = 0;
+  let i = 1;
+  for (; i < line.length; i++) {
+    c = line.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    code = code * 10 + (c - 48);
+    if (code > 99999) return -1;
+  }
+  if (i === 1) return -1;
+  return letter * 100000 + code;
+}
+
+export const G = (n: number): number => LETTER_G * 100000 + n;
+export const M = (n: number): number => LETTER_M * 100000 + n;
+export const isToolChange = (key: number): boolean => key >= LETTER_T * 100000 && key < (LETTER_T + 1) * 100000;
+
+/** Commands after which the firmware may stay silent for a long time before its `ok`. */
+export const LONG_RUNNING = new Set<number>([
+  G(4), G(28), G(29), G(30), G(32), G(33), G(34), G(76), M(109), M(190), M(191), M(116), M(303), M(400), M(600), M(226),
+  M(48), M(0), M(1),
+]);
+
+/** Heat-and-wait commands: the firmware prints temperatures while waiting. */
+export const HEAT_WAIT = new Set<number>([M(109), M(190), M(191), M(116)]);
+
+/** XOR of the low byte of every character; the RepRap line checksum. */
+export function checksum(text: string): number {
+  let cs = 0;
+  for (let i = 0; i < text.length; i++) cs ^= text.charCodeAt(i) & 0xff;
+  return cs;
+}
+
+/** XOR of the decimal digits of n as characters, used to checksum `N<n> ` without building the string. */
+function checksumOfNumber(n: number): number {
+  let cs = 0;
+  if (n === 0) return 48;
+  while (n > 0) {
+    cs ^= 48 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  return cs;
+}
+
+/** `N<n> <cmd>*<cs>\n`. */
+export function numberedLine(n: number, cmd: string): string {
+  const cs = 78 /* N */ ^ checksumOfNumber(n) ^ CH_SPACE ^ checksum(cmd);
+  return 'N' + n + ' ' + cmd + '*' + cs + '\n';
+}
+
+/** Reads a numeric parameter such as `S` in `M104 S200`; NaN when absent. */
+export function param(line: string, letter: string): number {
+  const upper = letter.toUpperCase().charCodeAt(0);
+  const lower = upper | 0x20;
+  for (let i = 1; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if ((c === upper || c === lower) && isSpace(line.charCodeAt(i - 1))) {
+      let j = i + 1;
+      while (j < line.length && !isSpace(line.charCodeAt(j))) j++;
+      if (j === i + 1) return NaN;
+      return Number(line.slice(i + 1, j));
+    }
+  }
+  return NaN;
+}
+
+export function hasParam(line: string, letter: string): boolean {
+  const upper = letter.toUpperCase().charCodeAt(0);
+  const lower = upper | 0x20;
+  for (let i = 1; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if ((c === upper || c === lower) && isSpace(line.charCodeAt(i - 1))) return true;
+  }
+  return false;
+}

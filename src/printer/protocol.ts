@@ -1,0 +1,705 @@
+// The G-code host protocol as a pure state machine. Lines in (`receive`), time in (`tick`), commands in
+// (`send`, `stream`, `emergencyStop`); bytes out and events out through the sink. No I/O, no timers, no clock:
+// the caller owns all of those, so every behaviour here is tested exactly with scripted transcripts.
+
+import { LONG_RUNNING, M, commandKey, isToolChange, numberedLine, param, stripComment } from './gcode.js';
+import { type ErrorReason, classifyError, errorText } from './errors.js';
+import { type FirmwareInfo, type FlavorQuirks, detectFlavor, parseCapability, parseFirmwareLine, quirksFor } from './firmware.js';
+import {
+  type HostAction,
+  type Position,
+  type TemperatureReading,
+  looksLikeTemperature,
+  parseAction,
+  parseAdvancedOk,
+  parsePosition,
+  parseRepetierTarget,
+  parseResend,
+  parseTemperatures,
+} from './parse.js';
+
+export interface ProtocolOptions {
+  /** Line numbers and checksums on every line, not only while streaming a job. */
+  alwaysChecksum: boolean;
+  /** Sent lines kept for resends (≥ 100). */
+  resendHistory: number;
+  /** The same line requested this many times in a row is a resend loop → error. */
+  maxConsecutiveResends: number;
+  /** Opt-in: more than one line in flight, only while ADVANCED_OK reports free buffer slots. */
+  windowed: boolean;
+  /** Upper bound on lines in flight when windowed. */
+  maxWindow: number;
+  /** Firmware serial receive buffer in bytes; in-flight bytes never exceed it. */
+  rxBufferBytes: number;
+  /** ms without an answer before a timeout while waiting for `ok`. */
+  communicationTimeout: number;
+  /** ms of silence after the firmware last said `busy:` before a timeout. */
+  busyTimeout: number;
+  /** ms to wait for an answer to the hello. */
+  connectionTimeout: number;
+  /** Hellos sent before giving up. */
+  helloTries: number;
+  /** Consecutive timeouts that end the connection, idle and while streaming. */
+  maxTimeoutsIdle: number;
+  maxTimeoutsPrinting: number;
+  /** ms between M105 polls when the firmware cannot auto-report. */
+  pollInterval: number;
+  /** Seconds for M155 auto-report. */
+  autoreportInterval: number;
+  /** ms after a `Resend:` line to wait for its `ok` before assuming the firmware sends none. */
+  resendOkTimeout: number;
+}
+
+export const DEFAULT_PROTOCOL_OPTIONS: ProtocolOptions = {
+  alwaysChecksum: false,
+  resendHistory: 256,
+  maxConsecutiveResends: 10,
+  windowed: false,
+  maxWindow: 4,
+  rxBufferBytes: 127,
+  communicationTimeout: 10_000,
+  busyTimeout: 5_000,
+  connectionTimeout: 5_000,
+  helloTries: 3,
+  maxTimeoutsIdle: 2,
+  maxTimeoutsPrinting: 5,
+  pollInterval: 1_000,
+  autoreportInterval: 1,
+  resendOkTimeout: 500,
+};
+
+/** Where streamed job lines come from. Pull-based so a file is read only as fast as the printer takes it. */
+export interface LineSource {
+  /** The next raw line, or undefined when none is ready now (call `pump()` when it is) or the source is done. */
+  next(): string | undefined;
+  /** True once every line has been handed out. */
+  readonly done: boolean;
+}
+
+export type ProtocolEvent =
+  | { type: 'connected' }
+  | { type: 'firmware'; info: FirmwareInfo }
+  | { type: 'temperature'; reading: TemperatureReading }
+  | { type: 'target'; heater: 'bed' | number; target: number }
+  | { type: 'position'; position: Position }
+  | { type: 'action'; action: HostAction }
+  | { type: 'message'; text: string }
+  | { type: 'command-error'; message: string }
+  | { type: 'fatal'; reason: ErrorReason; message: string }
+  | { type: 'timeout'; consecutive: number }
+  | { type: 'stream-done' }
+  | { type: 'tool'; tool: number };
+
+export interface ProtocolSink {
+  /** Bytes for the transport. */
+  write(data: string): void;
+  event(e: ProtocolEvent): void;
+  /** Terminal log: '>' sent, '<' received. Job lines are not logged (see `logJobLines`). */
+  log(direction: '>' | '<', line: string): void;
+}
+
+type Phase = 'idle' | 'handshake' | 'operational' | 'dead';
+
+const NO_LINE = -1;
+const OK_HELLO = 'N0 M110 N0*125\n';
+
+export class ProtocolEngine {
+  readonly opts: ProtocolOptions;
+  private readonly sink: ProtocolSink;
+  private phase: Phase = 'idle';
+
+  // hello / handshake
+  private helloSentAt = 0;
+  private hellosSent = 0;
+  /** After more than one hello, oks for the extra hellos may still arrive; swallow them until then. */
+  private settleUntil = 0;
+  private held: string | undefined; // a line pulled but too long for the firmware's free receive buffer
+  private heldFromJob = false;
+
+  // line numbering and resend history: a ring indexed by line number
+  private nextLine = 1;
+  private readonly history: string[];
+  private readonly historyLen: number;
+  private resendNext = NO_LINE; // next line to re-send, or NO_LINE
+  private resendDuplicates = 0; // further `Resend: n` requests for the same n to swallow
+  private resendRequested = NO_LINE;
+  private lastResendRequest = NO_LINE;
+  private consecutiveResends = 0;
+  private awaitingResendOkUntil = 0; // >0 while we wait for the ok that should follow a Resend
+  resendCount = 0;
+  linesSent = 0;
+
+  // flow control: a FIFO of in-flight lines (flags + byte counts) in fixed arrays
+  private readonly flightLong: Uint8Array;
+  private readonly flightBytes: Uint16Array;
+  private flightHead = 0;
+  private inFlight = 0;
+  private inFlightBytes = 0;
+  private windowLimit = 1; // raised from ADVANCED_OK `B` when windowed
+  private lastProgress = 0; // last ok / busy / send that started a wait
+  private busySeen = false; // firmware said busy since the oldest in-flight line went out
+  private consecutiveTimeouts = 0;
+
+  // queues
+  private readonly userQueue: string[] = [];
+  private userHead = 0;
+  private source: LineSource | undefined;
+  private streaming = false;
+  private userTurn = false; // alternate user commands with job lines
+  private pollQueued = false;
+
+  // firmware
+  private firmware: FirmwareInfo | undefined;
+  private collectingCaps = false;
+  private quirks: FlavorQuirks = quirksFor('unknown');
+  private emergencyParser = false;
+  private autoreport = false;
+  private lastPoll = 0;
+  private pendingErrorJoin: string | undefined;
+  private activeTool = 0;
+
+  constructor(sink: ProtocolSink, opts: Partial<ProtocolOptions> = {}) {
+    this.opts = { ...DEFAULT_PROTOCOL_OPTIONS, ...opts };
+    this.sink = sink;
+    this.historyLen = Math.max(100, this.opts.resendHistory);
+    this.history = new Array<string>(this.historyLen).fill('');
+    const maxFlight = 64;
+    this.flightLong = new Uint8Array(maxFlight);
+    this.flightBytes = new Uint16Array(maxFlight);
+  }
+
+  // ---- inputs: lifecycle -------------------------------------------------------------------------------------
+
+  /** The transport is open: say hello (`M110 N0`) and wait for `ok`, `wait` or `start`. */
+  begin(now: number): void {
+    this.phase = 'handshake';
+    this.hellosSent = 0;
+    this.lastProgress = now;
+    this.sendHello(now);
+  }
+
+  /** The transport closed; forget everything in flight. */
+  end(): void {
+    this.phase = 'idle';
+    this.inFlight = 0;
+    this.inFlightBytes = 0;
+    this.streaming = false;
+    this.source = undefined;
+    this.userQueue.length = 0;
+    this.userHead = 0;
+    this.held = undefined;
+    this.resendNext = NO_LINE;
+    this.settleUntil = 0;
+  }
+
+  get isOperational(): boolean {
+    return this.phase === 'operational';
+  }
+  get isStreaming(): boolean {
+    return this.streaming;
+  }
+  get firmwareInfo(): FirmwareInfo | undefined {
+    return this.firmware;
+  }
+  get linesInFlight(): number {
+    return this.inFlight;
+  }
+  get queuedCommands(): number {
+    return this.userQueue.length - this.userHead;
+  }
+  get tool(): number {
+    return this.activeTool;
+  }
+
+  // ---- inputs: commands --------------------------------------------------------------------------------------
+
+  /**
+   * Queues a user command (terminal, jog, temperature). M112 is sent at once; M108/M410 jump the queue when
+   * the firmware has an emergency parser. Returns false when the line is empty after comment stripping.
+   */
+  send(raw: string, now: number): boolean {
+    const cmd = stripComment(raw);
+    if (cmd.length === 0) return false;
+    const key = commandKey(cmd);
+    if (key === M(112)) {
+      this.emergencyStop();
+      return true;
+    }
+    if ((key === M(108) || key === M(410)) && this.emergencyParser && this.phase === 'operational') {
+      // The emergency parser acts on it as the bytes arrive; the line still earns an `ok` later.
+      this.sink.log('>', cmd);
+      this.sink.write(cmd + '\n');
+      this.pushFlight(false, cmd.length + 1);
+      return true;
+    }
+    this.userQueue.push(cmd);
+    this.pump(now);
+    return true;
+  }
+
+  /** Starts streaming a job. Lines get numbers and checksums until the stream ends. */
+  stream(source: LineSource, now: number): void {
+    this.source = source;
+    this.streaming = true;
+    // Like OctoPrint: restart line numbering for the job, so resend history holds only this job's lines.
+    this.userQueue.splice(this.userHead, 0, 'M110 N0');
+    this.userTurn = true;
+    this.pump(now);
+  }
+
+  /** Stops taking lines from the job source (cancel). Lines already sent still get their oks. */
+  stopStream(): void {
+    if (this.heldFromJob) this.held = undefined;
+    this.source = undefined;
+    this.streaming = false;
+  }
+
+  /** Emergency stop: M112 goes out now, ahead of everything, plain and numbered, then heaters off. */
+  emergencyStop(): void {
+    this.sink.log('>', 'M112');
+    this.sink.write('M112\n');
+    if (this.phase === 'operational') {
+      this.sink.write(numberedLine(this.nextLine++, 'M112'));
+      for (const t of this.toolIndexes()) this.sink.write(`M104 T${t} S0\n`);
+      this.sink.write('M140 S0\n');
+    }
+    this.userQueue.length = 0;
+    this.userHead = 0;
+    this.fatal('emergency', 'Emergency stop (M112) sent');
+  }
+
+  /** Simulates one `ok` (OctoPrint's fake_ack, for a firmware that swallowed one). */
+  fakeAck(now: number): void {
+    this.onOk(now);
+  }
+
+  // ---- inputs: time ------------------------------------------------------------------------------------------
+
+  /** Call a few times a second. Handles hello retries, timeouts, missing oks after resends and M105 polling. */
+  tick(now: number): void {
+    if (this.settleUntil > 0 && now >= this.settleUntil) {
+      this.settleUntil = 0;
+      this.pump(now);
+    }
+    if (this.phase === 'handshake') {
+      if (now - this.helloSentAt >= this.opts.connectionTimeout) {
+        if (this.hellosSent >= this.opts.helloTries) {
+          this.fatal('connection', `No answer from the printer after ${this.hellosSent} tries`);
+        } else this.sendHello(now);
+      }
+      return;
+    }
+    if (this.phase !== 'operational') return;
+
+    if (this.awaitingResendOkUntil > 0 && now >= this.awaitingResendOkUntil) {
+      this.awaitingResendOkUntil = 0;
+      this.onOk(now);
+    }
+
+    if (this.inFlight > 0) {
+      const longRunning = this.flightLong[this.flightHead] === 1;
+      let limit: number;
+      if (longRunning) limit = this.busySeen ? this.opts.busyTimeout : Infinity;
+      else limit = this.busySeen ? Math.max(this.opts.busyTimeout, this.opts.communicationTimeout) : this.opts.communicationTimeout;
+      if (now - this.lastProgress >= limit) this.onTimeout(now);
+    }
+
+    if (!this.autoreport && !this.pollQueued && now - this.lastPoll >= this.opts.pollInterval && this.firmware) {
+      this.lastPoll = now;
+      this.pollQueued = true;
+      this.userQueue.push('M105');
+    }
+    this.pump(now);
+  }
+
+  // ---- inputs: lines from the firmware -----------------------------------------------------------------------
+
+  receive(line: string, now: number): void {
+    // Fast path: a bare `ok` is most of the traffic while streaming.
+    if (line.length === 2 && line === 'ok') {
+      this.onOkLine(line, now);
+      return;
+    }
+    line = line.trim();
+    if (line.length === 0) return;
+    this.sink.log('<', line);
+
+    if (this.pendingErrorJoin !== undefined) {
+      const first = this.pendingErrorJoin;
+      this.pendingErrorJoin = undefined;
+      const more = errorText(line)?.text ?? line;
+      this.handleError(`${first} ${more}`.trim(), false, false);
+      return;
+    }
+
+    if (line.startsWith('ok')) {
+      this.onOkLine(line, now);
+      return;
+    }
+
+    if (this.awaitingResendOkUntil > 0 && !line.startsWith('Resend') && !line.startsWith('rs')) {
+      // Firmware that sends no ok after a resend request (OctoPrint's supportResendsWithoutOk).
+      this.awaitingResendOkUntil = 0;
+      this.onOk(now);
+    }
+
+    if (this.phase === 'handshake') {
+      if (line === 'wait') this.onHelloAnswered(now);
+      else if (line === 'start') this.sendHello(now);
+      return;
+    }
+
+    const c0 = line.charCodeAt(0);
+    if (line.startsWith('echo:busy') || line.startsWith('busy:')) {
+      this.busySeen = true;
+      this.lastProgress = now;
+      return;
+    }
+    if (line === 'wait') {
+      // The firmware is idle with an empty buffer: whatever we think is in flight was acknowledged.
+      if (this.inFlight > 0 && !this.opts.windowed) this.onOk(now);
+      return;
+    }
+    const resend = parseResend(line);
+    if (resend !== undefined) {
+      this.onResend(resend, now);
+      return;
+    }
+    const err = errorText(line);
+    if (err) {
+      this.handleError(err.text, err.bang, err.fatalPrefix);
+      return;
+    }
+    if (line === 'start') {
+      this.fatal('reset', "The printer reset unexpectedly (it sent 'start'); the connection state was lost");
+      return;
+    }
+    if (c0 === 47 /* / */) {
+      const action = parseAction(line);
+      if (action) {
+        this.sink.event({ type: 'action', action });
+        return;
+      }
+      if (line.startsWith('// Klipper state: Shutdown')) {
+        this.fatal('firmware', 'Klipper state: Shutdown');
+        return;
+      }
+      this.sink.event({ type: 'message', text: line.slice(2).trim() });
+      return;
+    }
+    if (line.startsWith('FIRMWARE_NAME:') || line.includes(' FIRMWARE_NAME:')) {
+      this.onFirmwareLine(line);
+      return;
+    }
+    if (c0 === 67 /* C */ && line.startsWith('Cap:')) {
+      const cap = parseCapability(line);
+      if (cap && this.firmware) this.firmware.capabilities[cap[0]] = cap[1];
+      return;
+    }
+    if (c0 === 88 /* X */) {
+      const position = parsePosition(line);
+      if (position) {
+        this.sink.event({ type: 'position', position });
+        return;
+      }
+    }
+    if (this.quirks.repetierTargets && line.startsWith('Target')) {
+      const t = parseRepetierTarget(line);
+      if (t) this.sink.event({ type: 'target', heater: t.heater, target: t.target });
+      return;
+    }
+    if (line.startsWith('echo:')) {
+      this.sink.event({ type: 'message', text: line.slice(5).trim() });
+      return;
+    }
+    if (looksLikeTemperature(line)) {
+      const reading = parseTemperatures(line, this.activeTool);
+      if (reading) this.sink.event({ type: 'temperature', reading });
+    }
+  }
+
+  // ---- internals: sending ------------------------------------------------------------------------------------
+
+  /** Sends as many lines as flow control allows. Cheap to call; the model calls it when a source has data. */
+  pump(now: number): void {
+    if (this.phase !== 'operational' || this.settleUntil > 0) return;
+    while (this.canSend()) {
+      if (this.resendNext !== NO_LINE) {
+        const n = this.resendNext;
+        const cmd = this.history[n % this.historyLen]!;
+        this.resendNext = n + 1 >= this.nextLine ? NO_LINE : n + 1;
+        this.resendCount++;
+        this.writeLine(numberedLine(n, cmd), cmd, now, false);
+        continue;
+      }
+      const hasUser = this.userHead < this.userQueue.length;
+      let cmd: string | undefined;
+      let fromJob = false;
+      if (this.held !== undefined) {
+        cmd = this.held;
+        fromJob = this.heldFromJob;
+        this.held = undefined;
+      } else if (hasUser && (!this.streaming || this.userTurn || !this.source)) {
+        cmd = this.shiftUser();
+        this.userTurn = false;
+      } else if (this.streaming && this.source) {
+        cmd = this.nextJobLine();
+        if (cmd === undefined) {
+          if (hasUser) {
+            cmd = this.shiftUser();
+          } else break;
+        } else {
+          fromJob = true;
+          this.userTurn = true;
+        }
+      } else break;
+      if (this.inFlight > 0 && this.inFlightBytes + cmd.length + 14 > this.opts.rxBufferBytes) {
+        this.held = cmd;
+        this.heldFromJob = fromJob;
+        break;
+      }
+      this.sendCommand(cmd, now, fromJob);
+    }
+    if (this.streaming && this.source?.done && this.inFlight === 0 && this.resendNext === NO_LINE) this.finishStream();
+  }
+
+  private nextJobLine(): string | undefined {
+    const src = this.source!;
+    for (;;) {
+      const raw = src.next();
+      if (raw === undefined) return undefined;
+      const cmd = stripComment(raw);
+      if (cmd.length > 0) return cmd;
+    }
+  }
+
+  private shiftUser(): string {
+    const cmd = this.userQueue[this.userHead]!;
+    this.userQueue[this.userHead++] = '';
+    if (this.userHead === this.userQueue.length) {
+      this.userQueue.length = 0;
+      this.userHead = 0;
+    }
+    if (this.pollQueued && cmd === 'M105') this.pollQueued = false;
+    return cmd;
+  }
+
+  private sendCommand(cmd: string, now: number, fromJob: boolean): void {
+    const key = commandKey(cmd);
+    if (isToolChange(key)) {
+      this.activeTool = key % 100000;
+      this.sink.event({ type: 'tool', tool: this.activeTool });
+    }
+    const acked = key >= 0 || !this.quirks.onlyGcodeIsAcked;
+    const numbered = acked && (this.streaming || this.opts.alwaysChecksum || this.quirks.alwaysChecksum || !this.firmware || key === M(110));
+    let text: string;
+    if (numbered) {
+      let n = this.nextLine;
+      if (key === M(110)) {
+        // `M110 Nx` resets the counter: the line carries the number it sets, then counting restarts there.
+        const target = param(cmd, 'N');
+        if (Number.isFinite(target)) n = target;
+      }
+      this.history[n % this.historyLen] = cmd;
+      this.nextLine = n + 1;
+      text = numberedLine(n, cmd);
+    } else text = cmd + '\n';
+    if (!fromJob) this.sink.log('>', cmd);
+    if (acked) this.writeLine(text, cmd, now, LONG_RUNNING.has(key));
+    else this.sink.write(text);
+  }
+
+  private writeLine(text: string, _cmd: string, now: number, longRunning: boolean): void {
+    this.sink.write(text);
+    this.linesSent++;
+    if (this.inFlight === 0) {
+      this.lastProgress = now;
+      this.busySeen = false;
+    }
+    this.pushFlight(longRunning, text.length);
+  }
+
+  private pushFlight(longRunning: boolean, bytes: number): void {
+    const cap = this.flightLong.length;
+    if (this.inFlight >= cap) return; // never: the window is far smaller than the ring
+    const idx = (this.flightHead + this.inFlight) % cap;
+    this.flightLong[idx] = longRunning ? 1 : 0;
+    this.flightBytes[idx] = bytes;
+    this.inFlight++;
+    this.inFlightBytes += bytes;
+  }
+
+  private canSend(): boolean {
+    if (this.inFlight === 0) return true;
+    return this.opts.windowed && this.inFlight < this.windowLimit;
+  }
+
+  private sendHello(now: number): void {
+    this.hellosSent++;
+    this.helloSentAt = now;
+    this.sink.log('>', 'N0 M110 N0*125');
+    this.sink.write(OK_HELLO);
+  }
+
+  private onHelloAnswered(now: number): void {
+    this.phase = 'operational';
+    if (this.hellosSent > 1) this.settleUntil = now + 250;
+    this.nextLine = 1;
+    this.inFlight = 0;
+    this.inFlightBytes = 0;
+    this.lastProgress = now;
+    this.lastPoll = now;
+    this.sink.event({ type: 'connected' });
+    this.userQueue.splice(this.userHead, 0, 'M115');
+    this.pump(now);
+  }
+
+  // ---- internals: acknowledgements ---------------------------------------------------------------------------
+
+  private onOkLine(line: string, now: number): void {
+    if (this.phase === 'handshake') {
+      this.onHelloAnswered(now);
+      return;
+    }
+    if (this.settleUntil > 0) return; // the answer to a repeated hello
+    if (this.awaitingResendOkUntil > 0) this.awaitingResendOkUntil = 0;
+    if (line.length > 2) {
+      if (this.opts.windowed) {
+        const adv = parseAdvancedOk(line);
+        if (adv && adv.buffer !== undefined) this.windowLimit = Math.max(1, Math.min(this.opts.maxWindow, adv.buffer));
+      }
+      // Klipper, Smoothieware and Marlin's M105 answer carry data on the ok line.
+      if (line.includes('FIRMWARE_NAME:')) this.onFirmwareLine(line);
+      else if (looksLikeTemperature(line)) {
+        const reading = parseTemperatures(line.slice(2), this.activeTool);
+        if (reading) this.sink.event({ type: 'temperature', reading });
+      }
+    }
+    if (this.collectingCaps) this.finishCapabilities(now);
+    this.onOk(now);
+  }
+
+  private popFlight(): void {
+    if (this.inFlight === 0) return;
+    this.inFlightBytes -= this.flightBytes[this.flightHead]!;
+    this.flightHead = (this.flightHead + 1) % this.flightLong.length;
+    this.inFlight--;
+  }
+
+  private onOk(now: number): void {
+    this.popFlight();
+    this.consecutiveTimeouts = 0;
+    this.lastProgress = now;
+    this.busySeen = false;
+    this.pump(now);
+  }
+
+  private onResend(n: number, now: number): void {
+    this.awaitingResendOkUntil = now + this.opts.resendOkTimeout;
+    const lastSent = this.nextLine - 1;
+    if (n === this.resendRequested && this.resendDuplicates > 0) {
+      // The firmware rejects every line that followed the bad one with the same request; one resend is enough.
+      this.resendDuplicates--;
+      return;
+    }
+    if (n > lastSent) return; // asks for a line we have not sent yet: nothing to do
+    if (n <= lastSent - this.historyLen) {
+      this.fatal('resend', `The printer asked for line ${n}, which is no longer in the resend history`);
+      return;
+    }
+    if (n === this.lastResendRequest) {
+      if (++this.consecutiveResends >= this.opts.maxConsecutiveResends) {
+        this.fatal('resend_loop', `The printer asked for line ${n} ${this.consecutiveResends} times in a row`);
+        return;
+      }
+    } else {
+      this.lastResendRequest = n;
+      this.consecutiveResends = 1;
+    }
+    this.resendRequested = n;
+    this.resendDuplicates = lastSent - n;
+    this.resendNext = n;
+  }
+
+  private onTimeout(now: number): void {
+    this.consecutiveTimeouts++;
+    const limit = this.streaming ? this.opts.maxTimeoutsPrinting : this.opts.maxTimeoutsIdle;
+    this.sink.event({ type: 'timeout', consecutive: this.consecutiveTimeouts });
+    if (this.consecutiveTimeouts >= limit) {
+      this.fatal('timeout', 'Too many consecutive timeouts, printer still connected and alive?');
+      return;
+    }
+    // Assume the oldest line's ok was lost, and tickle the firmware with M105: its ok restarts the flow. If the
+    // line itself was lost, the next numbered line makes the firmware ask for it again.
+    this.popFlight();
+    this.sink.log('>', 'M105');
+    this.writeLine('M105\n', 'M105', now, false);
+    this.lastProgress = now;
+  }
+
+  // ---- internals: firmware identity --------------------------------------------------------------------------
+
+  private onFirmwareLine(line: string): void {
+    const fields = parseFirmwareLine(line);
+    if (!fields) return;
+    const name = fields['FIRMWARE_NAME'] ?? 'unknown';
+    const flavor = detectFlavor(name);
+    this.firmware = { name, flavor, fields, capabilities: {} };
+    this.quirks = quirksFor(flavor);
+    this.collectingCaps = true;
+  }
+
+  private finishCapabilities(now: number): void {
+    this.collectingCaps = false;
+    const fw = this.firmware!;
+    const caps = fw.capabilities;
+    this.emergencyParser = caps['EMERGENCY_PARSER'] === true;
+    if (caps['AUTOREPORT_TEMP'] === true || this.quirks.m155WithoutCap) {
+      this.autoreport = true;
+      this.userQueue.push(`M155 S${this.opts.autoreportInterval}`);
+    }
+    this.lastPoll = now - this.opts.pollInterval; // first poll right away
+    this.sink.event({ type: 'firmware', info: fw });
+  }
+
+  // ---- internals: errors -------------------------------------------------------------------------------------
+
+  private handleError(text: string, bang: boolean, fatalPrefix: boolean): void {
+    const cls = classifyError(text, { bang, fatalPrefix });
+    switch (cls) {
+      case 'join-next':
+        this.pendingErrorJoin = `Error:${text}`;
+        return;
+      case 'resend':
+      case 'ignore':
+        return;
+      case 'unknown-command':
+      case 'command':
+        this.sink.event({ type: 'command-error', message: text });
+        return;
+      case 'fatal':
+        this.fatal('firmware', text || 'The firmware halted');
+        return;
+    }
+  }
+
+  private fatal(reason: ErrorReason, message: string): void {
+    if (this.phase === 'dead') return;
+    this.phase = 'dead';
+    this.streaming = false;
+    this.source = undefined;
+    this.sink.event({ type: 'fatal', reason, message });
+  }
+
+  private finishStream(): void {
+    this.streaming = false;
+    this.source = undefined;
+    this.sink.event({ type: 'stream-done' });
+  }
+
+  private toolIndexes(): number[] {
+    const n = Number(this.firmware?.fields['EXTRUDER_COUNT'] ?? '1');
+    return Array.from({ length: Number.isFinite(n) && n > 0 ? n : 1 }, (_, i) => i);
+  }
+}
+

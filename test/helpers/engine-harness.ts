@@ -1,0 +1,70 @@
+// Drives a ProtocolEngine by hand: what it writes, what it reports, with a fake clock.
+import { type ProtocolEvent, type ProtocolOptions, ProtocolEngine } from '../../src/printer/protocol.js';
+
+export class Harness {
+  written: string[] = [];
+  events: ProtocolEvent[] = [];
+  logs: string[] = [];
+  now = 1_000;
+  engine: ProtocolEngine;
+
+  constructor(opts: Partial<ProtocolOptions> = {}) {
+    this.engine = new ProtocolEngine(
+      {
+        write: (d) => {
+          for (const l of d.split('\n')) if (l) this.written.push(l);
+        },
+        event: (e) => this.events.push(e),
+        log: (dir, line) => this.logs.push(`${dir} ${line}`),
+      },
+      opts,
+    );
+  }
+
+  /** Everything written since the last call. */
+  take(): string[] {
+    const w = this.written;
+    this.written = [];
+    return w;
+  }
+
+  feed(...lines: string[]): void {
+    for (const l of lines) this.engine.receive(l, this.now);
+  }
+
+  advance(ms: number): void {
+    this.now += ms;
+    this.engine.tick(this.now);
+  }
+
+  eventsOf<T extends ProtocolEvent['type']>(type: T): Extract<ProtocolEvent, { type: T }>[] {
+    return this.events.filter((e) => e.type === type) as Extract<ProtocolEvent, { type: T }>[];
+  }
+
+  /** Starts a job stream and answers its `M110 N0`; job lines then start at N1. */
+  stream(lines: string[]): void {
+    this.engine.stream(arraySource(lines), this.now);
+    const first = this.take();
+    if (first[0] !== 'N0 M110 N0*125') throw new Error(`stream did not start with M110 N0: ${first.join(' | ')}`);
+    this.written = first.slice(1); // a windowed engine may already have sent job lines behind it
+    this.feed('ok');
+  }
+
+  /** Handshake and an M115 answer with the given lines (default: a Marlin without autoreport). */
+  connect(m115: string[] = ['FIRMWARE_NAME:Marlin 2.1.2 (Github) SOURCE_CODE_URL:x PROTOCOL_VERSION:1.0 EXTRUDER_COUNT:1', 'ok']): void {
+    this.engine.begin(this.now);
+    this.feed('ok');
+    this.feed(...m115);
+    this.take();
+  }
+}
+
+export function arraySource(lines: string[]): { next(): string | undefined; readonly done: boolean } {
+  let i = 0;
+  return {
+    next: () => (i < lines.length ? lines[i++] : undefined),
+    get done() {
+      return i >= lines.length;
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { G, M, checksum, commandKey, numberedLine, param, stripComment } from '../../src/printer/gcode.js';
+
+test('numbered lines match what real firmware accepted in the transcripts', () => {
+  // from shared/reference/firmware-transcripts: "N0 M110 N0*125", "N1 M115*39", "N5 G28*22", "N12 M27*37"
+  assert.equal(numberedLine(0, 'M110 N0'), 'N0 M110 N0*125\n');
+  assert.equal(numberedLine(1, 'M115'), 'N1 M115*39\n');
+  assert.equal(numberedLine(5, 'G28'), 'N5 G28*22\n');
+  assert.equal(numberedLine(12, 'M27'), 'N12 M27*37\n');
+  assert.equal(numberedLine(10, 'M23 test.gcode'), 'N10 M23 test.gcode*81\n');
+  assert.equal(checksum('N8 M118 hi there'), 76);
+});
+
+test('command keys identify G/M/T words and nothing else', () => {
+  assert.equal(commandKey('G28 X'), G(28));
+  assert.equal(commandKey('m105'), M(105));
+  assert.equal(commandKey('T1'), 300001);
+  assert.equal(commandKey('FIRMWARE_RESTART'), -1);
+  assert.equal(commandKey('@pause'), -1);
+  assert.equal(commandKey('G'), -1);
+});
+
+test('comments are stripped unless escaped, whitespace trimmed', () => {
+  assert.equal(stripComment('G1 X10 ; move'), 'G1 X10');
+  assert.equal(stripComment('; only a comment'), '');
+  assert.equal(stripComment('  M117 a\\;b  '), 'M117 a\\;b');
+  const clean = 'G1 X1';
+  assert.equal(stripComment(clean), clean);
+});
+
+test('parameters are read by letter', () => {
+  assert.equal(param('M104 S200', 'S'), 200);
+  assert.equal(param('M110 N42', 'N'), 42);
+  assert.ok(Number.isNaN(param('M104', 'S')));
+});

@@ -1,0 +1,306 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Harness, arraySource } from '../helpers/engine-harness.js';
+import { numberedLine } from '../../src/printer/gcode.js';
+
+const MARLIN_AUTOREPORT = ['FIRMWARE_NAME:Marlin 2.1.2 SOURCE_CODE_URL:x EXTRUDER_COUNT:1', 'Cap:AUTOREPORT_TEMP:1', 'Cap:EMERGENCY_PARSER:1', 'ok'];
+
+test('handshake: hello, M115, capabilities, then M155 auto-report when the firmware offers it', () => {
+  const h = new Harness();
+  h.engine.begin(h.now);
+  assert.deepEqual(h.take(), ['N0 M110 N0*125']);
+  h.feed('ok');
+  assert.equal(h.eventsOf('connected').length, 1);
+  assert.deepEqual(h.take(), [numberedLine(1, 'M115').trim()]);
+  h.feed(...MARLIN_AUTOREPORT);
+  const fw = h.eventsOf('firmware')[0]!.info;
+  assert.equal(fw.flavor, 'marlin');
+  assert.equal(fw.capabilities['AUTOREPORT_TEMP'], true);
+  assert.deepEqual(h.take(), ['M155 S1']);
+  h.feed('ok');
+  h.advance(5_000);
+  assert.deepEqual(h.take(), [], 'no M105 polling when the firmware auto-reports');
+});
+
+test('Klipper answers M115 on its ok line and knows no M155: the host polls M105 at 1 Hz', () => {
+  const h = new Harness();
+  h.engine.begin(h.now);
+  h.feed('ok');
+  h.take();
+  h.feed('ok FIRMWARE_NAME:Klipper FIRMWARE_VERSION:v0.13.0-730-g84104bbbd');
+  assert.equal(h.eventsOf('firmware')[0]!.info.flavor, 'klipper');
+  h.advance(10);
+  assert.deepEqual(h.take(), ['M105']);
+  h.feed('ok B:25.0 /0.0 T0:25.0 /0.0');
+  assert.equal(h.eventsOf('temperature').length, 1);
+  h.advance(500);
+  assert.deepEqual(h.take(), []);
+  h.advance(500);
+  assert.deepEqual(h.take(), ['M105']);
+});
+
+test('a start banner before the hello answer repeats the hello; the repeated ok is not taken for a command', () => {
+  const h = new Harness();
+  h.engine.begin(h.now);
+  h.feed('start', 'echo:Marlin 2.1');
+  assert.deepEqual(h.take(), ['N0 M110 N0*125', 'N0 M110 N0*125']);
+  h.feed('ok');
+  assert.deepEqual(h.take(), [], 'waits for the second hello answer before sending');
+  h.feed('ok');
+  h.advance(300);
+  assert.deepEqual(h.take(), ['N1 M115*39']);
+});
+
+test('no answer to the hello: retries, then a connection error', () => {
+  const h = new Harness({ connectionTimeout: 1000, helloTries: 3 });
+  h.engine.begin(h.now);
+  h.advance(1000);
+  h.advance(1000);
+  assert.equal(h.take().length, 3);
+  h.advance(1000);
+  assert.equal(h.eventsOf('fatal')[0]?.reason, 'connection');
+});
+
+test('one line in flight: the next command waits for ok', () => {
+  const h = new Harness();
+  h.connect();
+  h.engine.send('G28', h.now);
+  h.engine.send('G1 X10', h.now);
+  h.engine.send('M114', h.now);
+  assert.deepEqual(h.take(), ['G28']);
+  h.feed('echo:busy: processing');
+  assert.deepEqual(h.take(), []);
+  h.feed('ok');
+  assert.deepEqual(h.take(), ['G1 X10']);
+  h.feed('ok');
+  assert.deepEqual(h.take(), ['M114']);
+});
+
+test('streaming numbers every line, interleaves user commands, and reports the end', () => {
+  const h = new Harness();
+  h.connect();
+  h.engine.stream(arraySource(['; header', 'G28', 'G1 X1 ; comment', '', 'G1 X2']), h.now);
+  assert.deepEqual(h.take(), ['N0 M110 N0*125'], 'line numbers restart for the job');
+  h.feed('ok');
+  assert.deepEqual(h.take(), [numberedLine(1, 'G28').trim()]);
+  h.engine.send('M117 hi', h.now);
+  h.feed('ok');
+  assert.deepEqual(h.take(), [numberedLine(2, 'M117 hi').trim()], 'user command goes between job lines');
+  h.feed('ok');
+  assert.deepEqual(h.take(), [numberedLine(3, 'G1 X1').trim()]);
+  h.feed('ok');
+  assert.deepEqual(h.take(), [numberedLine(4, 'G1 X2').trim()]);
+  assert.equal(h.eventsOf('stream-done').length, 0);
+  h.feed('ok');
+  assert.equal(h.eventsOf('stream-done').length, 1);
+});
+
+test('resend: the requested line goes out again with its number, then the stream continues', () => {
+  const h = new Harness();
+  h.connect();
+  h.stream(['G1 X1', 'G1 X2', 'G1 X3']);
+  h.take();
+  h.feed('ok');
+  assert.deepEqual(h.take(), ['N2 G1 X2*' + numberedLine(2, 'G1 X2').split('*')[1]!.trim()]);
+  h.feed('Error:checksum mismatch, Last Line: 1', 'Resend: 2', 'ok');
+  assert.deepEqual(h.take(), [numberedLine(2, 'G1 X2').trim()]);
+  h.feed('ok');
+  assert.deepEqual(h.take(), [numberedLine(3, 'G1 X3').trim()]);
+  assert.equal(h.engine.resendCount, 1);
+});
+
+test('firmware that sends no ok after Resend: the ok is assumed after a short wait', () => {
+  const h = new Harness();
+  h.connect();
+  h.stream(['G1 X1', 'G1 X2']);
+  h.take();
+  h.feed('Resend: 1');
+  h.advance(600);
+  assert.deepEqual(h.take(), [numberedLine(1, 'G1 X1').trim()]);
+});
+
+test('windowed (ADVANCED_OK): lines go out while B says there is room; duplicate resend requests are swallowed', () => {
+  const h = new Harness({ windowed: true, maxWindow: 4 });
+  h.connect(['FIRMWARE_NAME:Marlin 2.1 EXTRUDER_COUNT:1', 'ok P15 B3']);
+  h.stream(Array.from({ length: 10 }, (_, i) => `G1 X${i + 1}`));
+  assert.deepEqual(h.take(), [1, 2, 3].map((n) => numberedLine(n, `G1 X${n}`).trim()), 'three in flight for B3');
+  h.feed('ok N1 P15 B3');
+  assert.deepEqual(h.take(), [numberedLine(4, 'G1 X4').trim()]);
+  // N2 arrived corrupted: the firmware rejects N2, N3 and N4, each with "Resend: 2" and an ok
+  h.feed('Error:checksum mismatch, Last Line: 1', 'Resend: 2', 'ok N1 P15 B3');
+  h.feed('Error:Line Number is not Last Line Number+1, Last Line: 1', 'Resend: 2', 'ok N1 P15 B3');
+  h.feed('Error:Line Number is not Last Line Number+1, Last Line: 1', 'Resend: 2', 'ok N1 P15 B3');
+  assert.deepEqual(h.take(), [2, 3, 4].map((n) => numberedLine(n, `G1 X${n}`).trim()), 'each line resent once, in order');
+  assert.equal(h.engine.resendCount, 3);
+  h.feed('ok N2 P15 B0');
+  assert.deepEqual(h.take(), [], 'B0: no room, wait');
+});
+
+test('the same line requested again and again ends in a resend-loop error', () => {
+  const h = new Harness({ maxConsecutiveResends: 3 });
+  h.connect();
+  h.stream(['G1 X1', 'G1 X2']);
+  for (let i = 0; i < 3; i++) h.feed('Resend: 1', 'ok');
+  assert.equal(h.eventsOf('fatal')[0]?.reason, 'resend_loop');
+});
+
+test('a resend request for a line no longer in history is an error', () => {
+  const h = new Harness({ resendHistory: 100 });
+  h.connect();
+  h.stream(Array.from({ length: 150 }, (_, i) => `G1 X${i}`));
+  for (let i = 0; i < 149; i++) h.feed('ok');
+  h.feed('Resend: 5');
+  assert.equal(h.eventsOf('fatal')[0]?.reason, 'resend');
+});
+
+test('a lost ok: timeout, M105 tickle, the stream goes on; repeated timeouts end the connection', () => {
+  const h = new Harness({ communicationTimeout: 1000, maxTimeoutsPrinting: 3 });
+  h.connect(MARLIN_AUTOREPORT);
+  h.feed('ok'); // M155
+  h.stream(['G1 X1', 'G1 X2', 'G1 X3']);
+  h.take();
+  h.advance(999);
+  assert.deepEqual(h.take(), []);
+  h.advance(1);
+  assert.deepEqual(h.take(), ['M105']);
+  h.feed('ok T:20 /0 B:20 /0');
+  assert.deepEqual(h.take(), [numberedLine(2, 'G1 X2').trim()]);
+  h.advance(1000);
+  h.advance(1000);
+  h.advance(1000);
+  assert.equal(h.eventsOf('fatal')[0]?.reason, 'timeout');
+});
+
+test('no timeout during long-running commands unless the firmware was busy and then went quiet', () => {
+  const h = new Harness({ communicationTimeout: 1000, busyTimeout: 3000 });
+  h.connect();
+  h.engine.send('M109 S200', h.now);
+  h.take();
+  for (let i = 0; i < 60; i++) {
+    h.advance(1000);
+    h.feed(' T:100.0 /200.0 B:20 /0 @:127 B@:0 W:?');
+  }
+  assert.equal(h.eventsOf('timeout').length, 0, 'heating for a minute is not a timeout');
+  h.feed('ok');
+  h.engine.send('G28', h.now);
+  h.take();
+  h.feed('echo:busy: processing');
+  h.advance(2000);
+  h.feed('echo:busy: processing');
+  h.advance(2999);
+  assert.equal(h.eventsOf('timeout').length, 0);
+  h.advance(1);
+  assert.equal(h.eventsOf('timeout').length, 1, 'busy stopped and no ok came: the ok was lost');
+});
+
+test('M112 goes out at once ahead of queued work, then heaters off, then an emergency error', () => {
+  const h = new Harness();
+  h.connect();
+  h.engine.send('G28', h.now);
+  h.engine.send('G1 X10', h.now);
+  h.take();
+  h.engine.send('M112', h.now);
+  const out = h.take();
+  assert.equal(out[0], 'M112');
+  assert.ok(out.some((l) => /^N\d+ M112\*\d+$/.test(l)));
+  assert.ok(out.includes('M104 T0 S0') && out.includes('M140 S0'));
+  assert.ok(!out.includes('G1 X10'));
+  assert.equal(h.eventsOf('fatal')[0]?.reason, 'emergency');
+});
+
+test('M108 jumps the queue only when the firmware has an emergency parser', () => {
+  const withParser = new Harness();
+  withParser.connect(MARLIN_AUTOREPORT);
+  withParser.feed('ok'); // M155
+  withParser.engine.send('M109 S200', withParser.now);
+  withParser.engine.send('G28', withParser.now);
+  withParser.take();
+  withParser.engine.send('M108', withParser.now);
+  assert.deepEqual(withParser.take(), ['M108']);
+
+  const without = new Harness();
+  without.connect();
+  without.engine.send('M109 S200', without.now);
+  without.take();
+  without.engine.send('M108', without.now);
+  assert.deepEqual(without.take(), []);
+  without.feed('ok');
+  assert.deepEqual(without.take(), ['M108']);
+});
+
+test('fatal firmware errors, including Marlin 1.x two-line errors', () => {
+  const h = new Harness();
+  h.connect();
+  h.feed('Error:0', 'Error: Extruder switched off. MINTEMP triggered !');
+  const f = h.eventsOf('fatal')[0]!;
+  assert.equal(f.reason, 'firmware');
+  assert.match(f.message, /MINTEMP/);
+});
+
+test('Klipper "!!" then ok is a failed command: reported, and the connection goes on', () => {
+  const h = new Harness();
+  h.connect(['ok FIRMWARE_NAME:Klipper FIRMWARE_VERSION:v0.13.0']);
+  h.engine.send('G1 X500', h.now);
+  h.engine.send('G28', h.now);
+  h.take();
+  h.feed('!! Must home axis first: 500.000 0.000 0.000 [0.000]', 'ok');
+  assert.equal(h.eventsOf('fatal').length, 0);
+  assert.match(h.eventsOf('command-error')[0]!.message, /Must home axis first/);
+  assert.deepEqual(h.take(), ['G28']);
+});
+
+test('start while connected means the printer reset: an error with the reason', () => {
+  const h = new Harness();
+  h.connect();
+  h.stream(['G1 X1', 'G1 X2']);
+  h.feed('start');
+  const f = h.eventsOf('fatal')[0]!;
+  assert.equal(f.reason, 'reset');
+  assert.equal(h.engine.isStreaming, false);
+});
+
+test('host action commands and wait', () => {
+  const h = new Harness();
+  h.connect();
+  h.feed('//action:pause', '// action:prompt_begin Load filament');
+  assert.deepEqual(h.eventsOf('action').map((e) => e.action.name), ['pause', 'prompt_begin']);
+  h.engine.send('M0', h.now);
+  h.engine.send('M105', h.now);
+  h.take();
+  h.feed('wait');
+  assert.deepEqual(h.take(), ['M105'], '`wait` means the firmware is idle: the line in flight was acknowledged');
+});
+
+test('Repetier: line numbers on every line and TargetExtr lines', () => {
+  const h = new Harness();
+  h.connect(['FIRMWARE_NAME:Repetier_1.0.3 FIRMWARE_URL:x PROTOCOL_VERSION:1.0 EXTRUDER_COUNT:1', 'ok']);
+  h.engine.send('M105', h.now);
+  assert.match(h.take()[0]!, /^N\d+ M105\*\d+$/);
+  h.feed('TargetExtr0:210');
+  assert.deepEqual(h.eventsOf('target')[0], { type: 'target', heater: 0, target: 210 });
+});
+
+test('replaying real firmware transcripts: no spurious errors, temperatures and positions seen', async () => {
+  const { readFileSync } = await import('node:fs');
+  const dir = new URL('../../../../shared/reference/firmware-transcripts/', import.meta.url);
+  const run = (file: string) => {
+    const h = new Harness();
+    h.connect([]);
+    let hostSpoke = false; // lines before the host's first command are the boot banner, not for a connected host
+    for (const raw of readFileSync(new URL(file, dir), 'utf8').split('\n')) {
+      if (/^\s*[\d.]+ > /.test(raw)) hostSpoke = true;
+      const m = /^\s*[\d.]+ < (.*)$/.exec(raw);
+      if (m && hostSpoke) h.feed(m[1]!);
+    }
+    return h;
+  };
+  for (const file of ['marlin-default-main.txt', 'marlin-host-main.txt', 'klipper-fakehw-main.txt', 'klipper-fakehw-quirks.txt']) {
+    const h = run(file);
+    const hasPositions = !file.includes('quirks');
+    const fatal = h.eventsOf('fatal').filter((f) => !/kill|halted|Shutdown/i.test(f.message));
+    assert.deepEqual(fatal, [], file);
+    assert.ok(h.eventsOf('temperature').length > 0, `${file}: temperatures parsed`);
+    if (hasPositions) assert.ok(h.eventsOf('position').length > 0, `${file}: positions parsed`);
+  }
+  assert.equal(run('marlin-default-quirks.txt').eventsOf('fatal')[0]?.reason, 'firmware', 'kill() called is fatal');
+});
