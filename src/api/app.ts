@@ -1,0 +1,37 @@
+// The HTTP API: OctoPrint-compatible routes plus Gantry's own under /api/gantry.
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { NotOperationalError } from '../printer/printer.js';
+import { apiAuth } from './auth.js';
+import type { ApiDeps, ApiEnv } from './context.js';
+import { HttpError, jsonError, normalizedPath } from './http.js';
+import { connectionRoutes } from './routes/connection.js';
+import { healthRoutes } from './routes/health.js';
+import { printerRoutes } from './routes/printer.js';
+import { printerProfileRoutes } from './routes/printerprofiles.js';
+import { versionRoutes } from './routes/version.js';
+
+const JSON_BODY_LIMIT = 100 * 1024;
+
+export function createApi(deps: ApiDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>({ getPath: (req) => normalizedPath(req.url) });
+
+  app.use('/api/*', apiAuth(deps, normalizedPath));
+  app.use(
+    '/api/*',
+    bodyLimit({ maxSize: JSON_BODY_LIMIT, onError: (c) => jsonError(c, 413, `Request body larger than ${JSON_BODY_LIMIT / 1024} KB`) }),
+  );
+
+  for (const routes of [healthRoutes, versionRoutes, connectionRoutes, printerRoutes, printerProfileRoutes]) {
+    app.route('/', routes(deps));
+  }
+
+  app.notFound((c) => jsonError(c, 404, `Not found: ${c.req.method} ${normalizedPath(c.req.url)}`));
+  app.onError((err, c) => {
+    if (err instanceof HttpError) return jsonError(c, err.status, err.message);
+    if (err instanceof NotOperationalError) return jsonError(c, 409, err.message);
+    deps.log.error(`${c.req.method} ${normalizedPath(c.req.url)} failed: ${err.stack ?? err.message}`);
+    return jsonError(c, 500, 'Internal error; see the Gantry log');
+  });
+  return app;
+}

@@ -1,0 +1,20 @@
+// What routes get to work with. Routes depend on this interface, not on how main.ts builds it.
+import type { KeysFile } from '../accounts/api-keys.js';
+import type { Settings } from '../config/settings.js';
+import type { Logger } from '../log.js';
+import type { Printer } from '../printer/printer.js';
+import type { JsonStore } from '../store/json-store.js';
+
+export interface ApiDeps {
+  printer: Printer;
+  settings: JsonStore<Settings>;
+  keys: JsonStore<KeysFile>;
+  log: Logger;
+  version: string;
+  startedAt: number;
+  listPorts(): Promise<string[]>;
+}
+
+export interface ApiEnv {
+  Variables: { user: string | null };
+}

@@ -1,0 +1,80 @@
+// Request/response rules shared by every route: JSON errors, JSON command bodies, OctoPrint's booleans.
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { isPlainObject } from '../store/json-store.js';
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (msg: string) => new HttpError(400, msg);
+export const conflict = (msg: string) => new HttpError(409, msg);
+
+export function jsonError(c: Context, status: ContentfulStatusCode, message: string): Response {
+  return c.json({ error: message }, status);
+}
+
+/** Reads a JSON object body: 415 when it is not JSON, 400 when it does not parse or is not an object. */
+export async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
+    throw new HttpError(415, 'Expected a JSON body (Content-Type: application/json)');
+  }
+  const text = await c.req.text();
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw badRequest('Malformed JSON body');
+  }
+  if (!isPlainObject(value)) throw badRequest('Expected a JSON object');
+  return value;
+}
+
+/** A JSON body with a `command` from `valid`; other keys are returned as-is (unknown ones ignored by callers). */
+export async function readCommand<T extends string>(c: Context, valid: readonly T[]): Promise<{ command: T; body: Record<string, unknown> }> {
+  const body = await readJsonObject(c);
+  const command = body['command'];
+  if (typeof command !== 'string' || !(valid as readonly string[]).includes(command)) {
+    throw badRequest(`command is invalid; expected one of: ${valid.join(', ')}`);
+  }
+  return { command: command as T, body };
+}
+
+const TRUES = new Set(['true', 'yes', 'y', '1', 'on']);
+
+/** OctoPrint's booleans: true, 1, "true", "yes", "y", "1" (any case). */
+export function parseBool(v: unknown, fallback = false): boolean {
+  if (v === undefined || v === null) return fallback;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v === 1;
+  return TRUES.has(String(v).trim().toLowerCase());
+}
+
+export function requireNumber(v: unknown, name: string, min = -Infinity, max = Infinity): number {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n)) throw badRequest(`${name} must be a number`);
+  if (n < min || n > max) throw badRequest(`${name} must be between ${min} and ${max}`);
+  return n;
+}
+
+/** Absolute URL for a path on this server, as clients expect in `Location` and `refs`. */
+export function absoluteUrl(c: Context, path: string): string {
+  const proto = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim() || new URL(c.req.url).protocol.replace(':', '');
+  const host = c.req.header('x-forwarded-host')?.split(',')[0]?.trim() || c.req.header('host') || new URL(c.req.url).host;
+  return `${proto}://${host}${path}`;
+}
+
+/** Collapses `//` (pyoctoprintapi sends `//api/printer/bed`). */
+export function normalizedPath(url: string): string {
+  const start = url.indexOf('/', url.indexOf('://') + 3);
+  if (start < 0) return '/';
+  const q = url.indexOf('?', start);
+  const path = q < 0 ? url.slice(start) : url.slice(start, q);
+  return path.includes('//') ? path.replace(/\/{2,}/g, '/') : path;
+}

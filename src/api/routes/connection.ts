@@ -1,0 +1,75 @@
+import { Hono } from 'hono';
+import { AUTODETECT_BAUDRATES, VIRTUAL_PORT } from '../../printer/printer.js';
+import { isNetworkTarget } from '../../transport/open.js';
+import type { ApiDeps, ApiEnv } from '../context.js';
+import { badRequest, conflict, parseBool, readCommand } from '../http.js';
+
+const BAUDRATES = [...AUTODETECT_BAUDRATES].sort((a, b) => b - a);
+
+export function connectionRoutes(deps: ApiDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const { printer, settings } = deps;
+
+  const portOptions = async () => [...(await deps.listPorts()), VIRTUAL_PORT];
+
+  app.get('/api/connection', async (c) => {
+    const s = settings.data;
+    const connected = printer.port !== null && printer.state !== 'OFFLINE' && printer.state !== 'CLOSED_WITH_ERROR';
+    return c.json({
+      current: {
+        state: printer.stateText,
+        port: connected ? printer.port : null,
+        baudrate: connected ? printer.baudrate : null,
+        printerProfile: '_default',
+      },
+      options: {
+        ports: await portOptions(),
+        baudrates: BAUDRATES,
+        printerProfiles: [{ id: '_default', name: s.printerProfile.name }],
+        portPreference: s.serial.port === 'AUTO' ? null : s.serial.port,
+        baudratePreference: s.serial.baudrate || null,
+        printerProfilePreference: '_default',
+        autoconnect: s.serial.autoconnect,
+      },
+    });
+  });
+
+  app.post('/api/connection', async (c) => {
+    const { command, body } = await readCommand(c, ['connect', 'disconnect', 'fake_ack'] as const);
+    if (command === 'disconnect') {
+      await printer.disconnect();
+      return c.body(null, 204);
+    }
+    if (command === 'fake_ack') {
+      if (!printer.operational) throw conflict('Printer is not operational');
+      printer.fakeAck();
+      return c.body(null, 204);
+    }
+    const port = body['port'] === undefined || body['port'] === null ? settings.data.serial.port : body['port'];
+    if (typeof port !== 'string' || port.length === 0) throw badRequest('port must be a string');
+    const known = port.toUpperCase() === 'AUTO' || port.toUpperCase() === VIRTUAL_PORT || isNetworkTarget(port) || (await portOptions()).includes(port);
+    // Only device files may be opened: a path elsewhere is refused even if it exists.
+    if (!known && !/^\/dev\/[\w./-]+$/.test(port)) throw badRequest(`Invalid port: ${port}`);
+    const rawBaud = body['baudrate'] === undefined || body['baudrate'] === null ? settings.data.serial.baudrate : body['baudrate'];
+    const baudrate = typeof rawBaud === 'string' ? Number(rawBaud) : rawBaud;
+    if (typeof baudrate !== 'number' || !Number.isInteger(baudrate) || (baudrate !== 0 && !BAUDRATES.includes(baudrate))) {
+      throw badRequest(`Invalid baudrate: ${String(rawBaud)}`);
+    }
+    const profile = body['printerProfile'];
+    if (profile !== undefined && profile !== null && profile !== '_default') throw badRequest(`Invalid printer profile: ${String(profile)}`);
+    if (parseBool(body['save']) || body['autoconnect'] !== undefined) {
+      await settings.update((s) => {
+        if (parseBool(body['save'])) {
+          s.serial.port = port;
+          s.serial.baudrate = baudrate;
+        }
+        if (body['autoconnect'] !== undefined) s.serial.autoconnect = parseBool(body['autoconnect']);
+      });
+    }
+    // Like OctoPrint: answer now; the outcome shows in the state (and its error text).
+    printer.connect(port, baudrate).catch((err: Error) => deps.log.warn(`connect failed: ${err.message}`));
+    return c.body(null, 204);
+  });
+
+  return app;
+}

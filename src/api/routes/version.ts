@@ -1,0 +1,14 @@
+import { Hono } from 'hono';
+import type { ApiDeps, ApiEnv } from '../context.js';
+
+/** The OctoPrint version we answer as; slicers require `text` to start with "OctoPrint". */
+export const OCTOPRINT_COMPAT_VERSION = '1.11.8';
+
+export function versionRoutes(deps: ApiDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  app.get('/api/version', (c) =>
+    c.json({ api: '0.1', server: OCTOPRINT_COMPAT_VERSION, text: `OctoPrint ${OCTOPRINT_COMPAT_VERSION} (Gantry ${deps.version})` }),
+  );
+  app.get('/api/server', (c) => c.json({ version: OCTOPRINT_COMPAT_VERSION, safemode: false }));
+  return app;
+}

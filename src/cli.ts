@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+// gantry serve | gantry virtual-printer
+import { parseArgs } from 'node:util';
+import { ConfigError, SERVE_HELP, parseServeArgs } from './config/cli-config.js';
+import { startGantry } from './main.js';
+import type { SimOptions } from './sim/options.js';
+import { startVirtualPrinter, startVirtualPrinterTcp } from './sim/run.js';
+import { GANTRY_VERSION } from './version.js';
+
+const SIM_HELP = `gantry virtual-printer --link PATH [options]
+  --link PATH               symlink to create for the pseudo-terminal (the "device" to connect to)
+  --tcp PORT                also/instead listen on 127.0.0.1:PORT (for socket:// and rfc2217://)
+  --speed F                 motion, dwell and heating F times faster than real (default 1)
+  --advanced-ok             answer ok N<line> P<planner> B<buffer> (Marlin ADVANCED_OK)
+  --no-emergency-parser     do not report EMERGENCY_PARSER
+  --extruders N             number of extruders (default 1)
+  --chamber                 heated chamber
+  --checksum-error-rate R   reject this fraction of numbered lines with a checksum error
+  --line-error-rate R       reject this fraction with a line-number error
+  --busy-rate R             send "busy: processing" before this fraction of oks
+  --lost-ok-rate R          drop this fraction of oks
+  --reset-at N              reset (send "start") at the Nth command
+  --fatal-at N              thermal runaway + kill() at the Nth command
+  --disconnect-at N         unplug at the Nth command
+  --replug-after MS         after an unplug, plug back in after MS milliseconds
+  --seed N                  seed for the fault pattern
+  --record FILE             append every executed command to FILE
+  --ok-only                 answer "ok" to every line and nothing else (benchmarks)`;
+
+async function serveCommand(argv: string[]): Promise<void> {
+  const cfg = parseServeArgs(argv);
+  const gantry = await startGantry(cfg);
+  if (cfg.printApiKey) {
+    process.stdout.write(`\n  Gantry is running: ${gantry.url}\n  API key: ${gantry.apiKey}\n\n`);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`${signal}: shutting down\n`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    void gantry.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+async function virtualPrinterCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      link: { type: 'string' },
+      tcp: { type: 'string' },
+      speed: { type: 'string' },
+      'advanced-ok': { type: 'boolean' },
+      'no-emergency-parser': { type: 'boolean' },
+      extruders: { type: 'string' },
+      chamber: { type: 'boolean' },
+      'checksum-error-rate': { type: 'string' },
+      'line-error-rate': { type: 'string' },
+      'busy-rate': { type: 'string' },
+      'lost-ok-rate': { type: 'string' },
+      'reset-at': { type: 'string' },
+      'fatal-at': { type: 'string' },
+      'disconnect-at': { type: 'string' },
+      'replug-after': { type: 'string' },
+      seed: { type: 'string' },
+      record: { type: 'string' },
+      'ok-only': { type: 'boolean' },
+    },
+  });
+  if (!values.link && !values.tcp) throw new ConfigError('virtual-printer needs --link PATH (or --tcp PORT)');
+  const num = (name: string, v: string | undefined, min: number, max: number): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max) throw new ConfigError(`--${name} must be a number from ${min} to ${max}`);
+    return n;
+  };
+  const opts: Partial<SimOptions> = {};
+  const set = <K extends keyof SimOptions>(k: K, v: SimOptions[K] | undefined) => {
+    if (v !== undefined) opts[k] = v;
+  };
+  set('speedFactor', num('speed', values.speed, 0.01, 1e6));
+  set('advancedOk', values['advanced-ok']);
+  if (values['no-emergency-parser']) opts.emergencyParser = false;
+  set('extruders', num('extruders', values.extruders, 1, 8));
+  set('heatedChamber', values.chamber);
+  set('checksumErrorRate', num('checksum-error-rate', values['checksum-error-rate'], 0, 1));
+  set('lineErrorRate', num('line-error-rate', values['line-error-rate'], 0, 1));
+  set('busyRate', num('busy-rate', values['busy-rate'], 0, 1));
+  set('lostOkRate', num('lost-ok-rate', values['lost-ok-rate'], 0, 1));
+  set('resetAtLine', num('reset-at', values['reset-at'], 0, 1e9));
+  set('fatalAtLine', num('fatal-at', values['fatal-at'], 0, 1e9));
+  set('disconnectAtLine', num('disconnect-at', values['disconnect-at'], 0, 1e9));
+  set('replugAfter', num('replug-after', values['replug-after'], 0, 1e7));
+  set('seed', num('seed', values.seed, 0, 2 ** 32));
+  set('recordPath', values.record);
+  set('okOnly', values['ok-only']);
+
+  const stops: (() => Promise<void>)[] = [];
+  if (values.link) stops.push((await startVirtualPrinter(values.link, opts)).stop);
+  if (values.tcp) {
+    const tcp = await startVirtualPrinterTcp(num('tcp', values.tcp, 0, 65535)!, opts);
+    stops.push(tcp.stop);
+    process.stdout.write(`TCP 127.0.0.1:${tcp.port}\n`);
+  }
+  process.stdout.write(`READY ${values.link ?? ''}\n`);
+  const stop = () => void Promise.all(stops.map((s) => s())).then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  switch (command) {
+    case 'serve':
+      return serveCommand(rest);
+    case 'virtual-printer':
+      return virtualPrinterCommand(rest);
+    case '--version':
+    case 'version':
+      process.stdout.write(`${GANTRY_VERSION}\n`);
+      return;
+    default:
+      process.stdout.write(`Gantry ${GANTRY_VERSION}: a lean 3D-printer host\n\n${SERVE_HELP}\n\n${SIM_HELP}\n`);
+      if (command !== undefined && command !== 'help' && command !== '--help') process.exitCode = 2;
+  }
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`gantry: ${err instanceof ConfigError ? err.message : (err.stack ?? err.message)}\n`);
+  process.exit(err instanceof ConfigError ? 2 : 1);
+});

@@ -1,0 +1,88 @@
+// Command-line flags and environment variables for `gantry serve`; flags win over the environment.
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { LogLevel } from '../log.js';
+
+export interface ServeConfig {
+  dataDir: string;
+  host: string;
+  port: number;
+  /** undefined: use the saved setting */
+  serial: string | undefined;
+  baud: number | undefined;
+  apiKey: string | undefined;
+  virtualFallback: boolean;
+  printApiKey: boolean;
+  logLevel: LogLevel;
+}
+
+export class ConfigError extends Error {}
+
+const env = (name: string): string | undefined => {
+  const v = process.env[name];
+  return v === undefined || v === '' ? undefined : v;
+};
+
+function defaultDataDir(): string {
+  const xdg = env('XDG_DATA_HOME');
+  return join(xdg ?? join(homedir(), '.local', 'share'), 'gantry');
+}
+
+export const SERVE_HELP = `gantry serve [options]
+  --data-dir DIR      settings, keys and files (GANTRY_DATA_DIR; default ~/.local/share/gantry)
+  --host ADDR         listen address (GANTRY_HOST; default 0.0.0.0)
+  --port N            HTTP port (GANTRY_PORT; default 8197)
+  --serial PORT       auto | virtual | /dev/ttyUSB0 | rfc2217://host:port | socket://host:port (GANTRY_SERIAL)
+  --baud N|auto       baud rate (GANTRY_BAUD; default auto)
+  --api-key KEY       set the admin API key, 32-43 characters of A-Z a-z 0-9 _ - (GANTRY_API_KEY)
+  --virtual-fallback  use the virtual printer when --serial auto finds none (GANTRY_VIRTUAL_FALLBACK=1)
+  --print-api-key     print the admin API key on stdout at start (for make run)
+  --log-level LEVEL   debug | info | warn | error (GANTRY_LOG_LEVEL)`;
+
+export function parseServeArgs(argv: string[]): ServeConfig {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'data-dir': { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      serial: { type: 'string' },
+      baud: { type: 'string' },
+      'api-key': { type: 'string' },
+      'virtual-fallback': { type: 'boolean' },
+      'print-api-key': { type: 'boolean' },
+      'log-level': { type: 'string' },
+    },
+    strict: true,
+  });
+  const portText = values.port ?? env('GANTRY_PORT') ?? '8197';
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be a TCP port number, not "${portText}"`);
+  const serialRaw = values.serial ?? env('GANTRY_SERIAL');
+  const serial = serialRaw === undefined ? undefined : /^(auto|virtual)$/i.test(serialRaw) ? serialRaw.toUpperCase() : serialRaw;
+  const baudText = values.baud ?? env('GANTRY_BAUD');
+  let baud: number | undefined;
+  if (baudText !== undefined) {
+    baud = baudText.toLowerCase() === 'auto' ? 0 : Number(baudText);
+    if (!Number.isInteger(baud) || baud < 0) throw new ConfigError(`--baud must be a number or "auto", not "${baudText}"`);
+  }
+  const apiKey = values['api-key'] ?? env('GANTRY_API_KEY');
+  if (apiKey !== undefined && !/^[A-Za-z0-9_-]{32,43}$/.test(apiKey)) {
+    throw new ConfigError('--api-key must be 32 to 43 characters of A-Z a-z 0-9 _ - (the form OctoPrint clients accept)');
+  }
+  const level = (values['log-level'] ?? env('GANTRY_LOG_LEVEL') ?? 'info') as LogLevel;
+  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level)) throw new ConfigError(`--log-level must be debug, info, warn or error`);
+  const truthy = (v: string | undefined) => v !== undefined && /^(1|true|yes|on)$/i.test(v);
+  return {
+    dataDir: resolve(values['data-dir'] ?? env('GANTRY_DATA_DIR') ?? defaultDataDir()),
+    host: values.host ?? env('GANTRY_HOST') ?? '0.0.0.0',
+    port,
+    serial,
+    baud,
+    apiKey,
+    virtualFallback: values['virtual-fallback'] ?? truthy(env('GANTRY_VIRTUAL_FALLBACK')),
+    printApiKey: values['print-api-key'] ?? false,
+    logLevel: level,
+  };
+}

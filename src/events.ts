@@ -1,0 +1,43 @@
+// The one typed event bus. Every event name and payload is declared here, so producers and the surfaces that
+// listen agree at compile time.
+import { EventEmitter } from 'node:events';
+import type { FirmwareInfo } from './printer/firmware.js';
+import type { Position } from './printer/parse.js';
+import type { PrinterStateId } from './printer/state.js';
+import type { TemperatureSample } from './printer/temperature-history.js';
+
+export interface GantryEvents {
+  'printer.state': { printerId: string; state: PrinterStateId; text: string; error: string };
+  'printer.connected': { printerId: string; port: string; baudrate: number };
+  'printer.disconnected': { printerId: string };
+  'printer.temperature': { printerId: string; sample: TemperatureSample };
+  'printer.position': { printerId: string; position: Position };
+  'printer.firmware': { printerId: string; firmware: FirmwareInfo };
+  'printer.log': { printerId: string; line: string };
+  'printer.message': { printerId: string; text: string };
+  'printer.action': { printerId: string; name: string; params: string };
+  'printer.error': { printerId: string; reason: string; message: string };
+  'printer.stream-done': { printerId: string };
+  'settings.updated': Record<string, never>;
+}
+
+export class EventBus {
+  private readonly emitter = new EventEmitter();
+
+  constructor() {
+    this.emitter.setMaxListeners(1000);
+  }
+
+  on<K extends keyof GantryEvents>(name: K, listener: (payload: GantryEvents[K]) => void): () => void {
+    this.emitter.on(name, listener);
+    return () => this.emitter.off(name, listener);
+  }
+
+  emit<K extends keyof GantryEvents>(name: K, payload: GantryEvents[K]): void {
+    this.emitter.emit(name, payload);
+  }
+
+  listeners(name: keyof GantryEvents): number {
+    return this.emitter.listenerCount(name);
+  }
+}

@@ -1,0 +1,122 @@
+// Composition: config → stores → printer → API → server; and a clean shutdown of all of it.
+import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { type KeysFile, defaultKeys, generateApiKey } from './accounts/api-keys.js';
+import { createApi } from './api/app.js';
+import type { ServeConfig } from './config/cli-config.js';
+import { type Settings, defaultSettings } from './config/settings.js';
+import { EventBus } from './events.js';
+import { type Logger, createLogger } from './log.js';
+import { Printer } from './printer/printer.js';
+import { VirtualPrinterProcess } from './sim/launcher.js';
+import { JsonStore } from './store/json-store.js';
+import { listCandidatePorts } from './transport/discovery.js';
+import { GANTRY_VERSION } from './version.js';
+
+export interface Gantry {
+  readonly url: string;
+  readonly port: number;
+  readonly apiKey: string;
+  readonly printer: Printer;
+  readonly bus: EventBus;
+  readonly settings: JsonStore<Settings>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  log?: Logger;
+  /** Extra flags for the virtual printer process (tests use a speed factor and faults). */
+  virtualPrinterArgs?: string[];
+  /** Settings overrides applied at start (tests: short timeouts). Not saved. */
+  serialOverrides?: Partial<Settings['serial']>;
+}
+
+export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Promise<Gantry> {
+  const log = opts.log ?? createLogger(cfg.logLevel);
+  await mkdir(cfg.dataDir, { recursive: true, mode: 0o700 });
+  await mkdir(join(cfg.dataDir, 'run'), { recursive: true });
+
+  const settings = await JsonStore.open<Settings>(join(cfg.dataDir, 'settings.json'), defaultSettings(), log.child('store'));
+  await settings.update(() => undefined); // first run: persist defaults (and the install's stable UUID)
+  const keys = await JsonStore.open<KeysFile>(join(cfg.dataDir, 'keys.json'), defaultKeys(), log.child('store'));
+  if (cfg.apiKey && keys.data.admin?.key !== cfg.apiKey) {
+    await keys.update((k) => (k.admin = { key: cfg.apiKey!, user: 'admin', app: null, created: Date.now() }));
+    log.info('admin API key set from --api-key');
+  } else if (!keys.data.admin) {
+    await keys.update((k) => (k.admin = { key: generateApiKey(), user: 'admin', app: null, created: Date.now() }));
+    log.info(`generated an admin API key (stored in ${join(cfg.dataDir, 'keys.json')})`);
+  }
+
+  const bus = new EventBus();
+  const serial = { ...settings.data.serial, ...opts.serialOverrides };
+  const virtual = new VirtualPrinterProcess(join(cfg.dataDir, 'run', 'virtual-printer'), opts.virtualPrinterArgs ?? []);
+  const printer = new Printer(
+    {
+      id: 'printer',
+      portGlobs: serial.portGlobs,
+      virtualFallback: cfg.virtualFallback,
+      autoReconnect: serial.autoReconnect,
+      detectTimeout: serial.timeouts.detection,
+      protocol: {
+        alwaysChecksum: serial.alwaysChecksum,
+        windowed: serial.windowed,
+        maxWindow: serial.maxWindow,
+        communicationTimeout: serial.timeouts.communication,
+        busyTimeout: serial.timeouts.busy,
+        connectionTimeout: serial.timeouts.connection,
+      },
+    },
+    { bus, log: log.child('printer'), virtual: () => virtual.ensure() },
+  );
+
+  const startedAt = Date.now();
+  const app = createApi({
+    printer,
+    settings,
+    keys,
+    log: log.child('api'),
+    version: GANTRY_VERSION,
+    startedAt,
+    listPorts: () => listCandidatePorts(settings.data.serial.portGlobs),
+  });
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: cfg.port, hostname: cfg.host }) as Server;
+    s.once('listening', () => resolve(s));
+    s.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(err.code === 'EADDRINUSE' ? `Port ${cfg.port} is already in use (another Gantry or OctoPrint?); choose one with --port` : err.message)),
+    );
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = cfg.host === '0.0.0.0' || cfg.host === '::' ? 'localhost' : cfg.host;
+  const url = `http://${shownHost}:${port}`;
+  log.info(`Gantry ${GANTRY_VERSION} listening on ${url} (data in ${cfg.dataDir})`);
+
+  const wanted = cfg.serial ?? settings.data.serial.port;
+  const baud = cfg.baud ?? settings.data.serial.baudrate;
+  if (cfg.serial !== undefined || settings.data.serial.autoconnect) {
+    printer.connect(wanted, baud).catch((err: Error) => log.warn(`printer not connected: ${err.message}`));
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    apiKey: keys.data.admin!.key,
+    printer,
+    bus,
+    settings,
+    stop() {
+      stopping ??= (async () => {
+        await printer.close();
+        await virtual.stop();
+        server.closeAllConnections?.();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,505 @@
+// The printer model: the one owner of a printer's state. It runs the pure protocol engine over a transport,
+// keeps the connection state machine, temperatures and their history, position, firmware identity and the
+// terminal log, and announces every change on the event bus. Surfaces read it and send it commands.
+
+import { existsSync } from 'node:fs';
+import type { EventBus } from '../events.js';
+import type { Logger } from '../log.js';
+import { DEFAULT_PORT_GLOBS, listCandidatePorts } from '../transport/discovery.js';
+import { isNetworkTarget, openTransport } from '../transport/open.js';
+import type { Transport } from '../transport/transport.js';
+import type { FirmwareInfo } from './firmware.js';
+import type { Position, TemperatureReading } from './parse.js';
+import { type LineSource, type ProtocolEvent, type ProtocolOptions, ProtocolEngine } from './protocol.js';
+import { type PrinterStateId, isOperational, isPrinting, stateText } from './state.js';
+import { type HeaterState, type TemperatureSample, TemperatureHistory } from './temperature-history.js';
+import { TerminalLog } from './terminal-log.js';
+
+export const AUTODETECT_BAUDRATES = [250000, 115200, 230400, 57600, 38400, 19200, 9600];
+export const VIRTUAL_PORT = 'VIRTUAL';
+
+export interface PrinterConfig {
+  id: string;
+  protocol: Partial<ProtocolOptions>;
+  portGlobs: string[];
+  /** With port AUTO and nothing found, use the virtual printer. */
+  virtualFallback: boolean;
+  /** Reconnect by itself when the device comes back after an unplug. */
+  autoReconnect: boolean;
+  /** ms per handshake try while autodetecting. */
+  detectTimeout: number;
+}
+
+export const DEFAULT_PRINTER_CONFIG: PrinterConfig = {
+  id: 'printer',
+  protocol: {},
+  portGlobs: DEFAULT_PORT_GLOBS,
+  virtualFallback: false,
+  autoReconnect: false,
+  detectTimeout: 2500,
+};
+
+export interface PrinterDeps {
+  bus: EventBus;
+  log: Logger;
+  /** Starts (or finds) the virtual printer and returns its device path. */
+  virtual?: () => Promise<string>;
+  now?: () => number;
+}
+
+export class NotOperationalError extends Error {
+  constructor(message = 'Printer is not operational') {
+    super(message);
+  }
+}
+
+export interface CurrentTemperatures {
+  tools: Map<number, HeaterState>;
+  bed?: HeaterState;
+  chamber?: HeaterState;
+}
+
+const TICK_MS = 100;
+
+export class Printer {
+  readonly config: PrinterConfig;
+  state: PrinterStateId = 'OFFLINE';
+  error = '';
+  port: string | null = null;
+  baudrate: number | null = null;
+  firmware: FirmwareInfo | undefined;
+  position: Position | undefined;
+  readonly temperatures: CurrentTemperatures = { tools: new Map() };
+  readonly offsets = new Map<string, number>();
+  readonly history = new TemperatureHistory();
+  readonly terminal = new TerminalLog();
+  /** When the last connection was asked for, so reconnects reuse it. */
+  private lastRequest: { port: string; baudrate: number } | undefined;
+
+  private readonly bus: EventBus;
+  private readonly log: Logger;
+  private readonly deps: PrinterDeps;
+  private readonly now: () => number;
+  private engine: ProtocolEngine | undefined;
+  private transport: Transport | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private connectSeq = 0;
+  private closingOnPurpose = false;
+
+  constructor(config: Partial<PrinterConfig>, deps: PrinterDeps) {
+    this.config = { ...DEFAULT_PRINTER_CONFIG, ...config };
+    this.deps = deps;
+    this.bus = deps.bus;
+    this.log = deps.log;
+    this.now = deps.now ?? Date.now;
+  }
+
+  get id(): string {
+    return this.config.id;
+  }
+  get stateText(): string {
+    return stateText(this.state);
+  }
+  get operational(): boolean {
+    return isOperational(this.state);
+  }
+  get printing(): boolean {
+    return isPrinting(this.state);
+  }
+  get protocol(): ProtocolEngine | undefined {
+    return this.engine;
+  }
+
+  // ---- connection --------------------------------------------------------------------------------------------
+
+  /**
+   * Connects to `port` (a device, a network URL, VIRTUAL, or AUTO to detect) at `baudrate` (0 = detect).
+   * Resolves once the printer answered; rejects with a message a user can act on.
+   */
+  async connect(port: string, baudrate: number): Promise<void> {
+    clearTimeout(this.reconnectTimer);
+    await this.closeLink();
+    const seq = ++this.connectSeq;
+    this.lastRequest = { port, baudrate };
+    this.error = '';
+    const candidates = await this.candidates(port);
+    if (seq !== this.connectSeq) return;
+    if (candidates.length === 0) {
+      const msg = `No printer port found (looked for ${this.config.portGlobs.join(', ')}); is the printer plugged in and on?`;
+      this.fail(msg, 'autodetect');
+      if (this.config.autoReconnect) this.watchForDevice();
+      throw new Error(msg);
+    }
+    const fixedBaud = baudrate > 0 || candidates.every((c) => isNetworkTarget(c) || c === this.virtualLinkHint);
+    const bauds = fixedBaud ? [baudrate > 0 ? baudrate : 250000] : AUTODETECT_BAUDRATES;
+    const detecting = candidates.length * bauds.length > 1;
+    this.setState(detecting ? 'DETECT_SERIAL' : 'OPEN_SERIAL');
+    let lastError: Error | undefined;
+    for (const candidate of candidates) {
+      for (const baud of bauds) {
+        if (seq !== this.connectSeq) return;
+        try {
+          await this.attempt(candidate, baud, detecting);
+          this.lastRequest = { port, baudrate };
+          return;
+        } catch (err) {
+          lastError = err as Error;
+          if ((err as { code?: string }).code === 'EACCES' || (err as { code?: string }).code === 'ENOENT') break;
+        }
+      }
+    }
+    if (seq !== this.connectSeq) return;
+    const msg = detecting
+      ? `No printer answered on ${candidates.join(', ')} at ${bauds.join(', ')} baud${lastError ? ` (last error: ${lastError.message})` : ''}`
+      : (lastError?.message ?? 'Connection failed');
+    this.fail(msg, detecting ? 'autodetect' : 'connection');
+    if (this.config.autoReconnect) this.watchForDevice();
+    throw new Error(msg);
+  }
+
+  /** Closes the link on request. The state becomes Offline (no error). */
+  async disconnect(): Promise<void> {
+    this.connectSeq++;
+    clearTimeout(this.reconnectTimer);
+    this.lastRequest = undefined;
+    await this.closeLink();
+    this.error = '';
+    this.setState('OFFLINE');
+  }
+
+  private virtualLinkHint: string | undefined;
+
+  private async candidates(port: string): Promise<string[]> {
+    const upper = port.toUpperCase();
+    if (upper === VIRTUAL_PORT) return [await this.startVirtual()];
+    if (upper !== 'AUTO') return [port];
+    const found = await listCandidatePorts(this.config.portGlobs);
+    if (found.length === 0 && this.config.virtualFallback && this.deps.virtual) {
+      this.log.info('no printer found: using the virtual printer');
+      return [await this.startVirtual()];
+    }
+    return found;
+  }
+
+  private async startVirtual(): Promise<string> {
+    if (!this.deps.virtual) throw new Error('The virtual printer is not available');
+    const link = await this.deps.virtual();
+    this.virtualLinkHint = link;
+    return link;
+  }
+
+  /** One handshake on one port at one baud rate. */
+  private attempt(path: string, baud: number, detecting: boolean): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      let garbage = 0;
+      const settle = (err?: Error) => {
+        if (settled) return;
+        settled = true;
+        if (err) {
+          const t = this.transport;
+          this.stopTicker();
+          this.engine = undefined;
+          this.transport = undefined;
+          this.closingOnPurpose = true;
+          void (t?.close() ?? Promise.resolve()).finally(() => {
+            this.closingOnPurpose = false;
+            reject(err);
+          });
+        } else resolve();
+      };
+      const protocol: Partial<ProtocolOptions> = { ...this.config.protocol };
+      if (detecting) {
+        protocol.connectionTimeout = this.config.detectTimeout;
+        protocol.helloTries = 2;
+      }
+      const engine = new ProtocolEngine(
+        {
+          write: (data) => this.transport?.write(data),
+          log: (dir, line) => this.logLine(dir, line),
+          event: (e) => {
+            if (!settled) {
+              if (e.type === 'connected') {
+                this.onConnected(path, baud);
+                settle();
+              } else if (e.type === 'fatal') settle(new Error(e.message));
+              return;
+            }
+            this.onEngineEvent(e);
+          },
+        },
+        protocol,
+      );
+      openTransport(path, baud, {
+        line: (line) => {
+          if (!settled && detecting && isGarbage(line) && ++garbage >= 3) {
+            settle(new Error(`Unreadable answer on ${path} at ${baud} baud`));
+            return;
+          }
+          engine.receive(line, this.now());
+        },
+        closed: (err) => {
+          if (!settled) settle(err ?? new Error(`${path} closed during the handshake`));
+          else if (this.engine === engine && !this.closingOnPurpose) void this.onLinkLost(err);
+        },
+      }).then(
+        (transport) => {
+          if (settled) {
+            void transport.close();
+            return;
+          }
+          this.transport = transport;
+          this.engine = engine;
+          this.port = path;
+          this.baudrate = baud;
+          if (!detecting) this.setState('CONNECTING');
+          this.startTicker();
+          engine.begin(this.now());
+        },
+        (err: Error) => settle(err),
+      );
+    });
+  }
+
+  private onConnected(path: string, baud: number): void {
+    this.port = path;
+    this.baudrate = baud;
+    this.log.info(`connected to ${path} at ${baud} baud`);
+    this.setState('OPERATIONAL');
+    this.bus.emit('printer.connected', { printerId: this.id, port: path, baudrate: baud });
+  }
+
+  private async onLinkLost(err: Error | undefined): Promise<void> {
+    const message = err?.message ?? 'The connection to the printer was lost';
+    this.log.warn(message);
+    this.stopTicker();
+    this.engine?.end();
+    this.engine = undefined;
+    this.transport = undefined;
+    this.fail(message, 'disconnect');
+    this.bus.emit('printer.disconnected', { printerId: this.id });
+    if (this.config.autoReconnect && this.lastRequest) this.watchForDevice();
+  }
+
+  /** Polls for the device to come back, then reconnects with the same request. */
+  private watchForDevice(): void {
+    const request = this.lastRequest;
+    if (!request) return;
+    clearTimeout(this.reconnectTimer);
+    const check = async () => {
+      if (this.lastRequest !== request || this.operational) return;
+      let present: boolean;
+      if (request.port.toUpperCase() === 'AUTO') present = (await listCandidatePorts(this.config.portGlobs)).length > 0;
+      else if (isNetworkTarget(request.port) || request.port.toUpperCase() === VIRTUAL_PORT) present = true;
+      else present = existsSync(request.port);
+      if (present) {
+        this.log.info(`${request.port} is back: reconnecting`);
+        try {
+          await this.connect(request.port, request.baudrate);
+          return;
+        } catch {
+          // connect() scheduled the next check itself
+          return;
+        }
+      }
+      this.reconnectTimer = setTimeout(() => void check(), 1000);
+      this.reconnectTimer.unref();
+    };
+    this.reconnectTimer = setTimeout(() => void check(), 1000);
+    this.reconnectTimer.unref();
+  }
+
+  private async closeLink(): Promise<void> {
+    const t = this.transport;
+    this.stopTicker();
+    this.engine?.end();
+    this.engine = undefined;
+    this.transport = undefined;
+    this.port = null;
+    this.baudrate = null;
+    if (t) {
+      this.closingOnPurpose = true;
+      try {
+        await t.close();
+      } finally {
+        this.closingOnPurpose = false;
+      }
+    }
+  }
+
+  private fail(message: string, reason: string): void {
+    this.error = message;
+    this.port = null;
+    this.baudrate = null;
+    this.setState('CLOSED_WITH_ERROR');
+    this.bus.emit('printer.error', { printerId: this.id, reason, message });
+  }
+
+  // ---- commands ----------------------------------------------------------------------------------------------
+
+  /** Queues commands in order. Throws NotOperationalError when not connected. */
+  commands(lines: string[]): void {
+    const engine = this.requireEngine();
+    const now = this.now();
+    for (const line of lines) engine.send(line, now);
+  }
+
+  emergencyStop(): void {
+    this.requireEngine().emergencyStop();
+  }
+
+  fakeAck(): void {
+    this.requireEngine().fakeAck(this.now());
+  }
+
+  /** Streams a job. The job runner (files, pause, cancel) builds on this. */
+  stream(source: LineSource): void {
+    const engine = this.requireEngine();
+    if (this.printing) throw new Error('Already printing');
+    this.setState('PRINTING');
+    engine.stream(source, this.now());
+  }
+
+  /** Wakes the engine when an async source has lines again. */
+  pump(): void {
+    this.engine?.pump(this.now());
+  }
+
+  stopStream(): void {
+    this.engine?.stopStream();
+    if (this.printing) this.setState('OPERATIONAL');
+  }
+
+  private requireEngine(): ProtocolEngine {
+    if (!this.engine || !this.engine.isOperational || !this.operational) throw new NotOperationalError();
+    return this.engine;
+  }
+
+  // ---- engine events -----------------------------------------------------------------------------------------
+
+  private onEngineEvent(e: ProtocolEvent): void {
+    switch (e.type) {
+      case 'firmware':
+        this.firmware = e.info;
+        this.log.info(`firmware: ${e.info.name} (${e.info.flavor})`);
+        this.bus.emit('printer.firmware', { printerId: this.id, firmware: e.info });
+        return;
+      case 'temperature':
+        this.onTemperature(e.reading);
+        return;
+      case 'target':
+        if (e.heater === 'bed') this.temperatures.bed = { actual: this.temperatures.bed?.actual ?? 0, target: e.target };
+        else this.temperatures.tools.set(e.heater, { actual: this.temperatures.tools.get(e.heater)?.actual ?? 0, target: e.target });
+        return;
+      case 'position':
+        this.position = e.position;
+        this.bus.emit('printer.position', { printerId: this.id, position: e.position });
+        return;
+      case 'action':
+        this.log.info(`host action from firmware: ${e.action.name} ${e.action.params}`.trim());
+        this.bus.emit('printer.action', { printerId: this.id, name: e.action.name, params: e.action.params });
+        if (e.action.name === 'disconnect') void this.disconnect();
+        return;
+      case 'message':
+        this.bus.emit('printer.message', { printerId: this.id, text: e.text });
+        return;
+      case 'command-error':
+        this.log.warn(`the printer rejected a command: ${e.message}`);
+        this.bus.emit('printer.message', { printerId: this.id, text: `Error: ${e.message}` });
+        return;
+      case 'timeout':
+        this.terminal.push(`Communication timeout (${e.consecutive}), sending M105 to recover`);
+        this.log.warn(`communication timeout #${e.consecutive}`);
+        return;
+      case 'stream-done':
+        if (this.printing) this.setState('OPERATIONAL');
+        this.bus.emit('printer.stream-done', { printerId: this.id });
+        return;
+      case 'fatal':
+        void this.onFatal(e.reason, e.message);
+        return;
+      case 'connected':
+      case 'tool':
+        return;
+    }
+  }
+
+  private async onFatal(reason: string, message: string): Promise<void> {
+    this.log.error(`printer error (${reason}): ${message}`);
+    const t = this.transport;
+    if (t && reason !== 'emergency') {
+      // best effort: whatever happened, heaters off
+      const tools = Math.max(1, this.temperatures.tools.size);
+      for (let i = 0; i < tools; i++) t.write(`M104 T${i} S0\n`);
+      t.write('M140 S0\n');
+    }
+    this.error = message;
+    this.setState('ERROR');
+    this.bus.emit('printer.error', { printerId: this.id, reason, message });
+    await this.closeLink();
+    this.error = message;
+    this.setState('CLOSED_WITH_ERROR');
+    this.bus.emit('printer.disconnected', { printerId: this.id });
+  }
+
+  private onTemperature(r: TemperatureReading): void {
+    const t = this.temperatures;
+    for (const [i, h] of r.tools) t.tools.set(i, { actual: h.actual, target: h.target ?? t.tools.get(i)?.target ?? null });
+    if (r.bed) t.bed = { actual: r.bed.actual, target: r.bed.target ?? t.bed?.target ?? null };
+    if (r.chamber) t.chamber = { actual: r.chamber.actual, target: r.chamber.target ?? t.chamber?.target ?? null };
+    const sample: TemperatureSample = { time: Math.floor(this.now() / 1000), tools: [] };
+    const count = t.tools.size === 0 ? 0 : Math.max(...t.tools.keys()) + 1;
+    for (let i = 0; i < count; i++) sample.tools.push({ ...(t.tools.get(i) ?? { actual: 0, target: null }) });
+    if (t.bed) sample.bed = { ...t.bed };
+    if (t.chamber) sample.chamber = { ...t.chamber };
+    this.history.add(sample);
+    this.bus.emit('printer.temperature', { printerId: this.id, sample });
+  }
+
+  private logLine(dir: '>' | '<', line: string): void {
+    const text = (dir === '>' ? 'Send: ' : 'Recv: ') + line;
+    this.terminal.push(text);
+    if (this.bus.listeners('printer.log') > 0) this.bus.emit('printer.log', { printerId: this.id, line: text });
+  }
+
+  // ---- state -------------------------------------------------------------------------------------------------
+
+  private setState(state: PrinterStateId): void {
+    if (state === this.state) return;
+    this.state = state;
+    if (state === 'OFFLINE' || state === 'CLOSED_WITH_ERROR') {
+      this.firmware = undefined;
+    }
+    this.bus.emit('printer.state', { printerId: this.id, state, text: stateText(state), error: this.error });
+  }
+
+  private startTicker(): void {
+    this.stopTicker();
+    this.ticker = setInterval(() => this.engine?.tick(this.now()), TICK_MS);
+  }
+
+  private stopTicker(): void {
+    clearInterval(this.ticker);
+    this.ticker = undefined;
+  }
+
+  /** Stops everything: for shutdown. */
+  async close(): Promise<void> {
+    this.connectSeq++;
+    clearTimeout(this.reconnectTimer);
+    this.lastRequest = undefined;
+    await this.closeLink();
+  }
+}
+
+/** More than a third of the characters outside printable ASCII: a wrong baud rate. */
+function isGarbage(line: string): boolean {
+  if (line.length === 0) return false;
+  let bad = 0;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if ((c < 32 && c !== 9) || c > 126) bad++;
+  }
+  return bad * 3 > line.length;
+}

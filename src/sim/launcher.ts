@@ -1,0 +1,48 @@
+// Runs the virtual printer as a child process (`gantry virtual-printer`), so a simulator fault or busy loop
+// never touches the host's event loop, exactly as a real printer would not.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+
+export class VirtualPrinterProcess {
+  private child: ChildProcess | undefined;
+  private starting: Promise<string> | undefined;
+
+  constructor(
+    readonly link: string,
+    private readonly extraArgs: string[] = [],
+  ) {}
+
+  /** Starts the simulator if it is not running; resolves with the PTY link path once it is ready. */
+  ensure(): Promise<string> {
+    if (this.child && this.child.exitCode === null && !this.starting) return Promise.resolve(this.link);
+    if (this.starting) return this.starting;
+    this.starting = new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, 'virtual-printer', '--link', this.link, ...this.extraArgs], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      this.child = child;
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('READY')) resolve(this.link);
+      });
+      child.once('exit', (code) => reject(new Error(`virtual printer exited with code ${code}`)));
+      child.once('error', reject);
+    }).finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await exited;
+  }
+}

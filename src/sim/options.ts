@@ -1,0 +1,65 @@
+// What the virtual printer can be told to be, and which faults it injects.
+
+export interface SimOptions {
+  /** Motion, dwell and heating run this many times faster than a real printer. */
+  speedFactor: number;
+  /** `ok N<line> P<planner free> B<buffer free>` like Marlin's ADVANCED_OK. */
+  advancedOk: boolean;
+  emergencyParser: boolean;
+  hostActions: boolean;
+  extruders: number;
+  heatedChamber: boolean;
+  /** Marlin BUFSIZE: command buffer slots, reported as `B`. */
+  bufsize: number;
+  plannerSize: number;
+  /** Probabilities per numbered line (0–1). */
+  checksumErrorRate: number;
+  lineErrorRate: number;
+  busyRate: number;
+  lostOkRate: number;
+  /** Fault at the Nth command received (1-based), or 0 for never. */
+  resetAtLine: number;
+  fatalAtLine: number;
+  disconnectAtLine: number;
+  /** After a disconnect fault, plug back in after this many ms (0 = stay unplugged). */
+  replugAfter: number;
+  seed: number;
+  /** Bench mode: answer `ok` to every line and do nothing else. */
+  okOnly: boolean;
+  /** Append every executed command to this file. */
+  recordPath: string | undefined;
+}
+
+export const DEFAULT_SIM_OPTIONS: SimOptions = {
+  speedFactor: 1,
+  advancedOk: false,
+  emergencyParser: true,
+  hostActions: true,
+  extruders: 1,
+  heatedChamber: false,
+  bufsize: 4,
+  plannerSize: 16,
+  checksumErrorRate: 0,
+  lineErrorRate: 0,
+  busyRate: 0,
+  lostOkRate: 0,
+  resetAtLine: 0,
+  fatalAtLine: 0,
+  disconnectAtLine: 0,
+  replugAfter: 0,
+  seed: 1,
+  okOnly: false,
+  recordPath: undefined,
+};
+
+/** mulberry32: a small seeded PRNG so fault patterns repeat run to run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,75 @@
+// A lowdb adapter that survives power loss: write a temp file, fdatasync it, rename it over the old one,
+// fsync the directory. A reader sees the old file or the new one, never half of one. A file that does not
+// parse is moved aside (kept for inspection) and the caller starts from defaults: no crash loop.
+import { open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Adapter } from 'lowdb';
+import type { Logger } from '../log.js';
+
+export class DurableJsonFile<T> implements Adapter<T> {
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly path: string,
+    private readonly log: Logger,
+    private readonly mode = 0o600,
+  ) {}
+
+  async read(): Promise<T | null> {
+    await this.removeStaleTemps();
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    try {
+      const data = JSON.parse(text) as unknown;
+      if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new Error('not a JSON object');
+      return data as T;
+    } catch (err) {
+      const aside = `${this.path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      await rename(this.path, aside);
+      this.log.error(`${this.path} is corrupt (${(err as Error).message}); moved it to ${aside} and started from defaults`);
+      return null;
+    }
+  }
+
+  /** Writes are serialized: each one lands whole, in call order. */
+  write(data: T): Promise<void> {
+    const text = JSON.stringify(data, null, 2) + '\n';
+    const next = this.chain.then(() => this.writeNow(text));
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async writeNow(text: string): Promise<void> {
+    const tmp = `${this.path}.tmp-${process.pid}`;
+    const fh = await open(tmp, 'w', this.mode);
+    try {
+      await fh.writeFile(text, 'utf8');
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, this.path);
+    const dir = await open(dirname(this.path), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+
+  private async removeStaleTemps(): Promise<void> {
+    const prefix = `${basename(this.path)}.tmp-`;
+    let names: string[];
+    try {
+      names = await readdir(dirname(this.path));
+    } catch {
+      return;
+    }
+    for (const n of names) if (n.startsWith(prefix)) await unlink(join(dirname(this.path), n)).catch(() => undefined);
+  }
+}

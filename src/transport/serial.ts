@@ -1,0 +1,54 @@
+// A serial port through the `serialport` package (USB-serial adapters, USB CDC boards, PTYs).
+import { SerialPort } from 'serialport';
+import { LineSplitter } from './line-splitter.js';
+import { type Transport, type TransportHandlers, TransportError } from './transport.js';
+
+export function explainSerialError(path: string, err: Error): TransportError {
+  const msg = err.message;
+  if (/EACCES|Permission denied/i.test(msg)) {
+    return new TransportError(
+      `Permission denied opening ${path}: add the user running Gantry to the 'dialout' group ` +
+        `(sudo usermod -aG dialout $USER) and log in again`,
+      'EACCES',
+    );
+  }
+  if (/ENOENT|No such file/i.test(msg)) return new TransportError(`${path} does not exist (printer unplugged or off?)`, 'ENOENT');
+  if (/EBUSY|lock|Resource temporarily unavailable/i.test(msg)) {
+    return new TransportError(`${path} is in use by another program`, 'EBUSY');
+  }
+  return new TransportError(`Cannot open ${path}: ${msg}`);
+}
+
+export async function openSerial(path: string, baudRate: number, on: TransportHandlers): Promise<Transport> {
+  const port = new SerialPort({ path, baudRate, autoOpen: false, lock: true, hupcl: true });
+  await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(explainSerialError(path, err)) : resolve())));
+  const splitter = new LineSplitter(on.line);
+  let closing = false;
+  let reported = false;
+  const report = (error: Error | undefined) => {
+    if (reported) return;
+    reported = true;
+    on.closed(error);
+  };
+  port.on('data', (chunk: Buffer) => splitter.push(chunk));
+  port.on('close', (err: (Error & { disconnected?: boolean }) | null) => {
+    report(closing ? undefined : new TransportError(`${path} disconnected (cable unplugged or printer powered off)`, 'DISCONNECTED'));
+    void err;
+  });
+  port.on('error', (err: Error) => {
+    if (!closing) report(new TransportError(`Serial error on ${path}: ${err.message}`));
+  });
+  return {
+    description: path,
+    write(data) {
+      if (!closing && port.isOpen) port.write(data, 'latin1');
+    },
+    close() {
+      closing = true;
+      return new Promise<void>((resolve) => {
+        if (!port.isOpen) return resolve();
+        port.close(() => resolve());
+      });
+    },
+  };
+}

@@ -1,0 +1,21 @@
+// Transports move bytes and nothing else. The printer model owns one at a time.
+
+export interface TransportHandlers {
+  /** One received line, without the line ending. */
+  line(line: string): void;
+  /** The link closed. `error` is set when it was not our own close() (unplugged, network drop). */
+  closed(error: Error | undefined): void;
+}
+
+export interface Transport {
+  /** What the user sees: a device path or a URL. */
+  readonly description: string;
+  write(data: string): void;
+  close(): Promise<void>;
+}
+
+export class TransportError extends Error {
+  constructor(message: string, readonly code: string | undefined = undefined) {
+    super(message);
+  }
+}
