@@ -431,8 +431,11 @@ export class Printer {
     if (t && reason !== 'emergency') {
       // best effort: whatever happened, heaters off
       const tools = Math.max(1, this.temperatures.tools.size);
-      for (let i = 0; i < tools; i++) t.write(`M104 T${i} S0\n`);
-      t.write('M140 S0\n');
+      const off = [...Array.from({ length: tools }, (_, i) => `M104 T${i} S0`), 'M140 S0'];
+      for (const line of off) {
+        t.write(line + '\n');
+        this.logLine('>', line);
+      }
     }
     this.error = message;
     this.setState('ERROR');

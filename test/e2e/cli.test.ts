@@ -1,0 +1,53 @@
+// `gantry serve` as a real process, the way systemd and `make run` start it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+
+test('serve starts over a corrupt settings file, prints the URL and key, connects the virtual printer, and stops on SIGTERM', async () => {
+  const { dir, cleanup } = await tempDir();
+  const dataDir = join(dir, 'data');
+  await mkdir(dataDir);
+  await writeFile(join(dataDir, 'settings.json'), '\x00\x00garbage');
+  const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--serial', 'auto', '--virtual-fallback', '--print-api-key'], {
+    env: { ...process.env, GANTRY_LOG_LEVEL: 'info' },
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d));
+  child.stderr.on('data', (d: Buffer) => (err += d));
+  try {
+    const [, url, key] = await waitFor('URL and key printed', () => /running: (http:\S+)\s+API key: (\S+)/.exec(out) ?? undefined);
+    assert.match(key!, /^[A-Za-z0-9_-]{43}$/);
+    assert.match(err, /settings\.json is corrupt/);
+    assert.ok((await readdir(dataDir)).some((n) => n.startsWith('settings.json.corrupt-')));
+    const printer = await waitFor('virtual printer connected', async () => {
+      const res = await fetch(`${url}/api/printer`, { headers: { 'X-Api-Key': key! } });
+      return res.status === 200 ? ((await res.json()) as { state: { text: string } }) : undefined;
+    }, 15_000);
+    assert.equal(printer.state.text, 'Operational');
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await cleanup();
+  }
+});
+
+test('a bad flag exits with status 2 and a message, not a stack trace', async () => {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', 'nope']);
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d));
+  const [code] = await once(child, 'exit');
+  assert.equal(code, 2);
+  assert.match(err, /--port must be a TCP port number/);
+  assert.doesNotMatch(err, /at .*\.js:\d+/);
+});

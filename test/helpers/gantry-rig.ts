@@ -1,0 +1,80 @@
+// A whole Gantry (HTTP server, printer model, virtual printer child process) on a free loopback port.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ServeConfig } from '../../src/config/cli-config.js';
+import { createLogger } from '../../src/log.js';
+import { type Gantry, type StartOptions, startGantry } from '../../src/main.js';
+import { tempDir } from './tmp.js';
+import { waitFor } from './wait.js';
+
+export const TEST_KEY = 'test-key-0123456789abcdefghijklmnopqrstu';
+
+export interface GantryRig {
+  gantry: Gantry;
+  dir: string;
+  recordFile: string;
+  logs: string[];
+  /** fetch relative to the server, with the API key unless `key: null` */
+  api(path: string, init?: RequestInit & { key?: string | null; json?: unknown }): Promise<Response>;
+  /** Commands the virtual printer executed, minus the host's housekeeping. */
+  executed(): Promise<string[]>;
+  waitExecuted(what: string, pred: (cmds: string[]) => boolean, timeoutMs?: number): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export async function gantryRig(overrides: Partial<ServeConfig> = {}, start: StartOptions = {}, simArgs: string[] = []): Promise<GantryRig> {
+  const { dir, cleanup } = await tempDir();
+  const recordFile = join(dir, 'executed.gcode');
+  const logs: string[] = [];
+  const cfg: ServeConfig = {
+    dataDir: join(dir, 'data'),
+    host: '127.0.0.1',
+    port: 0,
+    serial: 'VIRTUAL',
+    baud: undefined,
+    apiKey: TEST_KEY,
+    virtualFallback: false,
+    printApiKey: false,
+    logLevel: 'debug',
+    ...overrides,
+  };
+  const gantry = await startGantry(cfg, {
+    log: createLogger('debug', 'test', (l) => logs.push(l)),
+    virtualPrinterArgs: ['--speed', '200', '--record', recordFile, ...simArgs],
+    ...start,
+  });
+  const executed = async () => {
+    const text = await readFile(recordFile, 'utf8').catch(() => '');
+    return text.split('\n').filter((l) => l && !/^M(105|110|115|155)\b/.test(l));
+  };
+  return {
+    gantry,
+    dir,
+    recordFile,
+    logs,
+    api(path, init = {}) {
+      const headers = new Headers(init.headers);
+      if (init.key !== null) headers.set('X-Api-Key', init.key ?? TEST_KEY);
+      let body = init.body;
+      if (init.json !== undefined) {
+        headers.set('Content-Type', 'application/json');
+        body = JSON.stringify(init.json);
+      }
+      return fetch(gantry.url + path, { ...init, headers, body: body ?? null });
+    },
+    executed,
+    waitExecuted: (what, pred, timeoutMs = 10_000) =>
+      waitFor(what, async () => {
+        const e = await executed();
+        return pred(e) ? e : undefined;
+      }, timeoutMs),
+    async close() {
+      await gantry.stop();
+      await cleanup();
+    },
+  };
+}
+
+export async function waitOperational(rig: GantryRig, timeoutMs = 15_000): Promise<void> {
+  await waitFor('printer operational with firmware', () => rig.gantry.printer.operational && rig.gantry.printer.firmware !== undefined, timeoutMs);
+}
