@@ -1,5 +1,5 @@
 // The HTTP API: OctoPrint-compatible routes plus Gantry's own under /api/gantry.
-import { Hono } from 'hono';
+import { Hono } from 'hono/tiny';
 import { bodyLimit } from 'hono/body-limit';
 import { NotOperationalError } from '../printer/printer.js';
 import { apiAuth } from './auth.js';

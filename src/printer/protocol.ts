@@ -101,6 +101,10 @@ export interface ProtocolSink {
 type Phase = 'idle' | 'handshake' | 'operational' | 'dead';
 
 const NO_LINE = -1;
+/** In-flight line kinds (bit flags). */
+const KIND_LONG = 1;
+const KIND_TICKLE = 2;
+const KIND_TEMP_QUERY = 4;
 const OK_HELLO = 'N0 M110 N0*125\n';
 
 export class ProtocolEngine {
@@ -129,8 +133,9 @@ export class ProtocolEngine {
   resendCount = 0;
   linesSent = 0;
 
-  // flow control: a FIFO of in-flight lines (flags + byte counts) in fixed arrays
-  private readonly flightLong: Uint8Array;
+  // flow control: a FIFO of in-flight lines (kind flags + byte counts) in fixed arrays
+  private readonly flightKind: Uint8Array;
+  private ticklesInFlight = 0;
   private readonly flightBytes: Uint16Array;
   private flightHead = 0;
   private inFlight = 0;
@@ -164,7 +169,7 @@ export class ProtocolEngine {
     this.historyLen = Math.max(100, this.opts.resendHistory);
     this.history = new Array<string>(this.historyLen).fill('');
     const maxFlight = 64;
-    this.flightLong = new Uint8Array(maxFlight);
+    this.flightKind = new Uint8Array(maxFlight);
     this.flightBytes = new Uint16Array(maxFlight);
   }
 
@@ -183,6 +188,7 @@ export class ProtocolEngine {
     this.phase = 'idle';
     this.inFlight = 0;
     this.inFlightBytes = 0;
+    this.ticklesInFlight = 0;
     this.streaming = false;
     this.source = undefined;
     this.userQueue.length = 0;
@@ -229,7 +235,7 @@ export class ProtocolEngine {
       // The emergency parser acts on it as the bytes arrive; the line still earns an `ok` later.
       this.sink.log('>', cmd);
       this.sink.write(cmd + '\n');
-      this.pushFlight(false, cmd.length + 1);
+      this.pushFlight(0, cmd.length + 1);
       return true;
     }
     this.userQueue.push(cmd);
@@ -270,7 +276,7 @@ export class ProtocolEngine {
 
   /** Simulates one `ok` (OctoPrint's fake_ack, for a firmware that swallowed one). */
   fakeAck(now: number): void {
-    this.onOk(now);
+    this.onOk(now, false);
   }
 
   // ---- inputs: time ------------------------------------------------------------------------------------------
@@ -293,11 +299,11 @@ export class ProtocolEngine {
 
     if (this.awaitingResendOkUntil > 0 && now >= this.awaitingResendOkUntil) {
       this.awaitingResendOkUntil = 0;
-      this.onOk(now);
+      this.onOk(now, false);
     }
 
     if (this.inFlight > 0) {
-      const longRunning = this.flightLong[this.flightHead] === 1;
+      const longRunning = (this.flightKind[this.flightHead]! & KIND_LONG) !== 0;
       let limit: number;
       if (longRunning) limit = this.busySeen ? this.opts.busyTimeout : Infinity;
       else limit = this.busySeen ? Math.max(this.opts.busyTimeout, this.opts.communicationTimeout) : this.opts.communicationTimeout;
@@ -337,12 +343,6 @@ export class ProtocolEngine {
       return;
     }
 
-    if (this.awaitingResendOkUntil > 0 && !line.startsWith('Resend') && !line.startsWith('rs')) {
-      // Firmware that sends no ok after a resend request (OctoPrint's supportResendsWithoutOk).
-      this.awaitingResendOkUntil = 0;
-      this.onOk(now);
-    }
-
     if (this.phase === 'handshake') {
       if (line === 'wait') this.onHelloAnswered(now);
       else if (line === 'start') this.sendHello(now);
@@ -353,11 +353,15 @@ export class ProtocolEngine {
     if (line.startsWith('echo:busy') || line.startsWith('busy:')) {
       this.busySeen = true;
       this.lastProgress = now;
+      if (this.awaitingResendOkUntil > 0) this.awaitingResendOkUntil = now + this.opts.resendOkTimeout;
       return;
     }
     if (line === 'wait') {
       // The firmware is idle with an empty buffer: whatever we think is in flight was acknowledged.
-      if (this.inFlight > 0 && !this.opts.windowed) this.onOk(now);
+      if (this.inFlight > 0 && !this.opts.windowed) {
+        while (this.inFlight > 1) this.popFlight();
+        this.onOk(now, false);
+      }
       return;
     }
     const resend = parseResend(line);
@@ -429,7 +433,7 @@ export class ProtocolEngine {
         const cmd = this.history[n % this.historyLen]!;
         this.resendNext = n + 1 >= this.nextLine ? NO_LINE : n + 1;
         this.resendCount++;
-        this.writeLine(numberedLine(n, cmd), cmd, now, false);
+        this.writeLine(numberedLine(n, cmd), now, LONG_RUNNING.has(commandKey(cmd)) ? KIND_LONG : 0);
         continue;
       }
       const hasUser = this.userHead < this.userQueue.length;
@@ -493,6 +497,7 @@ export class ProtocolEngine {
     const acked = key >= 0 || !this.quirks.onlyGcodeIsAcked;
     const numbered = acked && (this.streaming || this.opts.alwaysChecksum || this.quirks.alwaysChecksum || !this.firmware || key === M(110));
     let text: string;
+    const kind = (LONG_RUNNING.has(key) ? KIND_LONG : 0) | (key === M(105) ? KIND_TEMP_QUERY : 0);
     if (numbered) {
       let n = this.nextLine;
       if (key === M(110)) {
@@ -505,28 +510,29 @@ export class ProtocolEngine {
       text = numberedLine(n, cmd);
     } else text = cmd + '\n';
     if (!fromJob) this.sink.log('>', cmd);
-    if (acked) this.writeLine(text, cmd, now, LONG_RUNNING.has(key));
+    if (acked) this.writeLine(text, now, kind);
     else this.sink.write(text);
   }
 
-  private writeLine(text: string, _cmd: string, now: number, longRunning: boolean): void {
+  private writeLine(text: string, now: number, kind: number): void {
     this.sink.write(text);
     this.linesSent++;
     if (this.inFlight === 0) {
       this.lastProgress = now;
       this.busySeen = false;
     }
-    this.pushFlight(longRunning, text.length);
+    this.pushFlight(kind, text.length);
   }
 
-  private pushFlight(longRunning: boolean, bytes: number): void {
-    const cap = this.flightLong.length;
+  private pushFlight(kind: number, bytes: number): void {
+    const cap = this.flightKind.length;
     if (this.inFlight >= cap) return; // never: the window is far smaller than the ring
     const idx = (this.flightHead + this.inFlight) % cap;
-    this.flightLong[idx] = longRunning ? 1 : 0;
+    this.flightKind[idx] = kind;
     this.flightBytes[idx] = bytes;
     this.inFlight++;
     this.inFlightBytes += bytes;
+    if (kind & KIND_TICKLE) this.ticklesInFlight++;
   }
 
   private canSend(): boolean {
@@ -547,6 +553,7 @@ export class ProtocolEngine {
     this.nextLine = 1;
     this.inFlight = 0;
     this.inFlightBytes = 0;
+    this.ticklesInFlight = 0;
     this.lastProgress = now;
     this.lastPoll = now;
     this.sink.event({ type: 'connected' });
@@ -563,6 +570,7 @@ export class ProtocolEngine {
     }
     if (this.settleUntil > 0) return; // the answer to a repeated hello
     if (this.awaitingResendOkUntil > 0) this.awaitingResendOkUntil = 0;
+    let carriesTemperatures = false;
     if (line.length > 2) {
       if (this.opts.windowed) {
         const adv = parseAdvancedOk(line);
@@ -572,26 +580,48 @@ export class ProtocolEngine {
       if (line.includes('FIRMWARE_NAME:')) this.onFirmwareLine(line);
       else if (looksLikeTemperature(line)) {
         const reading = parseTemperatures(line.slice(2), this.activeTool);
-        if (reading) this.sink.event({ type: 'temperature', reading });
+        if (reading) {
+          carriesTemperatures = true;
+          this.sink.event({ type: 'temperature', reading });
+        }
       }
     }
     if (this.collectingCaps) this.finishCapabilities(now);
-    this.onOk(now);
+    this.onOk(now, carriesTemperatures);
   }
 
-  private popFlight(): void {
-    if (this.inFlight === 0) return;
+  private popFlight(): number {
+    if (this.inFlight === 0) return 0;
+    const kind = this.flightKind[this.flightHead]!;
+    if (kind & KIND_TICKLE) this.ticklesInFlight--;
     this.inFlightBytes -= this.flightBytes[this.flightHead]!;
-    this.flightHead = (this.flightHead + 1) % this.flightLong.length;
+    this.flightHead = (this.flightHead + 1) % this.flightKind.length;
     this.inFlight--;
+    return kind;
   }
 
-  private onOk(now: number): void {
-    this.popFlight();
+  /**
+   * One `ok`. Plain oks carry no line number, so after a timeout we cannot tell a lost ok from a late one; the
+   * tickle settles it: firmware answers M105 with `ok T:…`, so an ok with temperatures while a tickle is in flight
+   * is the tickle's, and every line before it was acknowledged (their oks were lost). A late plain ok settles only
+   * its own line. Either way the count stays exact and one line in flight stays one.
+   */
+  private onOk(now: number, carriesTemperatures: boolean): void {
+    if (carriesTemperatures && this.ticklesInFlight > 0 && (this.flightKind[this.flightHead]! & KIND_TEMP_QUERY) === 0) {
+      while (this.inFlight > 0 && (this.popFlight() & KIND_TICKLE) === 0);
+    } else this.popFlight();
     this.consecutiveTimeouts = 0;
     this.lastProgress = now;
     this.busySeen = false;
     this.pump(now);
+  }
+
+  private dropNewestFlight(): void {
+    if (this.inFlight === 0) return;
+    const idx = (this.flightHead + this.inFlight - 1) % this.flightKind.length;
+    if (this.flightKind[idx]! & KIND_TICKLE) this.ticklesInFlight--;
+    this.inFlightBytes -= this.flightBytes[idx]!;
+    this.inFlight--;
   }
 
   private onResend(n: number, now: number): void {
@@ -629,11 +659,15 @@ export class ProtocolEngine {
       this.fatal('timeout', 'Too many consecutive timeouts, printer still connected and alive?');
       return;
     }
-    // Assume the oldest line's ok was lost, and tickle the firmware with M105: its ok restarts the flow. If the
-    // line itself was lost, the next numbered line makes the firmware ask for it again.
-    this.popFlight();
+    // Tickle the firmware with M105. Its answer tells a lost ok from a late one (see onOk). If the line itself
+    // never arrived, the next numbered line makes the firmware ask for it again. A tickle that times out itself
+    // is dropped and replaced, so firmware that answers M105 with a bare ok still converges.
+    if (this.inFlight > 0 && (this.flightKind[(this.flightHead + this.inFlight - 1) % this.flightKind.length]! & KIND_TICKLE) !== 0) {
+      this.dropNewestFlight();
+    }
+    if ((this.flightKind[this.flightHead]! & KIND_TEMP_QUERY) !== 0 && this.inFlight === 1) this.popFlight(); // it was a poll: its answer is the tickle's
     this.sink.log('>', 'M105');
-    this.writeLine('M105\n', 'M105', now, false);
+    this.writeLine('M105\n', now, KIND_TICKLE | KIND_TEMP_QUERY);
     this.lastProgress = now;
   }
 

@@ -93,7 +93,7 @@ export class VirtualPrinter {
 
   private onLine(raw: string): void {
     if (this.opts.okOnly) {
-      this.io.write('ok\n');
+      this.io.write(this.opts.advancedOk ? `ok P15 B${this.opts.bufsize - 1}\n` : 'ok\n');
       return;
     }
     const line = raw.trim();

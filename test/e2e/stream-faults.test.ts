@@ -16,8 +16,7 @@ test('10,000 lines with 2% checksum errors, 1% busy and 0.5% lost oks: the print
     { protocol: { communicationTimeout: 150, maxTimeoutsPrinting: 5 } },
   );
   try {
-    await rig.printer.connect(rig.link, 250000);
-    await waitFor('firmware identified', () => rig.printer.firmware);
+    await rig.connected();
     const lines = jobLines(10_000);
     const done = nextEvent(rig.bus, 'printer.stream-done', () => true, 120_000);
     rig.printer.stream(arraySource(lines));
@@ -40,8 +39,7 @@ test('windowed with ADVANCED_OK: the same guarantee, and the firmware buffer is 
     { protocol: { windowed: true, maxWindow: 4, communicationTimeout: 150 } },
   );
   try {
-    await rig.printer.connect(rig.link, 250000);
-    await waitFor('firmware identified', () => rig.printer.firmware);
+    await rig.connected();
     const lines = jobLines(3_000);
     const done = nextEvent(rig.bus, 'printer.stream-done', () => true, 60_000);
     rig.printer.stream(arraySource(lines));
@@ -56,8 +54,7 @@ test('windowed with ADVANCED_OK: the same guarantee, and the firmware buffer is 
 test('a printer reset mid-stream stops the stream with an error that says why, and nothing crashes', async () => {
   const rig = await printerRig({ speedFactor: 1e6, resetAtLine: 500 });
   try {
-    await rig.printer.connect(rig.link, 250000);
-    await waitFor('firmware identified', () => rig.printer.firmware);
+    await rig.connected();
     const failed = nextEvent(rig.bus, 'printer.state', (s) => s.state === 'CLOSED_WITH_ERROR', 20_000);
     rig.printer.stream(arraySource(jobLines(2_000)));
     const st = await failed;
@@ -74,8 +71,7 @@ test('a printer reset mid-stream stops the stream with an error that says why, a
 test('an unplugged printer is reported within 2 s with the reason, and it reconnects by itself when plugged back', async () => {
   const rig = await printerRig({ speedFactor: 1e6, disconnectAtLine: 300, replugAfter: 600 }, { autoReconnect: true });
   try {
-    await rig.printer.connect(rig.link, 250000);
-    await waitFor('firmware identified', () => rig.printer.firmware);
+    await rig.connected();
     const lost = nextEvent(rig.bus, 'printer.state', (s) => s.state === 'CLOSED_WITH_ERROR', 20_000);
     rig.printer.stream(arraySource(jobLines(2_000)));
     const t0 = Date.now();
@@ -93,8 +89,7 @@ test('an unplugged printer is reported within 2 s with the reason, and it reconn
 test('a fatal firmware error (thermal runaway) stops everything and turns the heaters off', async () => {
   const rig = await printerRig({ speedFactor: 1e6, fatalAtLine: 50 });
   try {
-    await rig.printer.connect(rig.link, 250000);
-    await waitFor('firmware identified', () => rig.printer.firmware);
+    await rig.connected();
     const failed = nextEvent(rig.bus, 'printer.state', (s) => s.state === 'CLOSED_WITH_ERROR', 20_000);
     rig.printer.stream(arraySource(jobLines(500)));
     const st = await failed;

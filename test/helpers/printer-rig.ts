@@ -6,6 +6,7 @@ import { type PrinterConfig, Printer } from '../../src/printer/printer.js';
 import type { SimOptions } from '../../src/sim/options.js';
 import { type RunningSim, startVirtualPrinter } from '../../src/sim/run.js';
 import { tempDir } from './tmp.js';
+import { waitFor } from './wait.js';
 
 export interface Rig {
   dir: string;
@@ -14,6 +15,8 @@ export interface Rig {
   printer: Printer;
   bus: EventBus;
   logs: string[];
+  /** Connects at 250000 baud and waits until the firmware has identified itself. */
+  connected(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -33,6 +36,10 @@ export async function printerRig(sim: Partial<SimOptions> = {}, printer: Partial
     printer: p,
     bus,
     logs,
+    async connected() {
+      await p.connect(link, 250000);
+      await waitFor('firmware identified', () => p.firmware);
+    },
     async close() {
       await p.close();
       await running.stop();

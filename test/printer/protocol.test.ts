@@ -171,6 +171,35 @@ test('a lost ok: timeout, M105 tickle, the stream goes on; repeated timeouts end
   assert.equal(h.eventsOf('fatal')[0]?.reason, 'timeout');
 });
 
+test('a late ok after a timeout is not taken twice: still exactly one line in flight', () => {
+  const h = new Harness({ communicationTimeout: 1000 });
+  h.connect(MARLIN_AUTOREPORT);
+  h.feed('ok'); // M155
+  h.stream(['G1 X1', 'G1 X2', 'G1 X3']);
+  h.take();
+  h.advance(1000);
+  assert.deepEqual(h.take(), ['M105'], 'tickle');
+  h.feed('ok'); // the late ok of N1
+  assert.deepEqual(h.take(), [], 'the tickle is still in flight: wait for it');
+  h.feed('ok T:20.0 /0.0 B:20.0 /0.0 @:0 B@:0'); // the tickle's answer
+  assert.deepEqual(h.take(), [numberedLine(2, 'G1 X2').trim()]);
+  h.feed('ok');
+  assert.deepEqual(h.take(), [numberedLine(3, 'G1 X3').trim()], 'one line per ok, no surplus');
+  assert.equal(h.engine.linesInFlight, 1);
+});
+
+test('a busy line between Resend and its ok does not stand in for the ok', () => {
+  const h = new Harness();
+  h.connect();
+  h.stream(['G1 X1', 'G1 X2']);
+  h.take();
+  h.feed('Error:checksum mismatch, Last Line: 0', 'Resend: 1', 'echo:busy: processing');
+  assert.deepEqual(h.take(), []);
+  h.feed('ok');
+  assert.deepEqual(h.take(), [numberedLine(1, 'G1 X1').trim()]);
+  assert.equal(h.engine.linesInFlight, 1);
+});
+
 test('no timeout during long-running commands unless the firmware was busy and then went quiet', () => {
   const h = new Harness({ communicationTimeout: 1000, busyTimeout: 3000 });
   h.connect();
@@ -303,4 +332,30 @@ test('replaying real firmware transcripts: no spurious errors, temperatures and 
     if (hasPositions) assert.ok(h.eventsOf('position').length > 0, `${file}: positions parsed`);
   }
   assert.equal(run('marlin-default-quirks.txt').eventsOf('fatal')[0]?.reason, 'firmware', 'kill() called is fatal');
+});
+
+test('Smoothieware: lines that are not G/M/T commands earn no ok, so the host does not wait for one', () => {
+  const h = new Harness();
+  h.connect(['FIRMWARE_NAME:Smoothieware, FIRMWARE_URL:http%3A//smoothieware.org, FIRMWARE_VERSION:edge-3ba7e5e', 'ok']);
+  h.engine.send('play /sd/file.g', h.now);
+  h.engine.send('M105', h.now);
+  assert.deepEqual(h.take(), ['play /sd/file.g', 'M105']);
+  h.feed('ok T:21.4 /0.0 @0 B:21.5 /0.0 @0');
+  assert.equal(h.eventsOf('temperature').at(-1)!.reading.tools.get(0)!.actual, 21.4);
+});
+
+test('Prusa firmware auto-reports with M155 even without a Cap line', () => {
+  const h = new Harness();
+  h.connect(['FIRMWARE_NAME:Prusa-Firmware 3.13.0 based on Marlin FIRMWARE_URL:https://github.com/prusa3d/Prusa-Firmware PROTOCOL_VERSION:1.0', 'ok']);
+  // connect() took the M155 already; the next poll interval sends no M105
+  h.advance(3000);
+  assert.deepEqual(h.take(), []);
+});
+
+test('RepRapFirmware is identified and polled with M105', () => {
+  const h = new Harness();
+  h.connect(['FIRMWARE_NAME: RepRapFirmware for Duet 2 WiFi/Ethernet FIRMWARE_VERSION: 3.4.5', 'ok']);
+  assert.equal(h.eventsOf('firmware')[0]!.info.flavor, 'reprapfirmware');
+  h.advance(10);
+  assert.deepEqual(h.take(), ['M105']);
 });

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono } from 'hono/tiny';
 import { AUTODETECT_BAUDRATES, VIRTUAL_PORT } from '../../printer/printer.js';
 import { isNetworkTarget } from '../../transport/open.js';
 import type { ApiDeps, ApiEnv } from '../context.js';

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono } from 'hono/tiny';
 import type { ApiDeps, ApiEnv } from '../context.js';
 
 /** No key needed, never waits on the printer: for systemd watchdogs, load balancers and humans. */

@@ -1,5 +1,5 @@
 // /api/printer and its heater, printhead and command sub-resources, as in OctoPrint 1.11.
-import { Hono } from 'hono';
+import { Hono } from 'hono/tiny';
 import type { Context } from 'hono';
 import { type HeaterLayout, octoHistoryEntry, octoState, octoTemperatures } from '../../printer/octoprint-shapes.js';
 import type { ApiDeps, ApiEnv } from '../context.js';
@@ -40,6 +40,7 @@ export function printerRoutes(deps: ApiDeps): Hono<ApiEnv> {
       if (parseBool(c.req.query('history'))) temps['history'] = history(c, (e) => e);
       out['temperature'] = temps;
     }
+    if (!exclude.has('sd')) out['sd'] = { ready: false }; // no printer SD support yet
     if (!exclude.has('state')) out['state'] = octoState(printer);
     return c.json(out);
   });

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono } from 'hono/tiny';
 import type { ApiDeps, ApiEnv } from '../context.js';
 import { absoluteUrl } from '../http.js';
 

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono } from 'hono/tiny';
 import type { ApiDeps, ApiEnv } from '../context.js';
 
 /** The OctoPrint version we answer as; slicers require `text` to start with "OctoPrint". */

@@ -1,0 +1,37 @@
+// make bench: figures as ratios and per-operation numbers, printed for the closing notes of each issue.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { benchIdleRss } from './idle-rss.js';
+import { benchSerial } from './serial.js';
+
+const f0 = (n: number) => Math.round(n).toLocaleString('en-US');
+const pct = (n: number) => `${(n * 100).toFixed(0)} %`;
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'gantry-bench-'));
+  try {
+    console.log('Gantry benchmarks (this machine; the Pi Zero 2 W is slower, ratios carry over)\n');
+    const s = await benchSerial(dir);
+    console.log('Serial send path (host → virtual printer over a real PTY, ~20-byte lines)');
+    console.log(`  bare PTY echo loop (physical limit)    ${f0(s.bareRate)} lines/s`);
+    console.log(`  Gantry, one line in flight             ${f0(s.oneInFlightRate)} lines/s  = ${pct(s.oneInFlightRate / s.bareRate)} of the bare loop (target ≥ 80 %)`);
+    console.log(`  Gantry, windowed (ADVANCED_OK B3)      ${f0(s.windowedRate)} lines/s  = ${pct(s.windowedRate / s.bareRate)} of the bare loop`);
+    console.log(`  250,000-baud wire limit                ${f0(s.wireLimit)} lines/s; Gantry one-in-flight = ${(s.oneInFlightRate / s.wireLimit).toFixed(1)}× it`);
+    console.log(`  protocol engine alone (no I/O)         ${f0(s.engineOnlyRate)} lines/s`);
+    console.log(`  ok → next line latency in the host     p50 ${s.latencyP50us.toFixed(1)} µs, p99 ${s.latencyP99us.toFixed(1)} µs (target p99 < 1 ms)`);
+    console.log(`  CPU per 1,000 lines (one in flight)    ${s.cpuMsPer1000.toFixed(1)} ms (bare loop: ${s.bareCpuMsPer1000.toFixed(1)} ms; both mostly serialport and syscalls)`);
+    const m = await benchIdleRss(dir);
+    console.log('\nMemory of gantry serve, idle with the printer connected');
+    console.log(`  RSS                                    ${m.rssMb.toFixed(1)} MB (target < 60 MB)`);
+    console.log(`  of which private to Gantry (USS)       ${m.ussMb.toFixed(1)} MB`);
+    console.log(`  a bare idle node process, for scale    ${m.bareNodeRssMb.toFixed(1)} MB RSS`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: Error) => {
+  console.error(err.stack ?? err.message);
+  process.exit(1);
+});

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs Gantry on a Debian trixie (or Raspberry Pi OS trixie) system: the service user, the code under
+# /opt/gantry, the systemd unit and the udev rules. Run from a built checkout (`make build`) as root.
+# Debian trixie's nodejs (20.19) is new enough for serialport 13; bookworm's 18 is not.
+set -euo pipefail
+[[ $EUID -eq 0 ]] || { echo "run as root" >&2; exit 1; }
+src="$(cd "$(dirname "$0")/.." && pwd)"
+apt-get install -y --no-install-recommends nodejs python3
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+(( node_major >= 20 )) || { echo "Node.js 20 or newer is needed (found $(node --version)); use Debian trixie" >&2; exit 1; }
+id gantry >/dev/null 2>&1 || useradd --system --home /var/lib/gantry --shell /usr/sbin/nologin --groups dialout gantry
+install -d -o root -g root /opt/gantry
+cp -r "$src/dist" "$src/node_modules" "$src/package.json" "$src/README.md" /opt/gantry/
+[[ -d "$src/public" ]] && cp -r "$src/public" /opt/gantry/
+install -m 0644 "$src/systemd/gantry.service" /etc/systemd/system/gantry.service
+install -m 0644 "$src/udev/99-gantry.rules" /etc/udev/rules.d/99-gantry.rules
+udevadm control --reload-rules || true
+systemctl daemon-reload
+systemctl enable --now gantry.service
+echo "Gantry installed. API key: sudo jq -r .admin.key /var/lib/gantry/keys.json"
