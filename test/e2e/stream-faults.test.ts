@@ -20,9 +20,17 @@ test('10,000 lines with 2% checksum errors, 1% busy and 0.5% lost oks: the print
     const lines = jobLines(10_000);
     const done = nextEvent(rig.bus, 'printer.stream-done', () => true, 120_000);
     rig.printer.stream(arraySource(lines));
+    // a user at the terminal while it prints: these go between job lines without breaking either
+    const user = ['M117 user one', 'M220 S110', 'M117 user two'];
+    await waitFor('stream under way', () => rig.sim.printer.executed.length > 2000, 30_000, 5);
+    rig.printer.commands(user.slice(0, 2));
+    await waitFor('more progress', () => rig.sim.printer.executed.length > 6000, 30_000, 5);
+    rig.printer.commands(user.slice(2));
     await done;
     assert.equal(rig.printer.stateText, 'Operational');
-    const executed = executedJobLines(rig.sim.printer.executed);
+    const all = executedJobLines(rig.sim.printer.executed);
+    assert.deepEqual(all.filter((c) => user.includes(c)), user, 'user commands executed once each, in order');
+    const executed = all.filter((c) => !user.includes(c));
     assert.equal(executed.length, lines.length, 'same number of lines executed as sent');
     const firstDiff = executed.findIndex((l, i) => l !== lines[i]);
     assert.equal(firstDiff, -1, `first difference at line ${firstDiff}: ${executed[firstDiff]} vs ${lines[firstDiff]}`);

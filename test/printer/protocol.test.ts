@@ -359,3 +359,19 @@ test('RepRapFirmware is identified and polled with M105', () => {
   h.advance(10);
   assert.deepEqual(h.take(), ['M105']);
 });
+
+test('always-checksum option numbers idle commands too', () => {
+  const h = new Harness({ alwaysChecksum: true });
+  h.connect();
+  h.engine.send('G28', h.now);
+  assert.match(h.take()[0]!, /^N\d+ G28\*\d+$/);
+});
+
+test('windowed is opt-in and needs proof: without ADVANCED_OK buffer reports, one line stays in flight', () => {
+  const h = new Harness({ windowed: true, maxWindow: 4 });
+  h.connect();
+  h.stream(['G1 X1', 'G1 X2', 'G1 X3']);
+  assert.equal(h.take().length, 1);
+  h.feed('ok');
+  assert.equal(h.take().length, 1);
+});
