@@ -11,6 +11,9 @@ import { type Settings, defaultSettings } from './config/settings.js';
 import { EventBus } from './events.js';
 import { type Logger, createLogger } from './log.js';
 import { Printer } from './printer/printer.js';
+import { FileStorage } from './files/storage.js';
+import { History } from './jobs/history.js';
+import { JobRunner } from './jobs/job-runner.js';
 import { VirtualPrinterProcess } from './sim/launcher.js';
 import { JsonStore } from './store/json-store.js';
 import { listCandidatePorts } from './transport/discovery.js';
@@ -23,6 +26,7 @@ export interface Gantry {
   readonly printer: Printer;
   readonly bus: EventBus;
   readonly settings: JsonStore<Settings>;
+  readonly jobs: JobRunner;
   stop(): Promise<void>;
 }
 
@@ -72,9 +76,25 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     { bus, log: log.child('printer'), virtual: () => virtual.ensure() },
   );
 
+  const storage = await FileStorage.open(join(cfg.dataDir, 'files'), join(cfg.dataDir, 'files.json'), log.child('files'));
+  const history = new History(join(cfg.dataDir, 'history.jsonl'));
+  const jobs = new JobRunner({
+    printer,
+    storage,
+    history,
+    bus,
+    log: log.child('jobs'),
+    scripts: () => settings.data.scripts,
+    profile: () => settings.data.printerProfile.volume,
+  });
+
   const startedAt = Date.now();
   const app = createApi({
     printer,
+    bus,
+    storage,
+    jobs,
+    history,
     settings,
     keys,
     log: log.child('api'),
@@ -109,8 +129,10 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     printer,
     bus,
     settings,
+    jobs,
     stop() {
       stopping ??= (async () => {
+        jobs.stop();
         await printer.close();
         await virtual.stop();
         server.closeAllConnections?.();

@@ -2,11 +2,19 @@
 import type { KeysFile } from '../accounts/api-keys.js';
 import type { Settings } from '../config/settings.js';
 import type { Logger } from '../log.js';
+import type { FileStorage } from '../files/storage.js';
+import type { History } from '../jobs/history.js';
+import type { JobRunner } from '../jobs/job-runner.js';
+import type { EventBus } from '../events.js';
 import type { Printer } from '../printer/printer.js';
 import type { JsonStore } from '../store/json-store.js';
 
 export interface ApiDeps {
   printer: Printer;
+  bus: EventBus;
+  storage: FileStorage;
+  jobs: JobRunner;
+  history: History;
   settings: JsonStore<Settings>;
   keys: JsonStore<KeysFile>;
   log: Logger;

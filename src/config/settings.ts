@@ -1,6 +1,7 @@
 // Persistent settings: what the user changes through the API or the page. Defaults here are the whole schema.
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_PORT_GLOBS } from '../transport/discovery.js';
+import { type JobScripts, defaultScripts } from '../jobs/scripts.js';
 
 export interface PrinterProfile {
   id: string;
@@ -31,6 +32,8 @@ export interface Settings {
     timeouts: { communication: number; busy: number; connection: number; detection: number };
   };
   printerProfile: PrinterProfile;
+  files: { maxUploadBytes: number };
+  scripts: JobScripts;
   api: { /** let requests without a key read status (never control); off by default */ allowAnonymousStatus: boolean };
   server: { uuid: string };
 }
@@ -65,6 +68,8 @@ export function defaultSettings(): Settings {
       },
       extruder: { count: 1, nozzleDiameter: 0.4, sharedNozzle: false, defaultExtrusionLength: 5, offsets: [[0, 0]] },
     },
+    files: { maxUploadBytes: 1024 * 1024 * 1024 },
+    scripts: defaultScripts(),
     api: { allowAnonymousStatus: false },
     server: { uuid: randomUUID() },
   };

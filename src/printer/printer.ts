@@ -353,10 +353,13 @@ export class Printer {
     this.requireEngine().fakeAck(this.now());
   }
 
-  /** Streams a job. The job runner (files, pause, cancel) builds on this. */
-  stream(source: LineSource): void {
+  private managedStream = false;
+
+  /** Streams lines. `managed`: a job runner owns the job states and the end of the stream. */
+  stream(source: LineSource, managed = false): void {
     const engine = this.requireEngine();
-    if (this.printing) throw new Error('Already printing');
+    if (this.printing || this.state === 'PAUSED') throw new Error('Already printing');
+    this.managedStream = managed;
     this.setState('PRINTING');
     engine.stream(source, this.now());
   }
@@ -366,9 +369,27 @@ export class Printer {
     this.engine?.pump(this.now());
   }
 
-  stopStream(): void {
+  /** Stops taking job lines; lines already sent still get their oks. */
+  stopStream(setOperational = true): void {
     this.engine?.stopStream();
-    if (this.printing) this.setState('OPERATIONAL');
+    if (setOperational && (this.printing || this.state === 'PAUSED')) this.setState('OPERATIONAL');
+  }
+
+  /** The job runner moves between the job states (Pausing, Paused, Resuming, Cancelling, Finishing, Printing). */
+  setJobState(state: 'PRINTING' | 'PAUSING' | 'PAUSED' | 'RESUMING' | 'CANCELLING' | 'FINISHING' | 'OPERATIONAL'): void {
+    if (!this.operational) return;
+    this.setState(state);
+  }
+
+  /** Resolves once nothing is queued or in flight (every command sent so far was acknowledged). */
+  async drained(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const e = this.engine;
+      if (!e || (e.linesInFlight === 0 && e.queuedCommands === 0)) return;
+      if (Date.now() > deadline) throw new Error('The printer did not acknowledge its queued commands in time');
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   private requireEngine(): ProtocolEngine {
@@ -413,7 +434,8 @@ export class Printer {
         this.log.warn(`communication timeout #${e.consecutive}`);
         return;
       case 'stream-done':
-        if (this.printing) this.setState('OPERATIONAL');
+        // a managed stream (a print job) has its runner decide what comes next (Finishing → Operational)
+        if (!this.managedStream && this.printing) this.setState('OPERATIONAL');
         this.bus.emit('printer.stream-done', { printerId: this.id });
         return;
       case 'fatal':

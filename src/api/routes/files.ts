@@ -1,0 +1,227 @@
+// OctoPrint's files API for the local storage: listing, streaming uploads, folders, select/copy/move,
+// delete, and downloads with Range. `sdcard` answers 404 until printer SD support exists.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { HttpBindings } from '@hono/node-server';
+// tells @hono/node-server that the route wrote to the Node response itself (streams, Range)
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { Hono } from 'hono/tiny';
+import type { Context } from 'hono';
+import { type Entry, FileStorage } from '../../files/storage.js';
+import { joinPath, sanitizeName } from '../../files/paths.js';
+import { parseUpload } from '../../files/upload.js';
+import { ServiceError } from '../../service-error.js';
+import type { ApiDeps, ApiEnv } from '../context.js';
+import { absoluteUrl, badRequest, normalizedPath, parseBool, readCommand } from '../http.js';
+
+type Env = ApiEnv & { Bindings: HttpBindings };
+
+const SD_MISSING = 'SD card support is not available';
+
+export function fileRoutes(deps: ApiDeps): Hono<Env> {
+  const app = new Hono<Env>();
+  const { storage, jobs } = deps;
+
+  const rest = (c: Context, prefix: string) => FileStorage.path(normalizedPath(c.req.url).slice(prefix.length));
+  const resourceUrl = (c: Context, path: string) => absoluteUrl(c, `/api/files/local/${encodePath(path)}`);
+  const downloadUrl = (c: Context, path: string) => absoluteUrl(c, `/downloads/files/local/${encodePath(path)}`);
+
+  const toJson = (c: Context, e: Entry): Record<string, unknown> => {
+    if (e.kind === 'folder') {
+      return {
+        name: e.name,
+        display: e.name,
+        path: e.path,
+        type: 'folder',
+        typePath: ['folder'],
+        origin: 'local',
+        size: e.size,
+        children: e.children.map((ch) => toJson(c, ch)),
+        prints: { success: 0, failure: 0 },
+        refs: { resource: resourceUrl(c, e.path) },
+      };
+    }
+    const times = e.meta.printTimes;
+    const statistics: Record<string, unknown> = { averagePrintTime: {}, lastPrintTime: {} };
+    if (times.length) {
+      statistics['averagePrintTime'] = { _default: times.reduce((a, b) => a + b, 0) / times.length };
+      statistics['lastPrintTime'] = { _default: times[times.length - 1] };
+    }
+    return {
+      name: e.name,
+      display: e.meta.display,
+      path: e.path,
+      type: 'machinecode',
+      typePath: ['machinecode', 'gcode'],
+      hash: e.meta.hash,
+      size: e.size,
+      date: e.date,
+      origin: 'local',
+      refs: { resource: resourceUrl(c, e.path), download: downloadUrl(c, e.path) },
+      prints: e.meta.prints,
+      statistics,
+    };
+  };
+
+  const listing = async (c: Context) => {
+    const depth = parseBool(c.req.query('recursive')) ? Infinity : 2;
+    const entries = await storage.list('', depth);
+    const { free, total } = await storage.freeBytes();
+    return c.json({ files: entries.map((e) => toJson(c, e)), free, total });
+  };
+  app.get('/api/files', listing);
+  app.get('/api/files/local', listing);
+  app.get('/api/files/local/*', async (c) => c.json(toJson(c, await storage.entry(rest(c, '/api/files/local/')))));
+  app.get('/api/files/sdcard', (c) => c.json({ error: SD_MISSING }, 404));
+  app.get('/api/files/sdcard/*', (c) => c.json({ error: SD_MISSING }, 404));
+  app.post('/api/files/sdcard', (c) => c.json({ error: SD_MISSING }, 404));
+  app.post('/api/files/sdcard/*', (c) => c.json({ error: SD_MISSING }, 404));
+
+  app.post('/api/files/local', async (c) => {
+    const length = Number(c.req.header('content-length') ?? NaN);
+    const max = deps.settings.data.files.maxUploadBytes;
+    if (Number.isFinite(length)) {
+      if (length > max + 64 * 1024) throw new ServiceError(413, `The upload is larger than the limit of ${max} bytes`);
+      const { free } = await storage.freeBytes();
+      if (length > free - 16 * 1024 * 1024) throw new ServiceError(507, `Not enough free disk space for this upload (${free} bytes free)`);
+    }
+    const upload = await parseUpload(c.env.incoming, () => storage.tempPath(), max);
+    const f = upload.fields;
+    try {
+      const folder = FileStorage.path(f['path'] ?? '');
+      if (!upload.file) {
+        if (f['foldername'] === undefined) throw badRequest('No file to upload and no folder to create');
+        const path = joinPath(folder, sanitizeName(f['foldername']));
+        await storage.mkdir(path);
+        c.header('Location', resourceUrl(c, path));
+        deps.bus.emit('files.changed', { path, kind: 'folder-added' });
+        return c.json({ folder: { name: path.split('/').pop(), path, origin: 'local', refs: { resource: resourceUrl(c, path) } }, done: true }, 201);
+      }
+      let userdata: unknown;
+      if (f['userdata'] !== undefined) {
+        try {
+          userdata = JSON.parse(f['userdata']);
+        } catch {
+          throw badRequest('userdata is not valid JSON');
+        }
+      }
+      const display = upload.file.filename.split(/[\\/]/).pop()!;
+      const path = joinPath(folder, sanitizeName(display));
+      if (path === jobs.printingPath) throw new ServiceError(409, `${path} is being printed and cannot be overwritten`);
+      if (parseBool(f['noOverwrite']) && (await storage.exists(path))) throw new ServiceError(409, `${path} already exists`);
+      if ((await storage.exists(path)) === 'folder') throw new ServiceError(409, `${path} is a folder`);
+      await storage.commit(upload.file.tempPath, path, { hash: upload.file.hash, display, ...(userdata === undefined ? {} : { userdata }) });
+      deps.bus.emit('files.changed', { path, kind: 'added' });
+      const wantPrint = parseBool(f['print']);
+      const wantSelect = wantPrint || parseBool(f['select']);
+      let effectiveSelect = false;
+      let effectivePrint = false;
+      // OctoPrint: select/print are best effort; a busy or offline printer just means "not now" (no 409)
+      if (wantSelect && !jobs.active && deps.printer.operational) {
+        await jobs.select(path, false, c.get('user'));
+        effectiveSelect = true;
+        if (wantPrint) {
+          await jobs.start(c.get('user'));
+          effectivePrint = true;
+        }
+      }
+      c.header('Location', resourceUrl(c, path));
+      return c.json(
+        {
+          files: { local: { name: path.split('/').pop(), path, origin: 'local', refs: { resource: resourceUrl(c, path), download: downloadUrl(c, path) } } },
+          done: true,
+          effectiveSelect,
+          effectivePrint,
+        },
+        201,
+      );
+    } finally {
+      if (upload.file) await storage.discardTemp(upload.file.tempPath); // no-op once committed (renamed away)
+    }
+  });
+
+  app.post('/api/files/local/*', async (c) => {
+    const path = rest(c, '/api/files/local/');
+    const { command, body } = await readCommand(c, ['select', 'unselect', 'copy', 'move', 'analyse', 'slice'] as const);
+    switch (command) {
+      case 'select':
+        await jobs.select(path, parseBool(body['print']), c.get('user'));
+        return c.body(null, 204);
+      case 'unselect':
+        jobs.unselect();
+        return c.body(null, 204);
+      case 'analyse':
+        await storage.entry(path);
+        return c.body(null, 204);
+      case 'slice':
+        throw new ServiceError(415, 'Slicing is not supported; upload G-code');
+      case 'copy':
+      case 'move': {
+        const dest = body['destination'];
+        if (typeof dest !== 'string') throw badRequest('destination must be a folder path');
+        if (command === 'move' && jobs.printingPath !== undefined && (jobs.printingPath === path || jobs.printingPath.startsWith(path + '/'))) {
+          throw new ServiceError(409, `${path} is being printed`);
+        }
+        const to = await storage.copyOrMove(path, FileStorage.path(dest), command === 'move');
+        deps.bus.emit('files.changed', { path: to, kind: 'added' });
+        c.header('Location', resourceUrl(c, to));
+        return c.json({ name: to.split('/').pop(), path: to, origin: 'local', refs: { resource: resourceUrl(c, to) } }, 201);
+      }
+    }
+  });
+
+  app.delete('/api/files/local/*', async (c) => {
+    const path = rest(c, '/api/files/local/');
+    const printing = jobs.printingPath;
+    if (printing !== undefined && (printing === path || printing.startsWith(path + '/'))) throw new ServiceError(409, `${path} is being printed`);
+    if (jobs.selected?.path === path && !jobs.active) jobs.unselect();
+    await storage.remove(path);
+    deps.bus.emit('files.changed', { path, kind: 'removed' });
+    return c.body(null, 204);
+  });
+
+  app.get('/downloads/files/local/*', async (c) => {
+    const path = rest(c, '/downloads/files/local/');
+    const abs = storage.abs(path);
+    const s = await stat(abs).catch(() => undefined);
+    if (!s || !s.isFile()) throw new ServiceError(404, `${path} not found`);
+    const res = c.env.outgoing;
+    const name = path.split('/').pop()!;
+    let start = 0;
+    let end = s.size - 1;
+    let status = 200;
+    const range = c.req.header('range');
+    if (range) {
+      const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
+      if (!m || (m[1] === '' && m[2] === '')) return c.json({ error: `Unsupported Range: ${range}` }, 416);
+      if (m[1] === '') start = Math.max(0, s.size - Number(m[2]));
+      else {
+        start = Number(m[1]);
+        if (m[2] !== '') end = Math.min(end, Number(m[2]));
+      }
+      if (start > end || start >= s.size) {
+        res.writeHead(416, { 'Content-Range': `bytes */${s.size}`, 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ error: 'Range not satisfiable' }));
+        return RESPONSE_ALREADY_SENT;
+      }
+      status = 206;
+    }
+    const headers: Record<string, string | number> = {
+      'Content-Type': 'application/octet-stream',
+      'Content-Disposition': `attachment; filename="${name}"`,
+      'Content-Length': end - start + 1,
+      'Accept-Ranges': 'bytes',
+      'Last-Modified': s.mtime.toUTCString(),
+    };
+    if (status === 206) headers['Content-Range'] = `bytes ${start}-${end}/${s.size}`;
+    res.writeHead(status, headers);
+    createReadStream(abs, { start, end }).pipe(res);
+    return RESPONSE_ALREADY_SENT;
+  });
+
+  return app;
+}
+
+function encodePath(path: string): string {
+  return path.split('/').map(encodeURIComponent).join('/');
+}

@@ -1,0 +1,68 @@
+// GET/POST /api/job as OctoPrint 1.11 answers them, and Gantry's print history.
+import { Hono } from 'hono/tiny';
+import type { ApiDeps, ApiEnv } from '../context.js';
+import { badRequest, readCommand, requireNumber } from '../http.js';
+
+export function jobRoutes(deps: ApiDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const { jobs, printer } = deps;
+
+  app.get('/api/job', (c) => {
+    const { file, user } = jobs.current();
+    const meta = file ? deps.storage.metaFor(file.path) : undefined;
+    const times = meta?.printTimes ?? [];
+    const body: Record<string, unknown> = {
+      job: {
+        file: file
+          ? { name: file.name, path: file.path, display: file.display, origin: file.origin, size: file.size, date: file.date }
+          : { name: null, path: null, display: null, origin: null, size: null, date: null },
+        estimatedPrintTime: null,
+        averagePrintTime: times.length ? times.reduce((a, b) => a + b, 0) / times.length : null,
+        lastPrintTime: times.length ? times[times.length - 1] : null,
+        filament: null,
+        user,
+      },
+      progress: jobs.progress(),
+      state: printer.stateText,
+    };
+    if (printer.error) body['error'] = printer.error;
+    return c.json(body);
+  });
+
+  app.post('/api/job', async (c) => {
+    const { command, body } = await readCommand(c, ['start', 'restart', 'cancel', 'pause'] as const);
+    const user = c.get('user');
+    switch (command) {
+      case 'start':
+        await jobs.start(user);
+        break;
+      case 'restart':
+        await jobs.restart(user);
+        break;
+      case 'cancel':
+        await jobs.cancel();
+        break;
+      case 'pause': {
+        const action = body['action'] ?? 'toggle'; // Cura sends no action: toggle
+        if (action !== 'pause' && action !== 'resume' && action !== 'toggle') throw badRequest('action must be pause, resume or toggle');
+        await jobs.pause(action);
+        break;
+      }
+    }
+    return c.body(null, 204);
+  });
+
+  app.get('/api/gantry/history', async (c) => {
+    const offset = c.req.query('offset') === undefined ? 0 : Math.floor(requireNumber(c.req.query('offset'), 'offset', 0));
+    const limit = c.req.query('limit') === undefined ? 50 : Math.floor(requireNumber(c.req.query('limit'), 'limit', 1, 1000));
+    const all = (await deps.history.all()).reverse(); // newest first
+    const totals = { prints: all.length, success: 0, failed: 0, cancelled: 0, printTime: 0 };
+    for (const e of all) {
+      totals[e.result]++;
+      totals.printTime += e.printTime;
+    }
+    return c.json({ jobs: all.slice(offset, offset + limit), total: all.length, offset, limit, totals });
+  });
+
+  return app;
+}

@@ -1,0 +1,125 @@
+// Feeds a print job's lines to the protocol engine straight from disk, 64 KB at a time, reading ahead so the
+// engine never waits on the disk. Tracks the byte position (for progress) and the motion/extrusion modes the
+// file has set (for pause and resume).
+import { type FileHandle, open } from 'node:fs/promises';
+import type { LineSource } from '../printer/protocol.js';
+import { commandKey, G, M, param } from '../printer/gcode.js';
+
+const CHUNK = 64 * 1024;
+
+export interface MotionModes {
+  absoluteXYZ: boolean;
+  absoluteE: boolean;
+  /** last commanded feed rate, mm/min */
+  feedrate: number;
+  z: number;
+}
+
+export class FileLineSource implements LineSource {
+  /** Bytes of the file handed to the engine so far. */
+  filepos = 0;
+  paused = false;
+  readonly modes: MotionModes = { absoluteXYZ: true, absoluteE: true, feedrate: 1500, z: 0 };
+  private text = '';
+  private idx = 0;
+  private readPos = 0;
+  private next_: Promise<string> | undefined;
+  private eof = false;
+  private loading = false;
+  private fh: FileHandle | undefined;
+
+  private constructor(
+    private readonly size: number,
+    private readonly onReady: () => void,
+    private readonly onError: (err: Error) => void,
+  ) {}
+
+  static async open(path: string, size: number, onReady: () => void, onError: (err: Error) => void, startAt = 0): Promise<FileLineSource> {
+    const src = new FileLineSource(size, onReady, onError);
+    src.fh = await open(path, 'r');
+    src.readPos = startAt;
+    src.filepos = startAt;
+    src.text = await src.read();
+    src.prefetch();
+    return src;
+  }
+
+  get done(): boolean {
+    return this.eof && this.idx >= this.text.length && this.next_ === undefined;
+  }
+
+  next(): string | undefined {
+    if (this.paused) return undefined;
+    const nl = this.text.indexOf('\n', this.idx);
+    if (nl < 0) {
+      if (this.next_ === undefined && this.eof) {
+        if (this.idx >= this.text.length) return undefined;
+        const last = this.text.slice(this.idx);
+        this.filepos += last.length;
+        this.idx = this.text.length;
+        void this.close();
+        return this.observe(last);
+      }
+      this.swapIn();
+      return undefined;
+    }
+    const line = this.text.slice(this.idx, nl);
+    this.filepos += nl + 1 - this.idx;
+    this.idx = nl + 1;
+    return this.observe(line);
+  }
+
+  async close(): Promise<void> {
+    const fh = this.fh;
+    this.fh = undefined;
+    await fh?.close().catch(() => undefined);
+  }
+
+  private observe(line: string): string {
+    const key = commandKey(line);
+    if (key < 0) return line;
+    if (key === G(90)) this.modes.absoluteXYZ = this.modes.absoluteE = true;
+    else if (key === G(91)) this.modes.absoluteXYZ = this.modes.absoluteE = false;
+    else if (key === M(82)) this.modes.absoluteE = true;
+    else if (key === M(83)) this.modes.absoluteE = false;
+    else if (key === G(0) || key === G(1)) {
+      const f = param(line, 'F');
+      if (f > 0) this.modes.feedrate = f;
+      const z = param(line, 'Z');
+      if (Number.isFinite(z)) this.modes.z = this.modes.absoluteXYZ ? z : this.modes.z + z;
+    }
+    return line;
+  }
+
+  private async read(): Promise<string> {
+    if (!this.fh) return '';
+    const buf = Buffer.allocUnsafe(CHUNK);
+    const { bytesRead } = await this.fh.read(buf, 0, CHUNK, this.readPos);
+    this.readPos += bytesRead;
+    if (bytesRead === 0 || this.readPos >= this.size) this.eof = true;
+    return buf.toString('latin1', 0, bytesRead);
+  }
+
+  private prefetch(): void {
+    if (this.eof || this.next_) return;
+    this.next_ = this.read();
+  }
+
+  private swapIn(): void {
+    const pending = this.next_;
+    if (!pending || this.loading) return;
+    this.loading = true;
+    pending.then(
+      (more) => {
+        // next() cannot advance while it waits for a newline, so idx is where it was
+        this.text = this.text.slice(this.idx) + more;
+        this.idx = 0;
+        this.next_ = undefined;
+        this.loading = false;
+        this.prefetch();
+        this.onReady();
+      },
+      (err: Error) => this.onError(err),
+    );
+  }
+}

@@ -1,0 +1,317 @@
+// Print jobs: the selected file, start / pause / resume / cancel / restart with OctoPrint's rules, the scripts
+// around them, progress, and the history record when a job ends. Firmware host actions drive it too.
+import { randomUUID } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import type { EventBus } from '../events.js';
+import type { FileStorage } from '../files/storage.js';
+import type { Logger } from '../log.js';
+import type { Position } from '../printer/parse.js';
+import type { Printer } from '../printer/printer.js';
+import { ServiceError } from '../service-error.js';
+import { FileLineSource } from './file-line-source.js';
+import type { History, JobResult } from './history.js';
+import { type JobScripts, fill } from './scripts.js';
+
+export interface JobFile {
+  path: string;
+  name: string;
+  display: string;
+  size: number;
+  date: number;
+  origin: 'local';
+}
+
+interface ActiveJob {
+  id: string;
+  file: JobFile;
+  hash: string;
+  user: string | null;
+  source: FileLineSource;
+  startedAt: number;
+  pausedAt: number | null;
+  pausedTotal: number;
+  resumeState: { position: Position | undefined; targets: { tools: Map<number, number>; bed: number | null } } | null;
+  ending: boolean;
+}
+
+export interface JobProgress {
+  completion: number | null;
+  filepos: number | null;
+  printTime: number | null;
+  printTimeLeft: number | null;
+  printTimeLeftOrigin: string | null;
+}
+
+export interface JobRunnerDeps {
+  printer: Printer;
+  storage: FileStorage;
+  history: History;
+  bus: EventBus;
+  log: Logger;
+  scripts: () => JobScripts;
+  profile: () => { width: number; depth: number; height: number };
+}
+
+const conflict = (msg: string) => new ServiceError(409, msg);
+
+export class JobRunner {
+  selected: JobFile | undefined;
+  private job: ActiveJob | undefined;
+  private lastEnded: { file: JobFile; printTime: number } | undefined;
+  private readonly d: JobRunnerDeps;
+  private readonly offs: (() => void)[] = [];
+
+  constructor(deps: JobRunnerDeps) {
+    this.d = deps;
+    const { bus } = deps;
+    this.offs.push(
+      bus.on('printer.stream-done', () => void this.finish()),
+      bus.on('printer.error', (e) => {
+        if (this.job) void this.end('failed', e.message);
+      }),
+      bus.on('printer.disconnected', () => {
+        if (this.job) void this.end('failed', 'The printer disconnected');
+      }),
+      bus.on('printer.action', (a) => void this.onAction(a.name).catch((err: Error) => deps.log.warn(`host action ${a.name}: ${err.message}`))),
+    );
+  }
+
+  stop(): void {
+    for (const off of this.offs) off();
+  }
+
+  get active(): boolean {
+    return this.job !== undefined;
+  }
+
+  /** The file being printed, which must not be overwritten or deleted. */
+  get printingPath(): string | undefined {
+    return this.job?.file.path;
+  }
+
+  async select(path: string, print: boolean, user: string | null): Promise<void> {
+    if (this.job) throw conflict('Printer is currently printing; cannot select another file');
+    const entry = await this.d.storage.entry(path);
+    if (entry.kind !== 'file') throw new ServiceError(415, `${path} is a folder, not a G-code file`);
+    if (print && !this.d.printer.operational) throw conflict('Printer is not operational');
+    this.selected = { path, name: entry.name, display: entry.meta.display, size: entry.size, date: entry.date, origin: 'local' };
+    if (print) await this.start(user);
+  }
+
+  unselect(): void {
+    if (this.job) throw conflict('Printer is currently printing; cannot unselect the file');
+    this.selected = undefined;
+  }
+
+  async start(user: string | null): Promise<void> {
+    const { printer } = this.d;
+    if (!printer.operational) throw conflict('Printer is not operational');
+    if (this.job || printer.printing || printer.state === 'PAUSED') throw conflict('Printer is already printing; did you mean "restart"?');
+    if (!this.selected) throw conflict('No file selected to print');
+    const file = this.selected;
+    const abs = this.d.storage.abs(file.path);
+    const size = (await stat(abs).catch(() => undefined))?.size;
+    if (size === undefined) throw new ServiceError(404, `${file.path} no longer exists`);
+    file.size = size;
+    const source = await FileLineSource.open(
+      abs,
+      size,
+      () => printer.pump(),
+      (err) => void this.end('failed', `Reading ${file.path} failed: ${err.message}`),
+    );
+    this.job = {
+      id: randomUUID(),
+      file,
+      hash: this.d.storage.metaFor(file.path)?.hash ?? '',
+      user,
+      source,
+      startedAt: Date.now(),
+      pausedAt: null,
+      pausedTotal: 0,
+      resumeState: null,
+      ending: false,
+    };
+    this.d.log.info(`printing ${file.path}`);
+    printer.stream(source, true);
+  }
+
+  async pause(action: 'pause' | 'resume' | 'toggle'): Promise<void> {
+    const { printer } = this.d;
+    if (!this.job || this.job.ending) throw conflict('Printer is neither printing nor paused');
+    const paused = printer.state === 'PAUSED';
+    if (action === 'toggle') action = paused ? 'resume' : 'pause';
+    if (action === 'pause') {
+      if (printer.state !== 'PRINTING') return; // already pausing or paused: nothing to do (OctoPrint answers 204)
+      await this.doPause(true);
+    } else {
+      if (!paused) return;
+      await this.doResume(true);
+    }
+  }
+
+  async cancel(): Promise<void> {
+    const job = this.job;
+    if (!job || job.ending) throw conflict('Printer is neither printing nor paused');
+    const { printer } = this.d;
+    job.ending = true;
+    printer.setJobState('CANCELLING');
+    printer.stopStream(false);
+    await printer.drained().catch(() => undefined);
+    const position = this.d.printer.position;
+    printer.commands(fill(this.d.scripts().cancel, this.placeholders(position)));
+    await this.end('cancelled', 'Cancelled');
+  }
+
+  /** Restart a paused job from the beginning. */
+  async restart(user: string | null): Promise<void> {
+    if (!this.job || this.d.printer.state !== 'PAUSED') throw conflict('Printer is not paused');
+    const file = this.job.file;
+    this.job.ending = true;
+    this.d.printer.stopStream(true);
+    await this.end('cancelled', 'Restarted');
+    this.selected = file;
+    await this.start(user);
+  }
+
+  progress(): JobProgress {
+    const job = this.job;
+    if (!job) {
+      if (this.lastEnded) return { completion: 100, filepos: this.lastEnded.file.size, printTime: this.lastEnded.printTime, printTimeLeft: 0, printTimeLeftOrigin: null };
+      return { completion: null, filepos: null, printTime: null, printTimeLeft: null, printTimeLeftOrigin: null };
+    }
+    const filepos = job.source.filepos;
+    const completion = job.file.size > 0 ? (100 * filepos) / job.file.size : 0;
+    const printTime = this.printTime(job);
+    // linear from observed progress until the analysis (time model) is in place
+    const printTimeLeft = completion > 0.5 ? Math.round((printTime * (100 - completion)) / completion) : null;
+    return { completion, filepos, printTime, printTimeLeft, printTimeLeftOrigin: printTimeLeft === null ? null : 'linear' };
+  }
+
+  current(): { file: JobFile | undefined; user: string | null } {
+    return { file: this.job?.file ?? this.selected, user: this.job?.user ?? null };
+  }
+
+  // ---- internals ---------------------------------------------------------------------------------------------
+
+  private printTime(job: ActiveJob): number {
+    const now = job.pausedAt ?? Date.now();
+    return Math.max(0, Math.round((now - job.startedAt - job.pausedTotal) / 1000));
+  }
+
+  private async doPause(runScript: boolean): Promise<void> {
+    const job = this.job!;
+    const { printer, bus } = this.d;
+    printer.setJobState('PAUSING');
+    job.source.paused = true;
+    job.pausedAt = Date.now();
+    await printer.drained();
+    // where the head was, and the heater targets, so resume can put everything back
+    const position = new Promise<Position | undefined>((resolve) => {
+      const timer = setTimeout(() => {
+        off();
+        resolve(undefined);
+      }, 10_000);
+      const off = bus.on('printer.position', (p) => {
+        clearTimeout(timer);
+        off();
+        resolve(p.position);
+      });
+    });
+    printer.commands(['M400', 'M114']);
+    const pos = await position;
+    const t = printer.temperatures;
+    const targets = { tools: new Map<number, number>(), bed: t.bed?.target ?? null };
+    for (const [i, h] of t.tools) if (h.target !== null) targets.tools.set(i, h.target);
+    job.resumeState = { position: pos, targets };
+    if (runScript) printer.commands(fill(this.d.scripts().pause, this.placeholders(pos)));
+    await printer.drained();
+    if (this.job === job && !job.ending) printer.setJobState('PAUSED');
+  }
+
+  private async doResume(runScript: boolean): Promise<void> {
+    const job = this.job!;
+    const { printer } = this.d;
+    printer.setJobState('RESUMING');
+    if (runScript && job.resumeState) printer.commands(this.restoreCommands(job));
+    await printer.drained(600_000); // may include heating back up
+    if (job.pausedAt !== null) job.pausedTotal += Date.now() - job.pausedAt;
+    job.pausedAt = null;
+    if (this.job !== job || job.ending) return;
+    printer.setJobState('PRINTING');
+    job.source.paused = false;
+    printer.pump();
+  }
+
+  /** Back to the print: temperatures, position, extrusion state and modes as they were at the pause. */
+  private restoreCommands(job: ActiveJob): string[] {
+    const s = job.resumeState!;
+    const t = this.d.printer.temperatures;
+    const out: string[] = [];
+    for (const [i, target] of s.targets.tools) {
+      const now = t.tools.get(i);
+      if (target > 0 && (now?.target ?? 0) < target) out.push(`M109 T${i} S${target}`);
+    }
+    if (s.targets.bed !== null && s.targets.bed > 0 && (t.bed?.target ?? 0) < s.targets.bed) out.push(`M190 S${s.targets.bed}`);
+    const modes = job.source.modes;
+    const p = s.position;
+    if (p) {
+      out.push('G90', `G1 X${p.x} Y${p.y} F6000`, `G1 Z${p.z} F600`);
+      out.push('M83', 'G1 E2 F2700');
+      if (modes.absoluteE) out.push('M82', `G92 E${p.e}`);
+    }
+    out.push(modes.absoluteXYZ ? 'G90' : 'G91', `G1 F${modes.feedrate}`);
+    return out;
+  }
+
+  private placeholders(pos: Position | undefined): Record<string, number> {
+    const v = this.d.profile();
+    const z = pos?.z ?? this.job?.source.modes.z ?? 0;
+    return { lift_z: Math.min(v.height, Math.round((z + 10) * 100) / 100), park_x: 5, park_y: Math.max(0, v.depth - 5) };
+  }
+
+  private async onAction(name: string): Promise<void> {
+    if (!this.job || this.job.ending) return;
+    const state = this.d.printer.state;
+    if (name === 'pause' && state === 'PRINTING') await this.doPause(true);
+    else if (name === 'paused' && state === 'PRINTING') await this.doPause(false); // the printer paused itself (M600, runout)
+    else if (name === 'resume' && state === 'PAUSED') await this.doResume(true);
+    else if (name === 'resumed' && state === 'PAUSED') await this.doResume(false);
+    else if (name === 'cancel') await this.cancel();
+  }
+
+  private async finish(): Promise<void> {
+    const job = this.job;
+    if (!job || job.ending) return;
+    job.ending = true;
+    this.d.printer.setJobState('FINISHING');
+    await this.end('success', null);
+  }
+
+  private async end(result: JobResult, reason: string | null): Promise<void> {
+    const job = this.job;
+    if (!job) return;
+    job.ending = true;
+    this.job = undefined;
+    await job.source.close();
+    const printTime = this.printTime(job);
+    if (this.d.printer.operational) this.d.printer.setJobState('OPERATIONAL');
+    this.lastEnded = result === 'success' ? { file: job.file, printTime } : undefined;
+    this.d.log.info(`${job.file.path}: ${result}${reason ? ` (${reason})` : ''} after ${printTime} s`);
+    await this.d.history
+      .append({
+        id: job.id,
+        file: { path: job.file.path, name: job.file.name, display: job.file.display, size: job.file.size },
+        hash: job.hash,
+        user: job.user,
+        start: job.startedAt / 1000,
+        end: Date.now() / 1000,
+        printTime,
+        result,
+        reason,
+        estimatedPrintTime: null,
+        filament: null,
+      })
+      .catch((err: Error) => this.d.log.error(`could not record the job in the history: ${err.message}`));
+    await this.d.storage.recordPrint(job.file.path, result === 'success', printTime).catch(() => undefined);
+  }
+}

@@ -1,0 +1,210 @@
+// Uploads, the files API and print jobs end to end: real multipart HTTP, a real PTY, the virtual printer.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { request } from 'node:http';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type GantryRig, gantryRig, waitOperational } from '../helpers/gantry-rig.js';
+import { waitFor } from '../helpers/wait.js';
+
+const GCODE_DIR = new URL('../../../../shared/gcode/', import.meta.url);
+
+async function upload(rig: GantryRig, name: string, content: Buffer | string, fields: Record<string, string> = {}): Promise<Response> {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  form.append('file', new Blob([content]), name);
+  return rig.api('/api/files/local', { method: 'POST', body: form });
+}
+
+const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
+
+/** What the printer should execute for a file: its commands without comments and blank lines. */
+function commandsOf(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.replace(/;.*$/, '').trim())
+    .filter((l) => l && !/^M(105|110|115|155)\b/.test(l));
+}
+
+describe('files and jobs', () => {
+  let rig: GantryRig;
+  let filesRoot: string;
+  before(async () => {
+    rig = await gantryRig({}, {}, ['--speed', '400']);
+    filesRoot = join(rig.dir, 'data', 'files');
+    await waitOperational(rig);
+  });
+  after(() => rig.close());
+
+  const visibleFiles = async () => (await readdir(filesRoot, { recursive: true })).filter((n) => !n.startsWith('.tmp')).sort();
+  const tempFiles = async () => readdir(join(filesRoot, '.tmp'));
+
+  test('every slicer file in the corpus uploads byte for byte, with OctoPrint shapes and an absolute Location', async () => {
+    for (const name of (await readdir(GCODE_DIR)).filter((n) => n.endsWith('.gcode'))) {
+      const bytes = await readFile(new URL(name, GCODE_DIR));
+      const res = await upload(rig, name, bytes, { path: 'corpus' });
+      assert.equal(res.status, 201, name);
+      assert.equal(res.headers.get('location'), `${rig.gantry.url.replace('localhost', '127.0.0.1')}/api/files/local/corpus/${name}`);
+      const body = (await res.json()) as { files: { local: { path: string; refs: { download: string } } }; done: boolean; effectiveSelect: boolean; effectivePrint: boolean };
+      assert.deepEqual([body.done, body.effectiveSelect, body.effectivePrint], [true, false, false]);
+      const stored = await readFile(join(filesRoot, 'corpus', name));
+      assert.equal(sha1(stored), sha1(bytes), `${name} stored intact`);
+      const down = await rig.api(`/downloads/files/local/corpus/${name}`);
+      assert.equal(sha1(Buffer.from(await down.arrayBuffer())), sha1(bytes), `${name} downloads intact`);
+      const entry = (await (await rig.api(`/api/files/local/corpus/${name}`)).json()) as Record<string, unknown>;
+      assert.equal(entry['hash'], sha1(bytes));
+      assert.equal(entry['size'], bytes.length);
+      assert.deepEqual(entry['typePath'], ['machinecode', 'gcode']);
+    }
+    const list = (await (await rig.api('/api/files?recursive=true')).json()) as { files: { name: string; type: string; children?: unknown[] }[]; free: number; total: number };
+    const corpus = list.files.find((f) => f.name === 'corpus')!;
+    assert.equal(corpus.type, 'folder');
+    assert.equal(corpus.children!.length, 5);
+    assert.ok(Number.isInteger(list.free) && list.total >= list.free);
+    assert.equal((await rig.api('/api/files/sdcard')).status, 404);
+  });
+
+  test('Range downloads return the requested bytes', async () => {
+    const bytes = await readFile(new URL('ps_cube20.gcode', GCODE_DIR));
+    const res = await rig.api('/downloads/files/local/corpus/ps_cube20.gcode', { headers: { Range: 'bytes=100-199' } });
+    assert.equal(res.status, 206);
+    assert.equal(res.headers.get('content-range'), `bytes 100-199/${bytes.length}`);
+    assert.deepEqual(Buffer.from(await res.arrayBuffer()), bytes.subarray(100, 200));
+    assert.equal((await rig.api('/downloads/files/local/corpus/ps_cube20.gcode', { key: null })).status, 403, 'downloads need a key too');
+  });
+
+  test('wrong type, binary content, path traversal, oversize and duplicates get the right codes and leave nothing behind', async () => {
+    const before = await visibleFiles();
+    assert.equal((await upload(rig, 'model.stl', 'solid x\nendsolid x\n')).status, 415);
+    const binary = Buffer.from('G28\nG1 X1\n\x00\x01\x02binary');
+    assert.equal((await upload(rig, 'sneaky.gcode', binary)).status, 415);
+    const up = await upload(rig, '../../escape.gcode', 'G28\n', { path: '../../..' });
+    assert.equal(up.status, 400, 'a path with .. is refused');
+    const named = await upload(rig, '../../escape.gcode', 'G28\n');
+    assert.equal(named.status, 201, 'a file name with a path in it is reduced to its name');
+    assert.equal(((await named.json()) as { files: { local: { path: string } } }).files.local.path, 'escape.gcode');
+    for (const path of ['/api/files/local/%2E%2E/settings.json', '/downloads/files/local/%2E%2E/keys.json', '/api/files/local/corpus/%2E%2E%2F%2E%2E%2Fkeys.json']) {
+      const res = await rig.api(path);
+      assert.ok(res.status === 400 || res.status === 404, `${path}: ${res.status}`);
+      assert.doesNotMatch(await res.text(), /admin|"key"/);
+    }
+    await rig.gantry.settings.update((s) => (s.files.maxUploadBytes = 10_000));
+    try {
+      assert.equal((await upload(rig, 'big.gcode', 'G1 X1\n'.repeat(5000))).status, 413);
+    } finally {
+      await rig.gantry.settings.update((s) => (s.files.maxUploadBytes = 1024 * 1024 * 1024));
+    }
+    assert.equal((await upload(rig, 'dup.gcode', 'G28\n')).status, 201);
+    assert.equal((await upload(rig, 'dup.gcode', 'G28\nG1 X1\n', { noOverwrite: 'true' })).status, 409);
+    assert.equal((await upload(rig, 'dup.gcode', 'G28\nG1 X2\n')).status, 201, 'overwrite allowed by default');
+    assert.equal(await readFile(join(filesRoot, 'dup.gcode'), 'utf8'), 'G28\nG1 X2\n');
+    assert.deepEqual(await visibleFiles(), [...before, 'dup.gcode', 'escape.gcode'].sort());
+    assert.deepEqual(await tempFiles(), []);
+  });
+
+  test('a disk without room is refused before anything is written (507)', async () => {
+    const { free } = (await (await rig.api('/api/files')).json()) as { free: number };
+    await rig.gantry.settings.update((s) => (s.files.maxUploadBytes = Number.MAX_SAFE_INTEGER));
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const u = new URL(rig.gantry.url);
+        const req = request({ host: '127.0.0.1', port: u.port, method: 'POST', path: '/api/files/local', headers: { 'X-Api-Key': 'test-key-0123456789abcdefghijklmnopqrstu', 'Content-Type': 'multipart/form-data; boundary=x', 'Content-Length': String(free + 1e9) } });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+          req.destroy();
+        });
+        req.on('error', reject);
+        req.write('--x\r\n');
+      });
+      assert.equal(status, 507);
+    } finally {
+      await rig.gantry.settings.update((s) => (s.files.maxUploadBytes = 1024 * 1024 * 1024));
+    }
+    assert.deepEqual(await tempFiles(), []);
+  });
+
+  test('an upload aborted halfway leaves nothing visible and no temp file', async () => {
+    const before = await visibleFiles();
+    const u = new URL(rig.gantry.url);
+    await new Promise<void>((resolve) => {
+      const req = request({ host: '127.0.0.1', port: u.port, method: 'POST', path: '/api/files/local', headers: { 'X-Api-Key': 'test-key-0123456789abcdefghijklmnopqrstu', 'Content-Type': 'multipart/form-data; boundary=x', 'Content-Length': '10000000' } });
+      req.on('error', () => resolve());
+      req.write('--x\r\nContent-Disposition: form-data; name="file"; filename="half.gcode"\r\nContent-Type: application/octet-stream\r\n\r\n');
+      req.write('G1 X1\n'.repeat(50_000), () => setTimeout(() => { req.destroy(); resolve(); }, 50));
+    });
+    await waitFor('temp file cleaned up', async () => (await tempFiles()).length === 0, 5000);
+    assert.deepEqual(await visibleFiles(), before);
+    assert.equal((await rig.api('/api/gantry/health')).status, 200);
+  });
+
+  test('PrusaSlicer-style upload with print=true prints ps_cube20 to the end; the printer executes exactly the file', async () => {
+    const version = (await (await rig.api('/api/version')).json()) as { text: string };
+    assert.ok(version.text.startsWith('OctoPrint'));
+    const text = await readFile(new URL('ps_cube20.gcode', GCODE_DIR), 'utf8');
+    const recordedBefore = (await rig.executed()).length;
+    const res = await upload(rig, 'ps_cube20.gcode', text, { path: '', print: 'true' });
+    assert.equal(res.status, 201);
+    assert.equal(((await res.json()) as { effectivePrint: boolean }).effectivePrint, true);
+    const seen: number[] = [];
+    const job = await waitFor('the print to finish', async () => {
+      const j = (await (await rig.api('/api/job')).json()) as { state: string; progress: { completion: number | null; printTime: number | null }; job: { file: { path: string } } };
+      if (j.progress.completion !== null) seen.push(j.progress.completion);
+      return j.state === 'Operational' && seen.length > 0 ? j : undefined;
+    }, 120_000, 100);
+    assert.equal(job.job.file.path, 'ps_cube20.gcode');
+    assert.equal(job.progress.completion, 100);
+    assert.ok(seen.some((c) => c > 0 && c < 100), 'progress was reported along the way');
+    const executed = (await rig.executed()).slice(recordedBefore);
+    assert.deepEqual(executed, commandsOf(text));
+    const history = (await (await rig.api('/api/gantry/history')).json()) as { jobs: { result: string; file: { path: string }; hash: string }[]; totals: { success: number } };
+    assert.equal(history.jobs[0]!.result, 'success');
+    assert.equal(history.jobs[0]!.file.path, 'ps_cube20.gcode');
+    assert.equal(history.jobs[0]!.hash, createHash('sha1').update(text).digest('hex'));
+    assert.ok(history.totals.success >= 1);
+    const entry = (await (await rig.api('/api/files/local/ps_cube20.gcode')).json()) as { prints: { success: number } };
+    assert.equal(entry.prints.success, 1);
+  });
+
+  test('pause, resume (Cura toggle) and cancel mid-print run their scripts; 409 rules hold', async () => {
+    const post = (json: unknown) => rig.api('/api/job', { method: 'POST', json });
+    const state = async () => ((await (await rig.api('/api/job')).json()) as { state: string }).state;
+    assert.equal((await post({ command: 'pause', action: 'pause' })).status, 409, 'nothing to pause');
+    assert.equal((await post({ command: 'cancel' })).status, 409, 'nothing to cancel');
+    assert.equal((await post({ command: 'pause', action: 'sideways' })).status, 400);
+    // a slower printer for this test, so the job is still running when we act
+    assert.equal((await rig.api('/api/files/local/corpus/ps_sphere50.gcode', { method: 'POST', json: { command: 'select', print: true } })).status, 204);
+    await waitFor('printing', async () => (await state()) === 'Printing');
+    await waitFor('some progress', async () => ((await (await rig.api('/api/job')).json()) as { progress: { completion: number } }).progress.completion > 2, 60_000);
+    assert.equal((await post({ command: 'start' })).status, 409, 'already printing');
+    assert.equal((await rig.api('/api/files/local/corpus/ps_sphere50.gcode', { method: 'DELETE' })).status, 409, 'cannot delete the file being printed');
+    assert.equal((await upload(rig, 'ps_sphere50.gcode', 'G28\n', { path: 'corpus' })).status, 409, 'cannot overwrite it either');
+    assert.equal((await post({ command: 'restart' })).status, 409, 'restart needs a paused job');
+
+    const mark = (await rig.executed()).length;
+    assert.equal((await post({ command: 'pause', action: 'pause' })).status, 204);
+    await waitFor('paused', async () => (await state()) === 'Paused', 30_000);
+    const paused = (await rig.executed()).slice(mark);
+    assert.deepEqual(paused.slice(-7), ['M400', 'M114', 'M83', 'G1 E-2 F2700', 'G90', paused.at(-2)!, 'G1 X5 Y215 F6000']);
+    assert.match(paused.at(-2)!, /^G1 Z[\d.]+ F600$/);
+    const progressAtPause = ((await (await rig.api('/api/job')).json()) as { progress: { filepos: number } }).progress.filepos;
+    assert.equal((await post({ command: 'pause' })).status, 204, 'Cura: pause without action toggles to resume');
+    await waitFor('printing again', async () => (await state()) === 'Printing', 30_000);
+    const resumed = (await rig.executed()).slice(mark + paused.length);
+    assert.equal(resumed[0], 'G90');
+    assert.match(resumed[1]!, /^G1 X[\d.-]+ Y[\d.-]+ F6000$/, 'back over the part');
+    await waitFor('progress after resume', async () => ((await (await rig.api('/api/job')).json()) as { progress: { filepos: number } }).progress.filepos > progressAtPause);
+
+    assert.equal((await post({ command: 'cancel' })).status, 204);
+    await waitFor('operational after cancel', async () => (await state()) === 'Operational', 30_000);
+    const all = await rig.executed();
+    await rig.waitExecuted('cancel script', (e) => e.at(-1) === 'M84');
+    assert.deepEqual((await rig.executed()).slice(-4), ['M104 S0', 'M140 S0', 'M106 S0', 'M84']);
+    assert.ok(all.length > 0);
+    const history = (await (await rig.api('/api/gantry/history?limit=1')).json()) as { jobs: { result: string; reason: string }[]; total: number };
+    assert.equal(history.jobs.length, 1);
+    assert.equal(history.jobs[0]!.result, 'cancelled');
+    assert.equal((await rig.api('/api/files/local/corpus/ps_sphere50.gcode', { method: 'DELETE' })).status, 204);
+  });
+});
