@@ -2,11 +2,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchAnalysis } from './analysis.js';
 import { benchIdleRss } from './idle-rss.js';
 import { benchSerial } from './serial.js';
 
 const f0 = (n: number) => Math.round(n).toLocaleString('en-US');
 const pct = (n: number) => `${(n * 100).toFixed(0)} %`;
+const fmt = (s: number) => `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m ${Math.round(s % 60)}s`;
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'gantry-bench-'));
@@ -21,6 +23,12 @@ async function main(): Promise<void> {
     console.log(`  protocol engine alone (no I/O)         ${f0(s.engineOnlyRate)} lines/s`);
     console.log(`  ok → next line latency in the host     p50 ${s.latencyP50us.toFixed(1)} µs, p99 ${s.latencyP99us.toFixed(1)} µs (target p99 < 1 ms)`);
     console.log(`  CPU per 1,000 lines (one in flight)    ${s.cpuMsPer1000.toFixed(1)} ms (bare loop: ${s.bareCpuMsPer1000.toFixed(1)} ms; both mostly serialport and syscalls)`);
+    const a = await benchAnalysis();
+    console.log('\nG-code analysis (shared corpus, kinematic time model)');
+    console.log(`  throughput                             ${a.mbPerSecond.toFixed(0)} MB/s (aim ≥ 100 MB/s)`);
+    for (const r of a.accuracy) {
+      console.log(`  ${r.file.padEnd(20)} ours ${fmt(r.ours)}, PrusaSlicer ${fmt(r.slicer)}: ${((r.ours / r.slicer - 1) * 100).toFixed(2)} % (target within 5 %)`);
+    }
     const m = await benchIdleRss(dir);
     console.log('\nMemory of gantry serve, idle with the printer connected');
     console.log(`  RSS                                    ${m.rssMb.toFixed(1)} MB (target < 60 MB)`);

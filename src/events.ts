@@ -19,6 +19,7 @@ export interface GantryEvents {
   'printer.error': { printerId: string; reason: string; message: string };
   'printer.stream-done': { printerId: string };
   'settings.updated': Record<string, never>;
+  'files.analysed': { path: string };
   'files.changed': { path: string; kind: 'added' | 'removed' | 'folder-added' };
 }
 

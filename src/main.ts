@@ -14,6 +14,7 @@ import { Printer } from './printer/printer.js';
 import { FileStorage } from './files/storage.js';
 import { History } from './jobs/history.js';
 import { JobRunner } from './jobs/job-runner.js';
+import { AnalysisQueue } from './files/analysis/analysis-queue.js';
 import { VirtualPrinterProcess } from './sim/launcher.js';
 import { JsonStore } from './store/json-store.js';
 import { listCandidatePorts } from './transport/discovery.js';
@@ -27,6 +28,7 @@ export interface Gantry {
   readonly bus: EventBus;
   readonly settings: JsonStore<Settings>;
   readonly jobs: JobRunner;
+  readonly analysis: AnalysisQueue;
   stop(): Promise<void>;
 }
 
@@ -78,6 +80,8 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
 
   const storage = await FileStorage.open(join(cfg.dataDir, 'files'), join(cfg.dataDir, 'files.json'), log.child('files'));
   const history = new History(join(cfg.dataDir, 'history.jsonl'));
+  const thumbnailDir = join(cfg.dataDir, 'thumbnails');
+  const analysis = new AnalysisQueue(storage, thumbnailDir, () => ({ filamentDiameter: 1.75 }), bus, log.child('analysis'));
   const jobs = new JobRunner({
     printer,
     storage,
@@ -95,6 +99,8 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     storage,
     jobs,
     history,
+    analysis,
+    thumbnailDir,
     settings,
     keys,
     log: log.child('api'),
@@ -130,9 +136,11 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     bus,
     settings,
     jobs,
+    analysis,
     stop() {
       stopping ??= (async () => {
         jobs.stop();
+        await analysis.stop();
         await printer.close();
         await virtual.stop();
         server.closeAllConnections?.();

@@ -3,6 +3,7 @@ import type { KeysFile } from '../accounts/api-keys.js';
 import type { Settings } from '../config/settings.js';
 import type { Logger } from '../log.js';
 import type { FileStorage } from '../files/storage.js';
+import type { AnalysisQueue } from '../files/analysis/analysis-queue.js';
 import type { History } from '../jobs/history.js';
 import type { JobRunner } from '../jobs/job-runner.js';
 import type { EventBus } from '../events.js';
@@ -15,6 +16,8 @@ export interface ApiDeps {
   storage: FileStorage;
   jobs: JobRunner;
   history: History;
+  analysis: AnalysisQueue;
+  thumbnailDir: string;
   settings: JsonStore<Settings>;
   keys: JsonStore<KeysFile>;
   log: Logger;

@@ -6,6 +6,7 @@ import { copyFile, mkdir, open, readdir, rename, rm, stat, statfs, unlink } from
 import { dirname, join } from 'node:path';
 import type { Logger } from '../log.js';
 import { ServiceError } from '../service-error.js';
+import type { StoredAnalysis } from './analysis/analysis-queue.js';
 import { JsonStore } from '../store/json-store.js';
 import { PathError, isGcodeName, joinPath, sanitizePath, within } from './paths.js';
 
@@ -15,6 +16,7 @@ export interface FileMeta {
   userdata?: unknown;
   prints: { success: number; failure: number; last?: { date: number; success: boolean; printTime: number } };
   printTimes: number[];
+  analysis?: StoredAnalysis;
 }
 
 interface MetaFile {
@@ -95,6 +97,7 @@ export class FileStorage {
     await fsyncDir(dirname(target));
     const old = this.meta.data.files[relative];
     await this.meta.update((m) => {
+      // new content: keep the print statistics, drop the old analysis
       m.files[relative] = { ...meta, prints: old?.prints ?? { success: 0, failure: 0 }, printTimes: old?.printTimes ?? [] };
     });
   }
@@ -134,6 +137,12 @@ export class FileStorage {
       }
     });
     return to;
+  }
+
+  /** Stores an analysis if the file is still the one analysed (same hash). */
+  async setAnalysis(path: string, hash: string, analysis: StoredAnalysis): Promise<void> {
+    if (this.meta.data.files[path]?.hash !== hash) return;
+    await this.meta.update((m) => (m.files[path]!.analysis = analysis));
   }
 
   async recordPrint(path: string, success: boolean, printTime: number): Promise<void> {

@@ -173,7 +173,8 @@ export class JobRunner {
     await this.start(user);
   }
 
-  progress(): JobProgress {
+  /** Progress; `estimate` is the analysis's print time, blended with what the print has shown so far. */
+  progress(estimate: number | null = null): JobProgress {
     const job = this.job;
     if (!job) {
       if (this.lastEnded) return { completion: 100, filepos: this.lastEnded.file.size, printTime: this.lastEnded.printTime, printTimeLeft: 0, printTimeLeftOrigin: null };
@@ -182,9 +183,16 @@ export class JobRunner {
     const filepos = job.source.filepos;
     const completion = job.file.size > 0 ? (100 * filepos) / job.file.size : 0;
     const printTime = this.printTime(job);
-    // linear from observed progress until the analysis (time model) is in place
-    const printTimeLeft = completion > 0.5 ? Math.round((printTime * (100 - completion)) / completion) : null;
-    return { completion, filepos, printTime, printTimeLeft, printTimeLeftOrigin: printTimeLeft === null ? null : 'linear' };
+    const linear = completion > 0.5 ? (printTime * (100 - completion)) / completion : null;
+    if (estimate !== null && estimate > 0) {
+      // the analysis knows the file's shape (slow first layer, fast infill); observed progress knows this
+      // printer. Trust the analysis early and the observation more as the print goes on.
+      const analysisLeft = Math.max(0, estimate * (1 - completion / 100));
+      const w = Math.min(1, completion / 100);
+      const left = linear === null ? analysisLeft : (1 - w) * analysisLeft + w * linear;
+      return { completion, filepos, printTime, printTimeLeft: Math.round(left), printTimeLeftOrigin: linear === null ? 'analysis' : 'mixed-analysis' };
+    }
+    return { completion, filepos, printTime, printTimeLeft: linear === null ? null : Math.round(linear), printTimeLeftOrigin: linear === null ? null : 'linear' };
   }
 
   current(): { file: JobFile | undefined; user: string | null } {

@@ -65,6 +65,30 @@ describe('files and jobs', () => {
     assert.equal((await rig.api('/api/files/sdcard')).status, 404);
   });
 
+  test('uploaded files are analysed in the background: estimate, filament, layers, thumbnails served as images', async () => {
+    await rig.gantry.analysis.whenDone('corpus/ps_sphere50.gcode');
+    const entry = (await (await rig.api('/api/files/local/corpus/ps_sphere50.gcode')).json()) as {
+      gcodeAnalysis: { estimatedPrintTime: number; filament: { tool0: { length: number } }; layers: { count: number }; slicer: { estimatedPrintTime: number } };
+    };
+    const g = entry.gcodeAnalysis;
+    assert.ok(Math.abs(g.estimatedPrintTime / g.slicer.estimatedPrintTime - 1) < 0.02);
+    assert.equal(g.layers.count, 250);
+    assert.ok(g.filament.tool0.length > 7000);
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+    const b64 = png.toString('base64');
+    const text = `; thumbnail begin 1x1 ${b64.length}\n; ${b64}\n; thumbnail end\nG28\nG1 X10 Y10 E1 F1200\n`;
+    assert.equal((await upload(rig, 'thumb.gcode', text)).status, 201);
+    await rig.gantry.analysis.whenDone('thumb.gcode');
+    const withThumb = (await (await rig.api('/api/files/local/thumb.gcode')).json()) as { thumbnail: string };
+    assert.match(withThumb.thumbnail, /^api\/gantry\/thumbnails\/thumb\.gcode\?/);
+    const img = await rig.api('/' + withThumb.thumbnail);
+    assert.equal(img.status, 200);
+    assert.equal(img.headers.get('content-type'), 'image/png');
+    assert.deepEqual(Buffer.from(await img.arrayBuffer()), png);
+    assert.equal((await rig.api('/api/gantry/thumbnails/corpus/ps_cube20.gcode')).status, 404, 'no thumbnail in that file');
+    assert.equal((await rig.api('/api/files/local/thumb.gcode', { method: 'DELETE' })).status, 204);
+  });
+
   test('Range downloads return the requested bytes', async () => {
     const bytes = await readFile(new URL('ps_cube20.gcode', GCODE_DIR));
     const res = await rig.api('/downloads/files/local/corpus/ps_cube20.gcode', { headers: { Range: 'bytes=100-199' } });
@@ -145,6 +169,7 @@ describe('files and jobs', () => {
     const text = await readFile(new URL('ps_cube20.gcode', GCODE_DIR), 'utf8');
     const recordedBefore = (await rig.executed()).length;
     const res = await upload(rig, 'ps_cube20.gcode', text, { path: '', print: 'true' });
+    void rig.gantry.analysis.whenDone('ps_cube20.gcode');
     assert.equal(res.status, 201);
     assert.equal(((await res.json()) as { effectivePrint: boolean }).effectivePrint, true);
     const seen: number[] = [];
@@ -154,6 +179,9 @@ describe('files and jobs', () => {
       return j.state === 'Operational' && seen.length > 0 ? j : undefined;
     }, 120_000, 100);
     assert.equal(job.job.file.path, 'ps_cube20.gcode');
+    const finished = (await (await rig.api('/api/job')).json()) as { job: { estimatedPrintTime: number; filament: { tool0: { length: number } } } };
+    assert.ok(Math.abs(finished.job.estimatedPrintTime - 1232) < 25, `estimate ${finished.job.estimatedPrintTime}`);
+    assert.ok(finished.job.filament.tool0.length > 1200);
     assert.equal(job.progress.completion, 100);
     assert.ok(seen.some((c) => c > 0 && c < 100), 'progress was reported along the way');
     const executed = (await rig.executed()).slice(recordedBefore);

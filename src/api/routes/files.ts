@@ -1,7 +1,9 @@
 // OctoPrint's files API for the local storage: listing, streaming uploads, folders, select/copy/move,
 // delete, and downloads with Range. `sdcard` answers 404 until printer SD support exists.
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { StoredAnalysis } from '../../files/analysis/analysis-queue.js';
 import type { HttpBindings } from '@hono/node-server';
 // tells @hono/node-server that the route wrote to the Node response itself (streams, Range)
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
@@ -60,7 +62,34 @@ export function fileRoutes(deps: ApiDeps): Hono<Env> {
       refs: { resource: resourceUrl(c, e.path), download: downloadUrl(c, e.path) },
       prints: e.meta.prints,
       statistics,
+      ...analysisFields(c, e.path, e.meta.analysis),
     };
+  };
+
+  const analysisFields = (c: Context, path: string, a: StoredAnalysis | undefined): Record<string, unknown> => {
+    if (!a) {
+      deps.analysis.enqueue(path); // not analysed yet (or changed): it will be shortly
+      return {};
+    }
+    const out: Record<string, unknown> = {
+      gcodeAnalysis: {
+        estimatedPrintTime: a.estimatedPrintTime,
+        filament: a.filament,
+        dimensions: a.dimensions,
+        printingArea: a.printingArea,
+        travelArea: a.travelArea,
+        travelDimensions: a.travelArea
+          ? { width: a.travelArea.maxX - a.travelArea.minX, depth: a.travelArea.maxY - a.travelArea.minY, height: a.travelArea.maxZ - a.travelArea.minZ }
+          : null,
+        layers: a.layers,
+        slicer: { name: a.slicer.name, version: a.slicer.version, estimatedPrintTime: a.slicer.estimatedPrintTime },
+      },
+    };
+    if (a.thumbnails.length) {
+      out['thumbnail'] = `api/gantry/thumbnails/${encodePath(path)}?${a.hash.slice(0, 8)}`;
+      out['thumbnails'] = a.thumbnails.map((t) => ({ width: t.width, height: t.height, format: t.format, url: absoluteUrl(c, `/api/gantry/thumbnails/${encodePath(path)}?size=${t.width}x${t.height}`) }));
+    }
+    return out;
   };
 
   const listing = async (c: Context) => {
@@ -111,6 +140,7 @@ export function fileRoutes(deps: ApiDeps): Hono<Env> {
       if (parseBool(f['noOverwrite']) && (await storage.exists(path))) throw new ServiceError(409, `${path} already exists`);
       if ((await storage.exists(path)) === 'folder') throw new ServiceError(409, `${path} is a folder`);
       await storage.commit(upload.file.tempPath, path, { hash: upload.file.hash, display, ...(userdata === undefined ? {} : { userdata }) });
+      deps.analysis.enqueue(path);
       deps.bus.emit('files.changed', { path, kind: 'added' });
       const wantPrint = parseBool(f['print']);
       const wantSelect = wantPrint || parseBool(f['select']);
@@ -178,6 +208,17 @@ export function fileRoutes(deps: ApiDeps): Hono<Env> {
     await storage.remove(path);
     deps.bus.emit('files.changed', { path, kind: 'removed' });
     return c.body(null, 204);
+  });
+
+  app.get('/api/gantry/thumbnails/*', async (c) => {
+    const path = rest(c, '/api/gantry/thumbnails/');
+    const thumbs = storage.metaFor(path)?.analysis?.thumbnails ?? [];
+    const want = c.req.query('size');
+    const pick = thumbs.find((t) => `${t.width}x${t.height}` === want) ?? [...thumbs].sort((a, b) => b.width * b.height - a.width * a.height)[0];
+    if (!pick) throw new ServiceError(404, `${path} has no thumbnail`);
+    const data = await readFile(join(deps.thumbnailDir, pick.file));
+    const type = pick.format === 'jpg' ? 'image/jpeg' : pick.format === 'png' ? 'image/png' : 'image/qoi';
+    return c.body(data, 200, { 'Content-Type': type, 'Cache-Control': 'private, max-age=86400' });
   });
 
   app.get('/downloads/files/local/*', async (c) => {

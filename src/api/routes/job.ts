@@ -16,13 +16,13 @@ export function jobRoutes(deps: ApiDeps): Hono<ApiEnv> {
         file: file
           ? { name: file.name, path: file.path, display: file.display, origin: file.origin, size: file.size, date: file.date }
           : { name: null, path: null, display: null, origin: null, size: null, date: null },
-        estimatedPrintTime: null,
+        estimatedPrintTime: meta?.analysis?.estimatedPrintTime ?? null,
         averagePrintTime: times.length ? times.reduce((a, b) => a + b, 0) / times.length : null,
         lastPrintTime: times.length ? times[times.length - 1] : null,
-        filament: null,
+        filament: meta?.analysis?.filament ?? null,
         user,
       },
-      progress: jobs.progress(),
+      progress: jobs.progress(meta?.analysis?.estimatedPrintTime ?? null),
       state: printer.stateText,
     };
     if (printer.error) body['error'] = printer.error;
