@@ -20,6 +20,7 @@ export interface GantryEvents {
   'printer.stream-done': { printerId: string };
   'settings.updated': Record<string, never>;
   'files.analysed': { path: string };
+  'appkeys.request': { token: string; app: string; user: string | null; remoteAddress: string | null };
   'files.changed': { path: string; kind: 'added' | 'removed' | 'folder-added' };
 }
 

@@ -4,7 +4,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
-import { type KeysFile, defaultKeys, generateApiKey } from './accounts/api-keys.js';
+import { generateApiKey } from './accounts/api-keys.js';
+import { AppKeys } from './accounts/app-keys.js';
+import { Sessions } from './accounts/sessions.js';
+import { Accounts, type AccountsFile, defaultAccounts } from './accounts/users.js';
+import { spawn } from 'node:child_process';
 import { createApi } from './api/app.js';
 import type { ServeConfig } from './config/cli-config.js';
 import { type Settings, defaultSettings } from './config/settings.js';
@@ -29,6 +33,7 @@ export interface Gantry {
   readonly settings: JsonStore<Settings>;
   readonly jobs: JobRunner;
   readonly analysis: AnalysisQueue;
+  readonly sessions: Sessions;
   stop(): Promise<void>;
 }
 
@@ -47,7 +52,9 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
 
   const settings = await JsonStore.open<Settings>(join(cfg.dataDir, 'settings.json'), defaultSettings(), log.child('store'));
   await settings.update(() => undefined); // first run: persist defaults (and the install's stable UUID)
-  const keys = await JsonStore.open<KeysFile>(join(cfg.dataDir, 'keys.json'), defaultKeys(), log.child('store'));
+  const keys = await JsonStore.open<AccountsFile>(join(cfg.dataDir, 'keys.json'), defaultAccounts(), log.child('store'));
+  const accounts = new Accounts(keys);
+  const sessions = new Sessions();
   if (cfg.apiKey && keys.data.admin?.key !== cfg.apiKey) {
     await keys.update((k) => (k.admin = { key: cfg.apiKey!, user: 'admin', app: null, created: Date.now() }));
     log.info('admin API key set from --api-key');
@@ -102,7 +109,16 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     analysis,
     thumbnailDir,
     settings,
-    keys,
+    accounts,
+    sessions,
+    appKeys: new AppKeys(accounts, bus),
+    runSystemCommand: (argv) =>
+      new Promise<number>((resolve) => {
+        const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+        child.once('error', () => resolve(127));
+        child.once('exit', (code) => resolve(code ?? 1));
+      }),
+    restart: () => process.kill(process.pid, 'SIGTERM'),
     log: log.child('api'),
     version: GANTRY_VERSION,
     startedAt,
@@ -123,7 +139,8 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
 
   const wanted = cfg.serial ?? settings.data.serial.port;
   const baud = cfg.baud ?? settings.data.serial.baudrate;
-  if (cfg.serial !== undefined || settings.data.serial.autoconnect) {
+  if (cfg.serial === 'NONE') log.info('not connecting to a printer (--serial none)');
+  else if (cfg.serial !== undefined || settings.data.serial.autoconnect) {
     printer.connect(wanted, baud).catch((err: Error) => log.warn(`printer not connected: ${err.message}`));
   }
 
@@ -137,6 +154,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     settings,
     jobs,
     analysis,
+    sessions,
     stop() {
       stopping ??= (async () => {
         jobs.stop();

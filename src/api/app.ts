@@ -12,6 +12,10 @@ import { printerProfileRoutes } from './routes/printerprofiles.js';
 import { versionRoutes } from './routes/version.js';
 import { fileRoutes } from './routes/files.js';
 import { jobRoutes } from './routes/job.js';
+import { accountRoutes } from './routes/accounts.js';
+import { appKeyRoutes } from './routes/appkeys.js';
+import { settingsRoutes } from './routes/settings.js';
+import { systemRoutes } from './routes/system.js';
 import { ServiceError } from '../service-error.js';
 
 const JSON_BODY_LIMIT = 100 * 1024;
@@ -22,11 +26,12 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   const auth = apiAuth(deps, normalizedPath);
   app.use('/api/*', auth);
   app.use('/downloads/*', auth);
+  app.use('/plugin/*', auth);
   const jsonLimit = bodyLimit({ maxSize: JSON_BODY_LIMIT, onError: (c) => jsonError(c, 413, `Request body larger than ${JSON_BODY_LIMIT / 1024} KB`) });
   // uploads stream to disk with their own limit; everything else is a small JSON body
   app.use('/api/*', (c, next) => (c.req.method === 'POST' && /^\/api\/files\/(local|sdcard)\/?$/.test(normalizedPath(c.req.url)) ? next() : jsonLimit(c, next)));
 
-  for (const routes of [healthRoutes, versionRoutes, connectionRoutes, printerRoutes, printerProfileRoutes, jobRoutes]) {
+  for (const routes of [healthRoutes, versionRoutes, connectionRoutes, printerRoutes, printerProfileRoutes, jobRoutes, accountRoutes, appKeyRoutes, settingsRoutes, systemRoutes]) {
     app.route('/', routes(deps));
   }
   app.route('/', fileRoutes(deps) as unknown as Hono<ApiEnv>);

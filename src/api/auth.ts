@@ -1,12 +1,15 @@
-// Every /api call needs a key (X-Api-Key, Authorization: Bearer, or ?apikey=) unless the settings open status
-// reads to anonymous clients. Failures are 403 with a JSON error, as OctoPrint answers anonymous requests.
+// Who is asking, and may they? An API key (X-Api-Key, Authorization: Bearer, ?apikey=) or a login session
+// cookie (state-changing requests then need the session's CSRF token in X-CSRF-Token). Every route needs a
+// permission (permission-map.ts); failures are 403 with a JSON error, as OctoPrint answers them.
 import type { MiddlewareHandler } from 'hono';
-import { findKey } from '../accounts/api-keys.js';
+import { getCookie } from 'hono/cookie';
+import { permissionsOf } from '../accounts/permissions.js';
+import type { Identity } from '../accounts/users.js';
 import type { ApiDeps, ApiEnv } from './context.js';
 import { jsonError } from './http.js';
+import { permissionFor } from './permission-map.js';
 
-const PUBLIC = new Set(['/api/gantry/health']);
-const STATUS_READS = new Set(['/api/version', '/api/server', '/api/printer', '/api/connection', '/api/job', '/api/printerprofiles']);
+export const SESSION_COOKIE = 'gantry_session';
 
 export function presentedKey(header: (name: string) => string | undefined, query: (name: string) => string | undefined): string | undefined {
   const x = header('x-api-key');
@@ -19,17 +22,36 @@ export function presentedKey(header: (name: string) => string | undefined, query
 export function apiAuth(deps: ApiDeps, path: (url: string) => string): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const p = path(c.req.url);
-    if (PUBLIC.has(p)) return next();
+    const method = c.req.method;
+    const required = permissionFor(method, p);
     const key = presentedKey((n) => c.req.header(n), (n) => c.req.query(n));
-    const rec = key ? findKey(deps.keys.data, key) : undefined;
-    if (rec) {
-      c.set('user', rec.user);
-      return next();
+    let identity: Identity | undefined;
+    let sessionId: string | undefined;
+    if (key) {
+      identity = deps.accounts.byKey(key);
+      if (!identity && required !== 'PUBLIC') return jsonError(c, 403, 'Invalid API key');
+    } else {
+      const session = deps.sessions.get(getCookie(c, SESSION_COOKIE));
+      if (session) {
+        const safe = method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
+        if (!safe && c.req.header('x-csrf-token') !== session.csrf && required !== 'PUBLIC') {
+          return jsonError(c, 403, 'Missing or wrong CSRF token (send the X-CSRF-Token header)');
+        }
+        identity = { name: session.user, roles: session.roles, via: 'session' };
+        sessionId = session.id;
+      }
     }
-    if (!key && c.req.method === 'GET' && deps.settings.data.api.allowAnonymousStatus && STATUS_READS.has(p)) {
-      c.set('user', null);
-      return next();
+    c.set('identity', identity ?? null);
+    c.set('user', identity?.name ?? null);
+    c.set('sessionId', sessionId ?? null);
+    if (required === 'PUBLIC') return next();
+    if (!identity) {
+      if (method === 'GET' && required === 'STATUS' && deps.settings.data.api.allowAnonymousStatus) return next();
+      return jsonError(c, 403, 'Missing API key: send it as X-Api-Key, Authorization: Bearer, or ?apikey=, or log in');
     }
-    return jsonError(c, 403, key ? 'Invalid API key' : 'Missing API key: send it as X-Api-Key, Authorization: Bearer, or ?apikey=');
+    if (required !== 'ANY' && !permissionsOf(identity.roles).includes(required)) {
+      return jsonError(c, 403, `Insufficient permissions: ${required} needed`);
+    }
+    return next();
   };
 }

@@ -1,5 +1,7 @@
 // What routes get to work with. Routes depend on this interface, not on how main.ts builds it.
-import type { KeysFile } from '../accounts/api-keys.js';
+import type { AppKeys } from '../accounts/app-keys.js';
+import type { Sessions } from '../accounts/sessions.js';
+import type { Accounts, Identity } from '../accounts/users.js';
 import type { Settings } from '../config/settings.js';
 import type { Logger } from '../log.js';
 import type { FileStorage } from '../files/storage.js';
@@ -19,7 +21,13 @@ export interface ApiDeps {
   analysis: AnalysisQueue;
   thumbnailDir: string;
   settings: JsonStore<Settings>;
-  keys: JsonStore<KeysFile>;
+  accounts: Accounts;
+  sessions: Sessions;
+  appKeys: AppKeys;
+  /** Runs a system command (reboot, shutdown); resolves with its exit code. */
+  runSystemCommand(argv: string[]): Promise<number>;
+  /** Restarts Gantry (systemd brings it back). */
+  restart(): void;
   log: Logger;
   version: string;
   startedAt: number;
@@ -27,5 +35,5 @@ export interface ApiDeps {
 }
 
 export interface ApiEnv {
-  Variables: { user: string | null };
+  Variables: { user: string | null; identity: Identity | null; sessionId: string | null };
 }

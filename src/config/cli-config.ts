@@ -33,7 +33,7 @@ export const SERVE_HELP = `gantry serve [options]
   --data-dir DIR      settings, keys and files (GANTRY_DATA_DIR; default ~/.local/share/gantry)
   --host ADDR         listen address (GANTRY_HOST; default 0.0.0.0)
   --port N            HTTP port (GANTRY_PORT; default 8197)
-  --serial PORT       auto | virtual | /dev/ttyUSB0 | rfc2217://host:port | socket://host:port (GANTRY_SERIAL)
+  --serial PORT       auto | virtual | none | /dev/ttyUSB0 | rfc2217://host:port | socket://host:port (GANTRY_SERIAL)
   --baud N|auto       baud rate (GANTRY_BAUD; default auto)
   --api-key KEY       set the admin API key, 32-43 characters of A-Z a-z 0-9 _ - (GANTRY_API_KEY)
   --virtual-fallback  use the virtual printer when --serial auto finds none (GANTRY_VIRTUAL_FALLBACK=1)
@@ -60,7 +60,7 @@ export function parseServeArgs(argv: string[]): ServeConfig {
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be a TCP port number, not "${portText}"`);
   const serialRaw = values.serial ?? env('GANTRY_SERIAL');
-  const serial = serialRaw === undefined ? undefined : /^(auto|virtual)$/i.test(serialRaw) ? serialRaw.toUpperCase() : serialRaw;
+  const serial = serialRaw === undefined ? undefined : /^(auto|virtual|none)$/i.test(serialRaw) ? serialRaw.toUpperCase() : serialRaw;
   const baudText = values.baud ?? env('GANTRY_BAUD');
   let baud: number | undefined;
   if (baudText !== undefined) {

@@ -34,6 +34,7 @@ export interface Settings {
   printerProfile: PrinterProfile;
   files: { maxUploadBytes: number };
   scripts: JobScripts;
+  system: { rebootCommand: string[]; shutdownCommand: string[] };
   api: { /** let requests without a key read status (never control); off by default */ allowAnonymousStatus: boolean };
   server: { uuid: string };
 }
@@ -70,6 +71,7 @@ export function defaultSettings(): Settings {
     },
     files: { maxUploadBytes: 1024 * 1024 * 1024 },
     scripts: defaultScripts(),
+    system: { rebootCommand: ['sudo', '-n', '/usr/bin/systemctl', 'reboot'], shutdownCommand: ['sudo', '-n', '/usr/bin/systemctl', 'poweroff'] },
     api: { allowAnonymousStatus: false },
     server: { uuid: randomUUID() },
   };

@@ -1,0 +1,51 @@
+// Which permission each API call needs. Anything not listed needs ADMIN: secure by default.
+import type { Permission } from '../accounts/permissions.js';
+
+type Rule = [method: string | '*', prefix: string, permission: Permission | 'PUBLIC' | 'ANY'];
+
+const RULES: Rule[] = [
+  ['GET', '/api/gantry/health', 'PUBLIC'],
+  ['*', '/api/login', 'PUBLIC'],
+  ['*', '/api/logout', 'PUBLIC'],
+  ['GET', '/api/currentuser', 'PUBLIC'],
+  ['POST', '/api/gantry/setup', 'PUBLIC'],
+  ['GET', '/api/gantry/setup', 'PUBLIC'],
+  ['GET', '/plugin/appkeys/probe', 'PUBLIC'],
+  ['POST', '/plugin/appkeys/request', 'PUBLIC'],
+  ['GET', '/plugin/appkeys/request/', 'PUBLIC'],
+  ['POST', '/plugin/appkeys/decision/', 'PLUGIN_APPKEYS_GRANT'],
+  ['*', '/api/gantry/appkeys', 'PLUGIN_APPKEYS_GRANT'],
+  ['GET', '/api/version', 'STATUS'],
+  ['GET', '/api/server', 'STATUS'],
+  ['GET', '/api/connection', 'STATUS'],
+  ['POST', '/api/connection', 'CONNECTION'],
+  ['GET', '/api/printerprofiles', 'CONNECTION'],
+  ['GET', '/api/printer', 'STATUS'],
+  ['POST', '/api/printer', 'CONTROL'],
+  ['GET', '/api/job', 'STATUS'],
+  ['POST', '/api/job', 'PRINT'],
+  ['GET', '/api/files', 'FILES_LIST'],
+  ['POST', '/api/files/local/', 'FILES_SELECT'],
+  ['POST', '/api/files/', 'FILES_UPLOAD'],
+  ['DELETE', '/api/files/', 'FILES_DELETE'],
+  ['GET', '/downloads/files/', 'FILES_DOWNLOAD'],
+  ['GET', '/api/gantry/thumbnails/', 'FILES_LIST'],
+  ['GET', '/api/gantry/history', 'STATUS'],
+  ['GET', '/api/gantry/queue', 'STATUS'],
+  ['*', '/api/gantry/queue', 'PRINT'],
+  ['GET', '/api/settings', 'SETTINGS_READ'],
+  ['POST', '/api/settings', 'SETTINGS'],
+  ['*', '/api/system', 'SYSTEM'],
+  ['*', '/api/gantry/keys', 'ANY'],
+  ['*', '/api/gantry/users', 'ADMIN'],
+];
+
+/** `PUBLIC`: no identity needed; `ANY`: any signed-in identity; else the permission. */
+export function permissionFor(method: string, path: string): Permission | 'PUBLIC' | 'ANY' {
+  for (const [m, prefix, perm] of RULES) {
+    if ((m === '*' || m === method || (m === 'GET' && method === 'HEAD')) && (path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : prefix + '/') || path.startsWith(prefix + '?'))) {
+      return perm;
+    }
+  }
+  return 'ADMIN';
+}

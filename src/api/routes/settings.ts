@@ -1,0 +1,96 @@
+// GET/POST /api/settings with the fields OctoPrint clients read (HA needs plugins.discovery.upnpUuid and
+// webcam.*; Cura reads feature.sdSupport and gcodeAnalysis.runAt; FDM Monster writes appearance.name).
+import { Hono } from 'hono/tiny';
+import type { Settings } from '../../config/settings.js';
+import type { ApiDeps, ApiEnv } from '../context.js';
+import { badRequest, parseBool, readJsonObject } from '../http.js';
+
+export function settingsView(s: Settings): Record<string, unknown> {
+  return {
+    api: { allowCrossOrigin: false },
+    appearance: { name: s.appearance.name, color: 'default', colorTransparent: false },
+    feature: { sdSupport: false, temperatureGraph: true, gcodeViewer: false },
+    gcodeAnalysis: { runAt: 'always' },
+    serial: {
+      port: s.serial.port === 'AUTO' ? null : s.serial.port,
+      baudrate: s.serial.baudrate || null,
+      autoconnect: s.serial.autoconnect,
+      autoReconnect: s.serial.autoReconnect,
+      alwaysChecksum: s.serial.alwaysChecksum,
+      windowed: s.serial.windowed,
+      timeoutCommunication: s.serial.timeouts.communication / 1000,
+    },
+    temperature: {
+      profiles: [
+        { name: 'PLA', extruder: 210, bed: 60, chamber: null },
+        { name: 'PETG', extruder: 240, bed: 80, chamber: null },
+        { name: 'ABS', extruder: 250, bed: 100, chamber: null },
+      ],
+    },
+    webcam: {
+      webcamEnabled: false,
+      timelapseEnabled: false,
+      streamUrl: '/webcam/?action=stream',
+      snapshotUrl: '/webcam/?action=snapshot',
+      flipH: false,
+      flipV: false,
+      rotate90: false,
+      snapshotSslValidation: true,
+      bitrate: '10000k',
+      ffmpegPath: '/usr/bin/ffmpeg',
+      streamRatio: '16:9',
+    },
+    scripts: { gcode: { afterPrintPaused: s.scripts.pause.join('\n'), afterPrintCancelled: s.scripts.cancel.join('\n') } },
+    plugins: { discovery: { upnpUuid: s.server.uuid, publicHost: null, publicPort: null } },
+  };
+}
+
+export function settingsRoutes(deps: ApiDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const { settings } = deps;
+  app.get('/api/settings', (c) => c.json(settingsView(settings.data)));
+  app.post('/api/settings', async (c) => {
+    const b = await readJsonObject(c);
+    const errors: string[] = [];
+    const apply: ((s: Settings) => void)[] = [];
+    const obj = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+    const appearance = obj(b['appearance']);
+    if (appearance?.['name'] !== undefined) {
+      const name = appearance['name'];
+      if (typeof name !== 'string' || name.length > 100) errors.push('appearance.name must be a string of at most 100 characters');
+      else apply.push((s) => (s.appearance.name = name));
+    }
+    const serial = obj(b['serial']);
+    if (serial) {
+      if (serial['port'] !== undefined) {
+        const port = serial['port'];
+        if (port !== null && (typeof port !== 'string' || port.length > 200)) errors.push('serial.port must be a string');
+        else apply.push((s) => (s.serial.port = (port as string | null) ?? 'AUTO'));
+      }
+      if (serial['baudrate'] !== undefined) {
+        const baud = serial['baudrate'] === null ? 0 : Number(serial['baudrate']);
+        if (!Number.isInteger(baud) || baud < 0) errors.push('serial.baudrate must be a number');
+        else apply.push((s) => (s.serial.baudrate = baud));
+      }
+      for (const k of ['autoconnect', 'autoReconnect', 'alwaysChecksum', 'windowed'] as const) {
+        if (serial[k] !== undefined) apply.push((s) => (s.serial[k] = parseBool(serial[k])));
+      }
+    }
+    const scripts = obj(obj(b['scripts'])?.['gcode']);
+    if (scripts) {
+      for (const [key, field] of [['afterPrintPaused', 'pause'], ['afterPrintCancelled', 'cancel']] as const) {
+        const v = scripts[key];
+        if (v === undefined) continue;
+        if (typeof v !== 'string' || v.length > 10_000) errors.push(`scripts.gcode.${key} must be text`);
+        else apply.push((s) => (s.scripts[field] = v.split(/\r?\n/).map((l) => l.trim()).filter(Boolean)));
+      }
+    }
+    if (errors.length) throw badRequest(errors.join('; '));
+    if (apply.length) {
+      await settings.update((s) => apply.forEach((f) => f(s)));
+      deps.bus.emit('settings.updated', {});
+    }
+    return c.json(settingsView(settings.data));
+  });
+  return app;
+}
