@@ -20,6 +20,9 @@ export interface GantryEvents {
   'printer.stream-done': { printerId: string };
   'settings.updated': Record<string, never>;
   'files.analysed': { path: string };
+  'job.started': { path: string; fromQueue: boolean };
+  'job.ended': { path: string; result: 'success' | 'failed' | 'cancelled'; reason: string | null; fromQueue: boolean };
+  'queue.changed': { items: number; bedClear: boolean };
   'appkeys.request': { token: string; app: string; user: string | null; remoteAddress: string | null };
   'files.changed': { path: string; kind: 'added' | 'removed' | 'folder-added' };
 }

@@ -19,6 +19,7 @@ import { FileStorage } from './files/storage.js';
 import { History } from './jobs/history.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { AnalysisQueue } from './files/analysis/analysis-queue.js';
+import { PrintQueue, type QueueFile, defaultQueue } from './jobs/print-queue.js';
 import { VirtualPrinterProcess } from './sim/launcher.js';
 import { JsonStore } from './store/json-store.js';
 import { listCandidatePorts } from './transport/discovery.js';
@@ -34,6 +35,7 @@ export interface Gantry {
   readonly jobs: JobRunner;
   readonly analysis: AnalysisQueue;
   readonly sessions: Sessions;
+  readonly queue: PrintQueue;
   stop(): Promise<void>;
 }
 
@@ -99,6 +101,9 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     profile: () => settings.data.printerProfile.volume,
   });
 
+  const queueStore = await JsonStore.open<QueueFile>(join(cfg.dataDir, 'queue.json'), defaultQueue(), log.child('store'));
+  const queue = new PrintQueue(queueStore, jobs, printer, bus, () => settings.data.queue, log.child('queue'));
+
   const startedAt = Date.now();
   const app = createApi({
     printer,
@@ -108,6 +113,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     history,
     analysis,
     thumbnailDir,
+    queue,
     settings,
     accounts,
     sessions,
@@ -155,8 +161,10 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     jobs,
     analysis,
     sessions,
+    queue,
     stop() {
       stopping ??= (async () => {
+        queue.stop();
         jobs.stop();
         await analysis.stop();
         await printer.close();

@@ -8,6 +8,7 @@ import type { FileStorage } from '../files/storage.js';
 import type { AnalysisQueue } from '../files/analysis/analysis-queue.js';
 import type { History } from '../jobs/history.js';
 import type { JobRunner } from '../jobs/job-runner.js';
+import type { PrintQueue } from '../jobs/print-queue.js';
 import type { EventBus } from '../events.js';
 import type { Printer } from '../printer/printer.js';
 import type { JsonStore } from '../store/json-store.js';
@@ -19,6 +20,7 @@ export interface ApiDeps {
   jobs: JobRunner;
   history: History;
   analysis: AnalysisQueue;
+  queue: PrintQueue;
   thumbnailDir: string;
   settings: JsonStore<Settings>;
   accounts: Accounts;

@@ -33,6 +33,7 @@ export interface Settings {
   };
   printerProfile: PrinterProfile;
   files: { maxUploadBytes: number };
+  queue: { enabled: boolean; bedClearMode: 'confirm' | 'script'; bedClearScript: string[] };
   scripts: JobScripts;
   system: { rebootCommand: string[]; shutdownCommand: string[] };
   api: { /** let requests without a key read status (never control); off by default */ allowAnonymousStatus: boolean };
@@ -70,6 +71,7 @@ export function defaultSettings(): Settings {
       extruder: { count: 1, nozzleDiameter: 0.4, sharedNozzle: false, defaultExtrusionLength: 5, offsets: [[0, 0]] },
     },
     files: { maxUploadBytes: 1024 * 1024 * 1024 },
+    queue: { enabled: true, bedClearMode: 'confirm', bedClearScript: ['G28 X Y', 'M84'] },
     scripts: defaultScripts(),
     system: { rebootCommand: ['sudo', '-n', '/usr/bin/systemctl', 'reboot'], shutdownCommand: ['sudo', '-n', '/usr/bin/systemctl', 'poweroff'] },
     api: { allowAnonymousStatus: false },

@@ -32,6 +32,7 @@ interface ActiveJob {
   pausedTotal: number;
   resumeState: { position: Position | undefined; targets: { tools: Map<number, number>; bed: number | null } } | null;
   ending: boolean;
+  fromQueue: boolean;
 }
 
 export interface JobProgress {
@@ -103,7 +104,7 @@ export class JobRunner {
     this.selected = undefined;
   }
 
-  async start(user: string | null): Promise<void> {
+  async start(user: string | null, fromQueue = false): Promise<void> {
     const { printer } = this.d;
     if (!printer.operational) throw conflict('Printer is not operational');
     if (this.job || printer.printing || printer.state === 'PAUSED') throw conflict('Printer is already printing; did you mean "restart"?');
@@ -130,9 +131,11 @@ export class JobRunner {
       pausedTotal: 0,
       resumeState: null,
       ending: false,
+      fromQueue,
     };
     this.d.log.info(`printing ${file.path}`);
     printer.stream(source, true);
+    this.d.bus.emit('job.started', { path: file.path, fromQueue });
   }
 
   async pause(action: 'pause' | 'resume' | 'toggle'): Promise<void> {
@@ -321,5 +324,6 @@ export class JobRunner {
       })
       .catch((err: Error) => this.d.log.error(`could not record the job in the history: ${err.message}`));
     await this.d.storage.recordPrint(job.file.path, result === 'success', printTime).catch(() => undefined);
+    this.d.bus.emit('job.ended', { path: job.file.path, result, reason, fromQueue: job.fromQueue });
   }
 }

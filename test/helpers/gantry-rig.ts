@@ -19,6 +19,8 @@ export interface GantryRig {
   /** Commands the virtual printer executed, minus the host's housekeeping. */
   executed(): Promise<string[]>;
   waitExecuted(what: string, pred: (cmds: string[]) => boolean, timeoutMs?: number): Promise<string[]>;
+  /** Stops Gantry and starts it again on the same data directory (a service restart). */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,17 +40,20 @@ export async function gantryRig(overrides: Partial<ServeConfig> = {}, start: Sta
     logLevel: 'debug',
     ...overrides,
   };
-  const gantry = await startGantry(cfg, {
+  const startOpts: StartOptions = {
     log: createLogger('debug', 'test', (l) => logs.push(l)),
     virtualPrinterArgs: ['--speed', '200', '--record', recordFile, ...simArgs],
     ...start,
-  });
+  };
+  let gantry = await startGantry(cfg, startOpts);
   const executed = async () => {
     const text = await readFile(recordFile, 'utf8').catch(() => '');
     return text.split('\n').filter((l) => l && !/^M(105|110|115|155)\b/.test(l));
   };
   return {
-    gantry,
+    get gantry() {
+      return gantry;
+    },
     dir,
     recordFile,
     logs,
@@ -68,6 +73,10 @@ export async function gantryRig(overrides: Partial<ServeConfig> = {}, start: Sta
         const e = await executed();
         return pred(e) ? e : undefined;
       }, timeoutMs),
+    async restart() {
+      await gantry.stop();
+      gantry = await startGantry({ ...cfg, port: new URL(gantry.url).port ? Number(new URL(gantry.url).port) : 0 }, startOpts);
+    },
     async close() {
       await gantry.stop();
       await cleanup();

@@ -147,13 +147,18 @@ export function fileRoutes(deps: ApiDeps): Hono<Env> {
       let effectiveSelect = false;
       let effectivePrint = false;
       // OctoPrint: select/print are best effort; a busy or offline printer just means "not now" (no 409)
-      if (wantSelect && !jobs.active && deps.printer.operational) {
+      let queued = false;
+      if (wantSelect && !jobs.active && deps.printer.state === 'OPERATIONAL' && deps.queue.data.items.length === 0) {
         await jobs.select(path, false, c.get('user'));
         effectiveSelect = true;
         if (wantPrint) {
           await jobs.start(c.get('user'));
           effectivePrint = true;
         }
+      } else if (wantPrint && deps.settings.data.queue.enabled) {
+        // busy (or others are waiting): the print goes to the end of the queue instead of being dropped
+        await deps.queue.add(path, 1, c.get('user'));
+        queued = true;
       }
       c.header('Location', resourceUrl(c, path));
       return c.json(
@@ -162,6 +167,7 @@ export function fileRoutes(deps: ApiDeps): Hono<Env> {
           done: true,
           effectiveSelect,
           effectivePrint,
+          gantryQueued: queued,
         },
         201,
       );

@@ -1,0 +1,38 @@
+// /api/gantry/queue: the persistent print queue.
+import { Hono } from 'hono/tiny';
+import { FileStorage } from '../../files/storage.js';
+import { ServiceError } from '../../service-error.js';
+import type { ApiDeps, ApiEnv } from '../context.js';
+import { badRequest, readJsonObject, requireNumber } from '../http.js';
+
+export function queueRoutes(deps: ApiDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const { queue } = deps;
+  const view = () => ({ items: queue.data.items, bedClear: queue.data.bedClear, bedClearMode: deps.settings.data.queue.bedClearMode, enabled: deps.settings.data.queue.enabled });
+
+  app.get('/api/gantry/queue', (c) => c.json(view()));
+  app.post('/api/gantry/queue', async (c) => {
+    const b = await readJsonObject(c);
+    if (typeof b['path'] !== 'string') throw badRequest('Send {"path", "copies"}');
+    const path = FileStorage.path(b['path']);
+    if ((await deps.storage.exists(path)) !== 'file') throw new ServiceError(404, `${path} not found`);
+    const copies = b['copies'] === undefined ? 1 : requireNumber(b['copies'], 'copies', 1, 1000);
+    const item = await queue.add(path, copies, c.get('user'));
+    return c.json(item, 201);
+  });
+  app.post('/api/gantry/queue/bed-clear', async (c) => {
+    await queue.confirmBedClear();
+    return c.body(null, 204);
+  });
+  app.post('/api/gantry/queue/:id', async (c) => {
+    const b = await readJsonObject(c);
+    if (b['command'] !== 'move') throw badRequest('command must be "move" (with "position")');
+    await queue.move(c.req.param('id'), requireNumber(b['position'], 'position', 0));
+    return c.json(view());
+  });
+  app.delete('/api/gantry/queue/:id', async (c) => {
+    await queue.remove(c.req.param('id'));
+    return c.body(null, 204);
+  });
+  return app;
+}

@@ -1,0 +1,149 @@
+// The print queue: persistent, ordered, copies per item. Between prints a "bed clear" gate holds the next job
+// until the user confirms the bed is empty (API) or, if configured, a bed-clear script has run.
+import { randomUUID } from 'node:crypto';
+import type { EventBus } from '../events.js';
+import type { Logger } from '../log.js';
+import type { Printer } from '../printer/printer.js';
+import { ServiceError } from '../service-error.js';
+import type { JsonStore } from '../store/json-store.js';
+import type { JobRunner } from './job-runner.js';
+
+export interface QueueItem {
+  id: string;
+  path: string;
+  copies: number;
+  printed: number;
+  addedBy: string | null;
+  added: number;
+}
+
+export interface QueueFile {
+  items: QueueItem[];
+  /** true once the user (or the bed-clear script) said the bed is empty; false after every print */
+  bedClear: boolean;
+}
+
+export function defaultQueue(): QueueFile {
+  return { items: [], bedClear: true };
+}
+
+export interface QueueSettings {
+  /** 'confirm': wait for the user; 'script': run the bed-clear script and go on */
+  bedClearMode: 'confirm' | 'script';
+  bedClearScript: string[];
+}
+
+export class PrintQueue {
+  private starting = false;
+  private readonly offs: (() => void)[] = [];
+
+  constructor(
+    private readonly store: JsonStore<QueueFile>,
+    private readonly jobs: JobRunner,
+    private readonly printer: Printer,
+    private readonly bus: EventBus,
+    private readonly settings: () => QueueSettings,
+    private readonly log: Logger,
+  ) {
+    this.offs.push(
+      // any print, queued or not, leaves something on the bed
+      bus.on('job.started', () => {
+        if (this.store.data.bedClear) void this.store.update((q) => (q.bedClear = false)).then(() => this.changed());
+      }),
+      bus.on('job.ended', (e) => void this.onJobEnded(e.path, e.result, e.fromQueue)),
+      bus.on('printer.state', (s) => {
+        if (s.state === 'OPERATIONAL') void this.maybeStartNext();
+      }),
+    );
+  }
+
+  stop(): void {
+    for (const off of this.offs) off();
+  }
+
+  get data(): QueueFile {
+    return this.store.data;
+  }
+
+  async add(path: string, copies: number, user: string | null): Promise<QueueItem> {
+    if (!Number.isInteger(copies) || copies < 1 || copies > 1000) throw new ServiceError(400, 'copies must be a whole number from 1 to 1000');
+    const item: QueueItem = { id: randomUUID(), path, copies, printed: 0, addedBy: user, added: Date.now() };
+    await this.store.update((q) => q.items.push(item));
+    this.changed();
+    void this.maybeStartNext();
+    return item;
+  }
+
+  async remove(id: string): Promise<void> {
+    if (!this.store.data.items.some((i) => i.id === id)) throw new ServiceError(404, `No queue item ${id}`);
+    await this.store.update((q) => (q.items = q.items.filter((i) => i.id !== id)));
+    this.changed();
+  }
+
+  /** Moves an item to `position` (0 = next). */
+  async move(id: string, position: number): Promise<void> {
+    const items = this.store.data.items;
+    const from = items.findIndex((i) => i.id === id);
+    if (from < 0) throw new ServiceError(404, `No queue item ${id}`);
+    if (!Number.isInteger(position) || position < 0 || position >= items.length) throw new ServiceError(400, `position must be from 0 to ${items.length - 1}`);
+    await this.store.update((q) => {
+      const [item] = q.items.splice(from, 1);
+      q.items.splice(position, 0, item!);
+    });
+    this.changed();
+  }
+
+  async confirmBedClear(): Promise<void> {
+    await this.store.update((q) => (q.bedClear = true));
+    this.changed();
+    await this.maybeStartNext();
+  }
+
+  /** Starts the next item when the printer is idle, the bed is clear and something is queued. */
+  async maybeStartNext(): Promise<void> {
+    const q = this.store.data;
+    if (this.starting || !q.bedClear || q.items.length === 0 || this.jobs.active || this.printer.state !== 'OPERATIONAL') return;
+    this.starting = true;
+    const item = q.items[0]!;
+    try {
+      await this.store.update((d) => (d.bedClear = false));
+      await this.jobs.select(item.path, false, item.addedBy);
+      await this.jobs.start(item.addedBy, true);
+      this.log.info(`queue: printing ${item.path} (${item.printed + 1} of ${item.copies})`);
+    } catch (err) {
+      // a file that vanished or cannot print must not block the queue forever: drop it, say why
+      this.log.warn(`queue: cannot print ${item.path}: ${(err as Error).message}; removed from the queue`);
+      await this.store.update((d) => {
+        d.items = d.items.filter((i) => i.id !== item.id);
+        d.bedClear = true;
+      });
+    } finally {
+      this.starting = false;
+      this.changed();
+    }
+  }
+
+  private async onJobEnded(path: string, result: string, fromQueue: boolean): Promise<void> {
+    const head = this.store.data.items[0];
+    // one update: counting the copy and marking the bed used must not let a confirmation slip in between
+    await this.store.update((q) => {
+      if (fromQueue && head && q.items[0] === head && head.path === path && result === 'success') {
+        head.printed++;
+        if (head.printed >= head.copies) q.items.shift();
+      }
+      q.bedClear = false;
+    });
+    this.changed();
+    const s = this.settings();
+    if (result === 'success' && s.bedClearMode === 'script' && this.store.data.items.length > 0 && this.printer.operational) {
+      this.log.info('queue: running the bed-clear script');
+      this.printer.commands(s.bedClearScript);
+      await this.printer.drained(600_000).catch(() => undefined);
+      await this.confirmBedClear();
+    }
+  }
+
+  private changed(): void {
+    this.bus.emit('queue.changed', { items: this.store.data.items.length, bedClear: this.store.data.bedClear });
+  }
+}
