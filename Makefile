@@ -16,7 +16,7 @@ build: setup
 	npx tsc -p tsconfig.json
 
 run: build
-	$(NODE) dist/src/cli.js serve --data-dir "$(DATA_DIR)" --serial auto --virtual-fallback --print-api-key
+	$(NODE) --max-semi-space-size=1 dist/src/cli.js serve --data-dir "$(DATA_DIR)" --serial auto --virtual-fallback --print-api-key
 
 test: build
 	$(NODE) --test --test-concurrency=1 --test-timeout=600000 $$(find dist/test -name '*.test.js' | sort)

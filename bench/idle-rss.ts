@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../src/node-flags.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
@@ -34,7 +35,7 @@ async function bareNodeRss(): Promise<number> {
 }
 
 export async function benchIdleRss(dir: string): Promise<MemoryFigures> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', join(dir, 'rss-data'), '--host', '127.0.0.1', '--port', '0', '--serial', 'virtual', '--print-api-key'], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'serve', '--data-dir', join(dir, 'rss-data'), '--host', '127.0.0.1', '--port', '0', '--serial', 'virtual', '--print-api-key'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, GANTRY_LOG_LEVEL: 'warn' },
   });

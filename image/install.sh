@@ -10,7 +10,8 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 (( node_major >= 20 )) || { echo "Node.js 20 or newer is needed (found $(node --version)); use Debian trixie" >&2; exit 1; }
 id gantry >/dev/null 2>&1 || useradd --system --home /var/lib/gantry --shell /usr/sbin/nologin --groups dialout gantry
 install -d -o root -g root /opt/gantry
-cp -r "$src/dist" "$src/node_modules" "$src/package.json" "$src/README.md" /opt/gantry/
+cp -r "$src/dist" "$src/node_modules" "$src/bin" "$src/package.json" "$src/README.md" /opt/gantry/
+ln -sf /opt/gantry/bin/gantry /usr/local/bin/gantry
 [[ -d "$src/public" ]] && cp -r "$src/public" /opt/gantry/
 install -m 0644 "$src/systemd/gantry.service" /etc/systemd/system/gantry.service
 install -m 0644 "$src/udev/99-gantry.rules" /etc/udev/rules.d/99-gantry.rules

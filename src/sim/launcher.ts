@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../node-flags.js';
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
@@ -20,7 +21,7 @@ export class VirtualPrinterProcess {
     if (this.child && this.child.exitCode === null && !this.starting) return Promise.resolve(this.link);
     if (this.starting) return this.starting;
     this.starting = new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, 'virtual-printer', '--link', this.link, ...this.extraArgs], {
+      const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'virtual-printer', '--link', this.link, ...this.extraArgs], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       this.child = child;

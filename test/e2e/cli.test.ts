@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../../src/node-flags.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -16,7 +17,7 @@ test('serve starts over a corrupt settings file, prints the URL and key, connect
   const dataDir = join(dir, 'data');
   await mkdir(dataDir);
   await writeFile(join(dataDir, 'settings.json'), '\x00\x00garbage');
-  const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--serial', 'auto', '--virtual-fallback', '--print-api-key'], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--serial', 'auto', '--virtual-fallback', '--print-api-key'], {
     env: { ...process.env, GANTRY_LOG_LEVEL: 'info' },
   });
   let out = '';
@@ -43,7 +44,7 @@ test('serve starts over a corrupt settings file, prints the URL and key, connect
 });
 
 test('a bad flag exits with status 2 and a message, not a stack trace', async () => {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', 'nope']);
+  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'serve', '--port', 'nope']);
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d));
   const [code] = await once(child, 'exit');
