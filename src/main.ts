@@ -20,6 +20,7 @@ import { History } from './jobs/history.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { AnalysisQueue } from './files/analysis/analysis-queue.js';
 import { PrintQueue, type QueueFile, defaultQueue } from './jobs/print-queue.js';
+import type { CheckpointFile } from './jobs/checkpoint.js';
 import { VirtualPrinterProcess } from './sim/launcher.js';
 import { JsonStore } from './store/json-store.js';
 import { listCandidatePorts } from './transport/discovery.js';
@@ -91,7 +92,13 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
   const history = new History(join(cfg.dataDir, 'history.jsonl'));
   const thumbnailDir = join(cfg.dataDir, 'thumbnails');
   const analysis = new AnalysisQueue(storage, thumbnailDir, () => ({ filamentDiameter: 1.75 }), bus, log.child('analysis'));
+  const checkpoints = await JsonStore.open<CheckpointFile>(join(cfg.dataDir, 'checkpoint.json'), { checkpoint: null }, log.child('store'));
+  if (checkpoints.data.checkpoint) {
+    const cp = checkpoints.data.checkpoint;
+    log.warn(`the print of ${cp.path} was interrupted at layer ${cp.layer} (Z ${cp.z}); resume it with POST /api/gantry/recovery {"command":"resume"}`);
+  }
   const jobs = new JobRunner({
+    checkpoints,
     printer,
     storage,
     history,

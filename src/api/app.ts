@@ -17,6 +17,7 @@ import { appKeyRoutes } from './routes/appkeys.js';
 import { settingsRoutes } from './routes/settings.js';
 import { systemRoutes } from './routes/system.js';
 import { queueRoutes } from './routes/queue.js';
+import { recoveryRoutes } from './routes/recovery.js';
 import { ServiceError } from '../service-error.js';
 
 const JSON_BODY_LIMIT = 100 * 1024;
@@ -32,7 +33,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   // uploads stream to disk with their own limit; everything else is a small JSON body
   app.use('/api/*', (c, next) => (c.req.method === 'POST' && /^\/api\/files\/(local|sdcard)\/?$/.test(normalizedPath(c.req.url)) ? next() : jsonLimit(c, next)));
 
-  for (const routes of [healthRoutes, versionRoutes, connectionRoutes, printerRoutes, printerProfileRoutes, jobRoutes, accountRoutes, appKeyRoutes, settingsRoutes, systemRoutes, queueRoutes]) {
+  for (const routes of [healthRoutes, versionRoutes, connectionRoutes, printerRoutes, printerProfileRoutes, jobRoutes, accountRoutes, appKeyRoutes, settingsRoutes, systemRoutes, queueRoutes, recoveryRoutes]) {
     app.route('/', routes(deps));
   }
   app.route('/', fileRoutes(deps) as unknown as Hono<ApiEnv>);

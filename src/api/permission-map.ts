@@ -32,6 +32,8 @@ const RULES: Rule[] = [
   ['GET', '/api/gantry/thumbnails/', 'FILES_LIST'],
   ['GET', '/api/gantry/history', 'STATUS'],
   ['GET', '/api/gantry/queue', 'STATUS'],
+  ['GET', '/api/gantry/recovery', 'STATUS'],
+  ['POST', '/api/gantry/recovery', 'PRINT'],
   ['*', '/api/gantry/queue', 'PRINT'],
   ['GET', '/api/settings', 'SETTINGS_READ'],
   ['POST', '/api/settings', 'SETTINGS'],

@@ -13,13 +13,23 @@ export interface MotionModes {
   /** last commanded feed rate, mm/min */
   feedrate: number;
   z: number;
+  /** the extruder position as the file counts it (absolute E) */
+  e: number;
+  /** part-cooling fan, 0-255 */
+  fan: number;
 }
+
+/** Called when a layer starts: `filepos` is the byte offset of the line that starts it. */
+export type LayerListener = (layer: number, filepos: number, modes: MotionModes) => void;
 
 export class FileLineSource implements LineSource {
   /** Bytes of the file handed to the engine so far. */
   filepos = 0;
   paused = false;
-  readonly modes: MotionModes = { absoluteXYZ: true, absoluteE: true, feedrate: 1500, z: 0 };
+  readonly modes: MotionModes = { absoluteXYZ: true, absoluteE: true, feedrate: 1500, z: 0, e: 0, fan: 0 };
+  onLayer: LayerListener | undefined;
+  private layer = 0;
+  private lineStart = 0;
   private text = '';
   private idx = 0;
   private readPos = 0;
@@ -55,6 +65,7 @@ export class FileLineSource implements LineSource {
       if (this.next_ === undefined && this.eof) {
         if (this.idx >= this.text.length) return undefined;
         const last = this.text.slice(this.idx);
+        this.lineStart = this.filepos;
         this.filepos += last.length;
         this.idx = this.text.length;
         void this.close();
@@ -64,6 +75,7 @@ export class FileLineSource implements LineSource {
       return undefined;
     }
     const line = this.text.slice(this.idx, nl);
+    this.lineStart = this.filepos;
     this.filepos += nl + 1 - this.idx;
     this.idx = nl + 1;
     return this.observe(line);
@@ -75,7 +87,16 @@ export class FileLineSource implements LineSource {
     await fh?.close().catch(() => undefined);
   }
 
+  /** Layers already printed before this source's first line (resuming mid-file). */
+  startLayerCount(n: number): void {
+    this.layer = n;
+  }
+
   private observe(line: string): string {
+    if (line.charCodeAt(0) === 59 /* ; */) {
+      if (this.onLayer && (line === ';LAYER_CHANGE' || line.startsWith(';LAYER:'))) this.onLayer(++this.layer, this.lineStart, this.modes);
+      return line;
+    }
     const key = commandKey(line);
     if (key < 0) return line;
     if (key === G(90)) this.modes.absoluteXYZ = this.modes.absoluteE = true;
@@ -87,7 +108,15 @@ export class FileLineSource implements LineSource {
       if (f > 0) this.modes.feedrate = f;
       const z = param(line, 'Z');
       if (Number.isFinite(z)) this.modes.z = this.modes.absoluteXYZ ? z : this.modes.z + z;
-    }
+      const e = param(line, 'E');
+      if (Number.isFinite(e)) this.modes.e = this.modes.absoluteE ? e : this.modes.e + e;
+    } else if (key === G(92)) {
+      const e = param(line, 'E');
+      if (Number.isFinite(e)) this.modes.e = e;
+    } else if (key === M(106)) {
+      const s = param(line, 'S');
+      this.modes.fan = Number.isFinite(s) ? s : 255;
+    } else if (key === M(107)) this.modes.fan = 0;
     return line;
   }
 

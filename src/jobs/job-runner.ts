@@ -11,6 +11,8 @@ import { ServiceError } from '../service-error.js';
 import { FileLineSource } from './file-line-source.js';
 import type { History, JobResult } from './history.js';
 import { type JobScripts, fill } from './scripts.js';
+import { type Checkpoint, type CheckpointFile, checkpointFrom, recoveryPreamble } from './checkpoint.js';
+import type { JsonStore } from '../store/json-store.js';
 
 export interface JobFile {
   path: string;
@@ -51,6 +53,7 @@ export interface JobRunnerDeps {
   log: Logger;
   scripts: () => JobScripts;
   profile: () => { width: number; depth: number; height: number };
+  checkpoints: JsonStore<CheckpointFile>;
 }
 
 const conflict = (msg: string) => new ServiceError(409, msg);
@@ -59,6 +62,7 @@ export class JobRunner {
   selected: JobFile | undefined;
   private job: ActiveJob | undefined;
   private lastEnded: { file: JobFile; printTime: number } | undefined;
+  private recovering = false;
   private readonly d: JobRunnerDeps;
   private readonly offs: (() => void)[] = [];
 
@@ -107,33 +111,85 @@ export class JobRunner {
   async start(user: string | null, fromQueue = false): Promise<void> {
     const { printer } = this.d;
     if (!printer.operational) throw conflict('Printer is not operational');
-    if (this.job || printer.printing || printer.state === 'PAUSED') throw conflict('Printer is already printing; did you mean "restart"?');
+    if (this.job || this.recovering || printer.printing || printer.state === 'PAUSED') throw conflict('Printer is already printing; did you mean "restart"?');
     if (!this.selected) throw conflict('No file selected to print');
     const file = this.selected;
     const abs = this.d.storage.abs(file.path);
     const size = (await stat(abs).catch(() => undefined))?.size;
     if (size === undefined) throw new ServiceError(404, `${file.path} no longer exists`);
     file.size = size;
+    await this.launch(file, user, fromQueue, 0, Date.now(), 0);
+  }
+
+  /** The interrupted job, if Gantry stopped (or the power went) mid-print. */
+  get checkpoint(): Checkpoint | null {
+    return this.d.checkpoints.data.checkpoint;
+  }
+
+  async discardCheckpoint(): Promise<void> {
+    await this.d.checkpoints.update((c) => (c.checkpoint = null));
+  }
+
+  /** Resumes the interrupted job from the start of its last layer: reheat, home X/Y, restore Z, E and fan. */
+  async recover(user: string | null): Promise<void> {
+    const { printer } = this.d;
+    const cp = this.checkpoint;
+    if (!cp) throw new ServiceError(404, 'No interrupted print to resume');
+    if (!printer.operational) throw conflict('Printer is not operational');
+    if (this.job || this.recovering || printer.printing) throw conflict('Printer is busy');
+    const meta = this.d.storage.metaFor(cp.path);
+    if (!meta) throw new ServiceError(404, `${cp.path} no longer exists`);
+    if (meta.hash !== cp.hash) throw conflict(`${cp.path} changed since the print was interrupted; it cannot be resumed`);
+    const entry = await this.d.storage.entry(cp.path);
+    if (entry.kind !== 'file') throw new ServiceError(404, `${cp.path} no longer exists`);
+    this.recovering = true;
+    try {
+      this.d.log.info(`resuming ${cp.path} at layer ${cp.layer} (Z ${cp.z}, byte ${cp.filepos})`);
+      const height = this.d.profile().height;
+      printer.commands(recoveryPreamble(cp, Math.min(height, cp.z + 5)));
+      await printer.drained(3_600_000); // reheating can take a while
+      const file: JobFile = { path: cp.path, name: entry.name, display: entry.meta.display, size: entry.size, date: entry.date, origin: 'local' };
+      this.selected = file;
+      await this.launch(file, cp.user ?? user, false, cp.filepos, cp.startedAt, cp.layer - 1);
+    } finally {
+      this.recovering = false;
+    }
+  }
+
+  private async launch(file: JobFile, user: string | null, fromQueue: boolean, startAt: number, startedAt: number, layersDone: number): Promise<void> {
+    const { printer } = this.d;
+    const abs = this.d.storage.abs(file.path);
     const source = await FileLineSource.open(
       abs,
-      size,
+      file.size,
       () => printer.pump(),
       (err) => void this.end('failed', `Reading ${file.path} failed: ${err.message}`),
+      startAt,
     );
+    source.startLayerCount(layersDone);
+    const hash = this.d.storage.metaFor(file.path)?.hash ?? '';
+    const base = { path: file.path, hash, user, startedAt };
+    source.onLayer = (layer, filepos, modes) => {
+      const t = printer.temperatures;
+      const tools: Record<string, number> = {};
+      for (const [i, h] of t.tools) if (h.target) tools[String(i)] = h.target;
+      const cp = checkpointFrom({ ...base, targets: { tools, bed: t.bed?.target ?? null } }, layer, filepos, modes);
+      void this.d.checkpoints.update((c) => (c.checkpoint = cp)).catch((err: Error) => this.d.log.warn(`checkpoint not saved: ${err.message}`));
+    };
     this.job = {
       id: randomUUID(),
       file,
-      hash: this.d.storage.metaFor(file.path)?.hash ?? '',
+      hash,
       user,
       source,
-      startedAt: Date.now(),
+      startedAt,
       pausedAt: null,
       pausedTotal: 0,
       resumeState: null,
       ending: false,
       fromQueue,
     };
-    this.d.log.info(`printing ${file.path}`);
+    this.d.log.info(`printing ${file.path}${startAt ? ` from byte ${startAt}` : ''}`);
     printer.stream(source, true);
     this.d.bus.emit('job.started', { path: file.path, fromQueue });
   }
@@ -304,6 +360,8 @@ export class JobRunner {
     job.ending = true;
     this.job = undefined;
     await job.source.close();
+    job.source.onLayer = undefined;
+    await this.d.checkpoints.update((c) => (c.checkpoint = null)).catch(() => undefined);
     const printTime = this.printTime(job);
     if (this.d.printer.operational) this.d.printer.setJobState('OPERATIONAL');
     this.lastEnded = result === 'success' ? { file: job.file, printTime } : undefined;
