@@ -89,6 +89,32 @@ describe('files and jobs', () => {
     assert.equal((await rig.api('/api/files/local/thumb.gcode', { method: 'DELETE' })).status, 204);
   });
 
+  test('folders: create, copy into, move, and refuse to clobber or escape', async () => {
+    const mk = new FormData();
+    mk.append('foldername', 'parts');
+    mk.append('path', '');
+    const res = await rig.api('/api/files/local', { method: 'POST', body: mk });
+    assert.equal(res.status, 201);
+    assert.match(res.headers.get('location')!, /\/api\/files\/local\/parts$/);
+    const copy = await rig.api('/api/files/local/corpus/ps_cube20.gcode', { method: 'POST', json: { command: 'copy', destination: 'parts' } });
+    assert.equal(copy.status, 201);
+    assert.equal(((await copy.json()) as { path: string }).path, 'parts/ps_cube20.gcode');
+    assert.equal((await rig.api('/api/files/local/corpus/ps_cube20.gcode', { method: 'POST', json: { command: 'copy', destination: 'parts' } })).status, 409, 'already there');
+    assert.equal((await rig.api('/api/files/local/corpus/ps_cube20.gcode', { method: 'POST', json: { command: 'move', destination: 'nowhere' } })).status, 404);
+    assert.equal((await rig.api('/api/files/local/corpus/ps_cube20.gcode', { method: 'POST', json: { command: 'move', destination: '../..' } })).status, 400);
+    const moved = await rig.api('/api/files/local/parts/ps_cube20.gcode', { method: 'POST', json: { command: 'move', destination: '' } });
+    assert.equal(moved.status, 201);
+    assert.equal((await rig.api('/api/files/local/parts/ps_cube20.gcode')).status, 404, 'moved away');
+    assert.equal((await rig.api('/api/files/local/corpus/ps_cube20.gcode', { method: 'POST', json: { command: 'move', destination: '' } })).status, 409, 'a file of that name is now at the top');
+    assert.equal((await rig.api('/api/files/local/ps_cube20.gcode', { method: 'DELETE' })).status, 204);
+    assert.equal((await rig.api('/api/files/local/parts', { method: 'DELETE' })).status, 204);
+    assert.equal((await rig.api('/api/files/local/parts')).status, 404);
+    const sel = await rig.api('/api/files/local/corpus/ps_cube20.gcode', { method: 'POST', json: { command: 'select' } });
+    assert.equal(sel.status, 204);
+    assert.equal(((await (await rig.api('/api/job')).json()) as { job: { file: { path: string } } }).job.file.path, 'corpus/ps_cube20.gcode');
+    assert.equal((await rig.api('/api/files/local/corpus/ps_cube20.gcode', { method: 'POST', json: { command: 'unselect' } })).status, 204);
+  });
+
   test('Range downloads return the requested bytes', async () => {
     const bytes = await readFile(new URL('ps_cube20.gcode', GCODE_DIR));
     const res = await rig.api('/downloads/files/local/corpus/ps_cube20.gcode', { headers: { Range: 'bytes=100-199' } });
@@ -230,6 +256,15 @@ describe('files and jobs', () => {
     await rig.waitExecuted('cancel script', (e) => e.at(-1) === 'M84');
     assert.deepEqual((await rig.executed()).slice(-4), ['M104 S0', 'M140 S0', 'M106 S0', 'M84']);
     assert.ok(all.length > 0);
+    // the printer's own host action commands drive the job too (Marlin M118 A1 prints //action:…)
+    assert.equal((await rig.api('/api/files/local/corpus/ps_sphere50.gcode', { method: 'POST', json: { command: 'select', print: true } })).status, 204);
+    await waitFor('printing', async () => (await state()) === 'Printing');
+    await rig.api('/api/printer/command', { method: 'POST', json: { command: 'M118 A1 action:pause' } });
+    await waitFor('paused by the printer', async () => (await state()) === 'Paused', 30_000);
+    await rig.api('/api/printer/command', { method: 'POST', json: { command: 'M118 A1 action:resume' } });
+    await waitFor('resumed by the printer', async () => (await state()) === 'Printing', 30_000);
+    await rig.api('/api/printer/command', { method: 'POST', json: { command: 'M118 A1 action:cancel' } });
+    await waitFor('cancelled by the printer', async () => (await state()) === 'Operational', 30_000);
     const history = (await (await rig.api('/api/gantry/history?limit=1')).json()) as { jobs: { result: string; reason: string }[]; total: number };
     assert.equal(history.jobs.length, 1);
     assert.equal(history.jobs[0]!.result, 'cancelled');
