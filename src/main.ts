@@ -44,6 +44,8 @@ export interface StartOptions {
   log?: Logger;
   /** Extra flags for the virtual printer process (tests use a speed factor and faults). */
   virtualPrinterArgs?: string[];
+  /** What POST /api/system/commands/core/restart does (default: SIGTERM ourselves; systemd starts us again). */
+  onRestart?: () => void;
   /** Settings overrides applied at start (tests: short timeouts). Not saved. */
   serialOverrides?: Partial<Settings['serial']>;
 }
@@ -131,7 +133,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
         child.once('error', () => resolve(127));
         child.once('exit', (code) => resolve(code ?? 1));
       }),
-    restart: () => process.kill(process.pid, 'SIGTERM'),
+    restart: opts.onRestart ?? (() => process.kill(process.pid, 'SIGTERM')),
     log: log.child('api'),
     version: GANTRY_VERSION,
     startedAt,

@@ -97,8 +97,9 @@ export class FileStorage {
     await fsyncDir(dirname(target));
     const old = this.meta.data.files[relative];
     await this.meta.update((m) => {
-      // new content: keep the print statistics, drop the old analysis
-      m.files[relative] = { ...meta, prints: old?.prints ?? { success: 0, failure: 0 }, printTimes: old?.printTimes ?? [] };
+      // keep the print statistics; keep the analysis only if the bytes are the same
+      const same = old?.hash === meta.hash && old.analysis !== undefined;
+      m.files[relative] = { ...meta, prints: old?.prints ?? { success: 0, failure: 0 }, printTimes: old?.printTimes ?? [], ...(same ? { analysis: old.analysis } : {}) };
     });
   }
 

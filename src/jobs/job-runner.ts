@@ -366,6 +366,7 @@ export class JobRunner {
     if (this.d.printer.operational) this.d.printer.setJobState('OPERATIONAL');
     this.lastEnded = result === 'success' ? { file: job.file, printTime } : undefined;
     this.d.log.info(`${job.file.path}: ${result}${reason ? ` (${reason})` : ''} after ${printTime} s`);
+    const analysis = this.d.storage.metaFor(job.file.path)?.analysis;
     await this.d.history
       .append({
         id: job.id,
@@ -377,8 +378,8 @@ export class JobRunner {
         printTime,
         result,
         reason,
-        estimatedPrintTime: null,
-        filament: null,
+        estimatedPrintTime: analysis?.estimatedPrintTime ?? null,
+        filament: analysis?.filament ?? null,
       })
       .catch((err: Error) => this.d.log.error(`could not record the job in the history: ${err.message}`));
     await this.d.storage.recordPrint(job.file.path, result === 'success', printTime).catch(() => undefined);

@@ -5,11 +5,13 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type GantryRig, TEST_KEY, gantryRig } from '../helpers/gantry-rig.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('accounts, app keys, settings, system commands', () => {
   let rig: GantryRig;
+  let restarts = 0;
   before(async () => {
-    rig = await gantryRig({ serial: 'none' });
+    rig = await gantryRig({ serial: 'none' }, { onRestart: () => restarts++ });
   });
   after(() => rig.close());
 
@@ -127,6 +129,8 @@ describe('accounts, app keys, settings, system commands', () => {
     assert.ok(existsSync(marker));
     assert.equal((await rig.api('/api/system/commands/core/shutdown', { method: 'POST' })).status, 500);
     assert.equal((await rig.api('/api/system/commands/core/selfdestruct', { method: 'POST' })).status, 404);
+    assert.equal((await rig.api('/api/system/commands/core/restart', { method: 'POST' })).status, 204);
+    await waitFor('the restart hook', () => restarts === 1);
     assert.equal(TEST_KEY.length >= 32, true);
   });
 });

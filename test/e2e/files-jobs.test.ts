@@ -194,14 +194,26 @@ describe('files and jobs', () => {
     assert.ok(version.text.startsWith('OctoPrint'));
     const text = await readFile(new URL('ps_cube20.gcode', GCODE_DIR), 'utf8');
     const recordedBefore = (await rig.executed()).length;
+    // analysed first, as a slicer upload usually is by the time anyone looks: the job then has its estimate
+    assert.equal((await upload(rig, 'ps_cube20.gcode', text)).status, 201);
+    await rig.gantry.analysis.whenDone('ps_cube20.gcode');
     const res = await upload(rig, 'ps_cube20.gcode', text, { path: '', print: 'true' });
-    void rig.gantry.analysis.whenDone('ps_cube20.gcode');
+    await rig.gantry.analysis.whenDone('ps_cube20.gcode');
     assert.equal(res.status, 201);
     assert.equal(((await res.json()) as { effectivePrint: boolean }).effectivePrint, true);
     const seen: number[] = [];
+    const origins = new Set<string>();
     const job = await waitFor('the print to finish', async () => {
-      const j = (await (await rig.api('/api/job')).json()) as { state: string; progress: { completion: number | null; printTime: number | null }; job: { file: { path: string } } };
+      const j = (await (await rig.api('/api/job')).json()) as {
+        state: string;
+        progress: { completion: number | null; printTime: number | null; printTimeLeft: number | null; printTimeLeftOrigin: string | null };
+        job: { file: { path: string } };
+      };
       if (j.progress.completion !== null) seen.push(j.progress.completion);
+      if (j.state === 'Printing' && j.progress.printTimeLeftOrigin) {
+        origins.add(j.progress.printTimeLeftOrigin);
+        assert.ok(j.progress.printTimeLeft !== null && j.progress.printTimeLeft >= 0);
+      }
       return j.state === 'Operational' && seen.length > 0 ? j : undefined;
     }, 120_000, 100);
     assert.equal(job.job.file.path, 'ps_cube20.gcode');
@@ -210,12 +222,17 @@ describe('files and jobs', () => {
     assert.ok(finished.job.filament.tool0.length > 1200);
     assert.equal(job.progress.completion, 100);
     assert.ok(seen.some((c) => c > 0 && c < 100), 'progress was reported along the way');
+    assert.ok(origins.has('mixed-analysis') || origins.has('analysis'), `time left came from the analysis: ${[...origins].join(', ')}`);
     const executed = (await rig.executed()).slice(recordedBefore);
     assert.deepEqual(executed, commandsOf(text));
     const history = (await (await rig.api('/api/gantry/history')).json()) as { jobs: { result: string; file: { path: string }; hash: string }[]; totals: { success: number } };
     assert.equal(history.jobs[0]!.result, 'success');
     assert.equal(history.jobs[0]!.file.path, 'ps_cube20.gcode');
     assert.equal(history.jobs[0]!.hash, createHash('sha1').update(text).digest('hex'));
+    const last = history.jobs[0] as unknown as { estimatedPrintTime: number; filament: { tool0: { length: number } }; printTime: number };
+    assert.ok(Math.abs(last.estimatedPrintTime - 1232) < 25, 'estimated time recorded next to the actual one');
+    assert.ok(last.filament.tool0.length > 1200);
+    assert.equal(typeof last.printTime, 'number');
     assert.ok(history.totals.success >= 1);
     const entry = (await (await rig.api('/api/files/local/ps_cube20.gcode')).json()) as { prints: { success: number } };
     assert.equal(entry.prints.success, 1);

@@ -34,6 +34,7 @@ export class AnalysisQueue {
   /** Queues a file (again, if it changed). */
   enqueue(path: string): void {
     if (this.running === path || this.pending.includes(path)) return;
+    if (this.storage.metaFor(path)?.analysis) return; // same bytes as last time: nothing new to learn
     this.pending.push(path);
     void this.drain();
   }
