@@ -7,6 +7,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type GantryRig, gantryRig, waitOperational } from '../helpers/gantry-rig.js';
 import { waitFor } from '../helpers/wait.js';
+import { commandsOf } from '../helpers/gcode.js';
 
 const GCODE_DIR = new URL('../../../../shared/gcode/', import.meta.url);
 
@@ -19,13 +20,6 @@ async function upload(rig: GantryRig, name: string, content: Buffer | string, fi
 
 const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
 
-/** What the printer should execute for a file: its commands without comments and blank lines. */
-function commandsOf(text: string): string[] {
-  return text
-    .split('\n')
-    .map((l) => l.replace(/;.*$/, '').trim())
-    .filter((l) => l && !/^M(105|110|115|155)\b/.test(l));
-}
 
 describe('files and jobs', () => {
   let rig: GantryRig;

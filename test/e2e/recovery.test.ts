@@ -4,15 +4,10 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { type GantryRig, gantryRig, waitOperational } from '../helpers/gantry-rig.js';
 import { waitFor } from '../helpers/wait.js';
+import { commandsOf } from '../helpers/gcode.js';
 
 const GCODE = new URL('../../../../shared/gcode/ps_cube20.gcode', import.meta.url);
 
-function commandsOf(text: string): string[] {
-  return text
-    .split('\n')
-    .map((l) => l.replace(/;.*$/, '').trim())
-    .filter((l) => l && !/^M(105|110|115|155)\b/.test(l));
-}
 
 describe('recovery after a restart', () => {
   let rig: GantryRig;
