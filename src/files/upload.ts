@@ -7,7 +7,11 @@ import { createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import busboy from 'busboy';
+import { createRequire } from 'node:module';
+import type BusboyModule from 'busboy';
+
+// busboy is CommonJS: require() it, so Node does not start its CJS export lexer for an ESM import (~4 MB RSS)
+const busboy = createRequire(import.meta.url)('busboy') as typeof BusboyModule;
 import { isGcodeName } from './paths.js';
 import { StorageError } from './storage.js';
 
@@ -34,7 +38,7 @@ class GcodeGuard extends Transform {
 export async function parseUpload(req: IncomingMessage, tempPath: () => string, maxBytes: number): Promise<ParsedUpload> {
   const type = req.headers['content-type'] ?? '';
   if (!/^multipart\/form-data/i.test(type)) throw new StorageError(400, 'Expected a multipart/form-data upload');
-  let bb: busboy.Busboy;
+  let bb: BusboyModule.Busboy;
   try {
     bb = busboy({ headers: req.headers, limits: { files: 1, fileSize: maxBytes, fields: 32, fieldSize: 64 * 1024 } });
   } catch (err) {
