@@ -21,6 +21,8 @@ export interface GantryEvents {
   'settings.updated': Record<string, never>;
   'files.analysed': { path: string };
   'job.started': { path: string; fromQueue: boolean };
+  'job.paused': { path: string };
+  'job.resumed': { path: string };
   'job.ended': { path: string; result: 'success' | 'failed' | 'cancelled'; reason: string | null; fromQueue: boolean };
   'queue.changed': { items: number; bedClear: boolean };
   'appkeys.request': { token: string; app: string; user: string | null; remoteAddress: string | null };

@@ -21,6 +21,7 @@ import { JobRunner } from './jobs/job-runner.js';
 import { AnalysisQueue } from './files/analysis/analysis-queue.js';
 import { PrintQueue, type QueueFile, defaultQueue } from './jobs/print-queue.js';
 import type { CheckpointFile } from './jobs/checkpoint.js';
+import { PushServer } from './push/push-server.js';
 import { VirtualPrinterProcess } from './sim/launcher.js';
 import { JsonStore } from './store/json-store.js';
 import { listCandidatePorts } from './transport/discovery.js';
@@ -37,6 +38,7 @@ export interface Gantry {
   readonly analysis: AnalysisQueue;
   readonly sessions: Sessions;
   readonly queue: PrintQueue;
+  readonly push: PushServer;
   stop(): Promise<void>;
 }
 
@@ -147,6 +149,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
       reject(new Error(err.code === 'EADDRINUSE' ? `Port ${cfg.port} is already in use (another Gantry or OctoPrint?); choose one with --port` : err.message)),
     );
   });
+  const push = new PushServer(server, { printer, jobs, storage, sessions, bus, log: log.child('push'), version: GANTRY_VERSION });
   const port = (server.address() as AddressInfo).port;
   const shownHost = cfg.host === '0.0.0.0' || cfg.host === '::' ? 'localhost' : cfg.host;
   const url = `http://${shownHost}:${port}`;
@@ -171,8 +174,10 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     analysis,
     sessions,
     queue,
+    push,
     stop() {
       stopping ??= (async () => {
+        await push.close();
         queue.stop();
         jobs.stop();
         await analysis.stop();

@@ -292,7 +292,10 @@ export class JobRunner {
     job.resumeState = { position: pos, targets };
     if (runScript) printer.commands(fill(this.d.scripts().pause, this.placeholders(pos)));
     await printer.drained();
-    if (this.job === job && !job.ending) printer.setJobState('PAUSED');
+    if (this.job === job && !job.ending) {
+      printer.setJobState('PAUSED');
+      this.d.bus.emit('job.paused', { path: job.file.path });
+    }
   }
 
   private async doResume(runScript: boolean): Promise<void> {
@@ -307,6 +310,7 @@ export class JobRunner {
     printer.setJobState('PRINTING');
     job.source.paused = false;
     printer.pump();
+    this.d.bus.emit('job.resumed', { path: job.file.path });
   }
 
   /** Back to the print: temperatures, position, extrusion state and modes as they were at the pause. */

@@ -1,0 +1,68 @@
+// Gantry's bus events as OctoPrint push `event` (and `plugin`) messages, with OctoPrint's names and payloads.
+import type { GantryEvents } from '../events.js';
+import type { JobRunner } from '../jobs/job-runner.js';
+
+type Msg = Record<string, unknown>;
+const ev = (type: string, payload: Record<string, unknown>): Msg => ({ event: { type, payload } });
+
+let lastZ: number | null = null;
+
+export function octoEvent(name: keyof GantryEvents, payload: unknown, d: { jobs: JobRunner }): Msg[] {
+  switch (name) {
+    case 'printer.state': {
+      const p = payload as GantryEvents['printer.state'];
+      return [ev('PrinterStateChanged', { state_id: p.state, state_string: p.text })];
+    }
+    case 'printer.connected': {
+      const p = payload as GantryEvents['printer.connected'];
+      return [ev('Connected', { port: p.port, baudrate: p.baudrate })];
+    }
+    case 'printer.disconnected':
+      return [ev('Disconnected', {})];
+    case 'printer.error': {
+      const p = payload as GantryEvents['printer.error'];
+      return [ev('Error', { error: p.message, reason: p.reason })];
+    }
+    case 'printer.position': {
+      const p = (payload as GantryEvents['printer.position']).position;
+      const out = [ev('PositionUpdate', { x: p.x, y: p.y, z: p.z, e: p.e, t: null, f: null })];
+      if (lastZ !== p.z) {
+        out.push(ev('ZChange', { new: p.z, old: lastZ }));
+        lastZ = p.z;
+      }
+      return out;
+    }
+    case 'job.started':
+    case 'job.paused':
+    case 'job.resumed': {
+      const file = d.jobs.current().file;
+      const base = { name: file?.name ?? null, path: file?.path ?? null, origin: 'local', size: file?.size ?? null, user: d.jobs.current().user };
+      return [ev(name === 'job.started' ? 'PrintStarted' : name === 'job.paused' ? 'PrintPaused' : 'PrintResumed', base)];
+    }
+    case 'job.ended': {
+      const p = payload as GantryEvents['job.ended'];
+      const base = { name: p.path.split('/').pop(), path: p.path, origin: 'local', time: null as number | null };
+      if (p.result === 'success') return [ev('PrintDone', base)];
+      if (p.result === 'cancelled') return [ev('PrintCancelled', { ...base, reason: p.reason })];
+      return [ev('PrintFailed', { ...base, reason: p.reason })];
+    }
+    case 'files.changed': {
+      const p = payload as GantryEvents['files.changed'];
+      const name = p.path.split('/').pop();
+      const type = p.kind === 'added' ? 'FileAdded' : p.kind === 'removed' ? 'FileRemoved' : 'FolderAdded';
+      return [ev(type, { storage: 'local', path: p.path, name, type: p.kind === 'folder-added' ? ['folder'] : ['machinecode', 'gcode'] }), ev('UpdatedFiles', { type: 'printables' })];
+    }
+    case 'files.analysed': {
+      const p = payload as GantryEvents['files.analysed'];
+      return [ev('MetadataAnalysisFinished', { path: p.path, origin: 'local' }), ev('UpdatedFiles', { type: 'printables' })];
+    }
+    case 'settings.updated':
+      return [ev('SettingsUpdated', { config_hash: String(Date.now()), effective_hash: String(Date.now()) })];
+    case 'appkeys.request': {
+      const p = payload as GantryEvents['appkeys.request'];
+      return [{ plugin: { plugin: 'appkeys', data: { type: 'request_access', app_name: p.app, user_token: p.token, user_id: p.user, remote_address: p.remoteAddress } } }];
+    }
+    default:
+      return [];
+  }
+}

@@ -1,0 +1,305 @@
+// OctoPrint's push channel as a raw WebSocket at /sockjs/websocket (no SockJS framing), JSON frames
+// `{"<type>": payload}`. A client gets `connected`, authenticates with `{"auth": "user:session"}` (session from a
+// passive /api/login), then `history` and a `current` at most twice a second (times its throttle), plus
+// `event`s. One payload is built per tick and shared by every client; a slow client gets the newest `current`
+// when its socket drains (older ones are dropped), and one that stays stalled is disconnected: no client can
+// slow the printer or the others.
+import type { IncomingMessage, Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { Duplex } from 'node:stream';
+import type { WebSocket as WsSocket, WebSocketServer } from 'ws';
+import type { Sessions } from '../accounts/sessions.js';
+import { permissionsOf } from '../accounts/permissions.js';
+import type { EventBus } from '../events.js';
+import type { Logger } from '../log.js';
+import type { JobRunner } from '../jobs/job-runner.js';
+import type { FileStorage } from '../files/storage.js';
+import { octoState } from '../printer/octoprint-shapes.js';
+import type { Printer } from '../printer/printer.js';
+import type { TemperatureSample } from '../printer/temperature-history.js';
+import { octoEvent } from './events-map.js';
+
+// ws is CommonJS: require() it (no CJS export lexer for an ESM import)
+const WS = createRequire(import.meta.url)('ws') as { WebSocketServer: typeof WebSocketServer; OPEN: number };
+
+export const PUSH_PATH = '/sockjs/websocket';
+const TICK_MS = 500;
+/** Above this many unsent bytes a client gets no new `current` until it drains. */
+const DROP_BYTES = 64 * 1024;
+/** Above this, or stalled this long, it is disconnected. */
+const KILL_BYTES = 1024 * 1024;
+const STALL_MS = 30_000;
+const MAX_LOG_LINES = 300;
+
+export interface PushDeps {
+  printer: Printer;
+  jobs: JobRunner;
+  storage: FileStorage;
+  sessions: Sessions;
+  bus: EventBus;
+  log: Logger;
+  version: string;
+}
+
+interface Client {
+  ws: WsSocket;
+  user: string | null;
+  throttle: number;
+  ticks: number;
+  /** a `current` was skipped because the socket was full: send the next one as soon as it drains */
+  pendingCurrent: boolean;
+  stalledSince: number;
+  alive: boolean;
+}
+
+export class PushServer {
+  private readonly wss: WebSocketServer;
+  private readonly clients = new Set<Client>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly pingTimer: NodeJS.Timeout;
+  private readonly offs: (() => void)[] = [];
+  private readonly pendingTemps: TemperatureSample[] = [];
+  private readonly pendingLogs: string[] = [];
+  private readonly pendingMessages: string[] = [];
+  /** messages sent, for tests and the bench */
+  stats = { currents: 0, events: 0, dropped: 0, disconnected: 0 };
+
+  constructor(
+    server: Server,
+    private readonly d: PushDeps,
+  ) {
+    this.wss = new WS.WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false, clientTracking: false });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const path = (req.url ?? '').split('?')[0]!.replace(/\/{2,}/g, '/');
+      if (path !== PUSH_PATH && path !== `${PUSH_PATH}/`) {
+        socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => this.accept(ws));
+    });
+    const bus = d.bus;
+    this.offs.push(
+      bus.on('printer.temperature', (e) => {
+        this.pendingTemps.push(e.sample);
+        if (this.pendingTemps.length > 20) this.pendingTemps.shift();
+      }),
+      bus.on('printer.log', (e) => {
+        this.pendingLogs.push(e.line);
+        if (this.pendingLogs.length > MAX_LOG_LINES) this.pendingLogs.shift();
+      }),
+      bus.on('printer.message', (e) => {
+        this.pendingMessages.push(e.text);
+        if (this.pendingMessages.length > 50) this.pendingMessages.shift();
+      }),
+    );
+    for (const name of ['printer.state', 'printer.connected', 'printer.disconnected', 'printer.error', 'job.started', 'job.ended', 'job.paused', 'job.resumed', 'files.changed', 'files.analysed', 'settings.updated', 'printer.position', 'appkeys.request'] as const) {
+      this.offs.push(
+        bus.on(name, (payload: unknown) => {
+          for (const msg of octoEvent(name, payload, this.d)) this.broadcast(JSON.stringify(msg));
+        }),
+      );
+    }
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.pingTimer = setInterval(() => this.ping(), 15_000);
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    clearInterval(this.pingTimer);
+    for (const off of this.offs) off();
+    for (const c of this.clients) c.ws.terminate();
+    this.clients.clear();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  // ---- clients -------------------------------------------------------------------------------------------
+
+  private accept(ws: WsSocket): void {
+    const client: Client = { ws, user: null, throttle: 1, ticks: 0, pendingCurrent: false, stalledSince: 0, alive: true };
+    this.clients.add(client);
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return;
+      this.onMessage(client, data.toString());
+    });
+    ws.on('pong', () => (client.alive = true));
+    ws.on('close', () => this.clients.delete(client));
+    ws.on('error', () => this.clients.delete(client));
+    this.send(client, JSON.stringify({
+      connected: {
+        version: `1.11.8 (Gantry ${this.d.version})`,
+        display_version: `Gantry ${this.d.version}`,
+        branch: 'main',
+        plugin_hash: 'gantry',
+        config_hash: 'gantry',
+        debug: false,
+        safe_mode: false,
+        online: true,
+        permissions: [],
+        apikey: null,
+      },
+    }));
+  }
+
+  private onMessage(client: Client, text: string): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      return; // garbage is ignored, as OctoPrint does
+    }
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return;
+    const m = msg as Record<string, unknown>;
+    if (typeof m['auth'] === 'string') {
+      const [user, session] = splitAuth(m['auth']);
+      const s = user && session ? this.d.sessions.check(user, session) : undefined;
+      if (!s || !permissionsOf(s.roles).includes('STATUS')) {
+        this.send(client, JSON.stringify({ reauthRequired: { reason: 'stale' } }));
+        return;
+      }
+      client.user = s.user;
+      this.send(client, JSON.stringify({ history: this.historyPayload() }));
+      return;
+    }
+    if (m['throttle'] !== undefined) {
+      const t = Number(m['throttle']);
+      if (Number.isInteger(t) && t >= 1 && t <= 100) client.throttle = t;
+    }
+    // {"subscribe": …} and {} keep-alives need no answer
+  }
+
+  private send(client: Client, data: string): boolean {
+    const ws = client.ws;
+    if (ws.readyState !== WS.OPEN) return false;
+    ws.send(data);
+    return true;
+  }
+
+  private broadcast(data: string): void {
+    for (const c of this.clients) {
+      if (c.user === null) continue;
+      if (c.ws.bufferedAmount > KILL_BYTES) {
+        this.drop(c, 'too far behind');
+        continue;
+      }
+      this.send(c, data);
+      this.stats.events++;
+    }
+  }
+
+  private drop(c: Client, why: string): void {
+    this.d.log.info(`push: disconnecting a client (${c.user ?? 'anonymous'}): ${why}`);
+    this.stats.disconnected++;
+    this.clients.delete(c);
+    c.ws.terminate();
+  }
+
+  // ---- current / history ---------------------------------------------------------------------------------
+
+  private tick(): void {
+    const now = Date.now();
+    let payload: string | undefined;
+    for (const c of this.clients) {
+      if (c.user === null) continue;
+      c.ticks++;
+      if (c.ticks % c.throttle !== 0 && !c.pendingCurrent) continue;
+      const backlog = c.ws.bufferedAmount;
+      if (backlog > DROP_BYTES) {
+        c.pendingCurrent = true;
+        this.stats.dropped++;
+        if (!c.stalledSince) c.stalledSince = now;
+        if (backlog > KILL_BYTES || now - c.stalledSince > STALL_MS) this.drop(c, backlog > KILL_BYTES ? 'too far behind' : 'stalled');
+        continue;
+      }
+      c.stalledSince = 0;
+      c.pendingCurrent = false;
+      payload ??= this.currentPayload();
+      this.send(c, payload);
+      this.stats.currents++;
+    }
+    if (payload !== undefined || this.clients.size === 0) {
+      // what was pending went out (or nobody listens): start collecting afresh
+      this.pendingTemps.length = 0;
+      this.pendingLogs.length = 0;
+      this.pendingMessages.length = 0;
+    }
+  }
+
+  private ping(): void {
+    for (const c of this.clients) {
+      if (!c.alive) {
+        this.drop(c, 'no pong');
+        continue;
+      }
+      c.alive = false;
+      c.ws.ping();
+    }
+  }
+
+  private basePayload(): Record<string, unknown> {
+    const { printer, jobs, storage } = this.d;
+    const { file, user } = jobs.current();
+    const analysis = file ? storage.metaFor(file.path)?.analysis : undefined;
+    const engine = printer.protocol;
+    const sent = engine?.linesSent ?? 0;
+    const resent = engine?.resendCount ?? 0;
+    const offsets: Record<string, number> = {};
+    for (const [k, v] of printer.offsets) offsets[k] = v;
+    return {
+      state: octoState(printer),
+      job: {
+        file: file
+          ? { name: file.name, path: file.path, display: file.display, origin: file.origin, size: file.size, date: file.date }
+          : { name: null, path: null, display: null, origin: null, size: null, date: null },
+        estimatedPrintTime: analysis?.estimatedPrintTime ?? null,
+        averagePrintTime: null,
+        lastPrintTime: null,
+        filament: analysis?.filament ?? null,
+        user,
+      },
+      progress: jobs.progress(analysis?.estimatedPrintTime ?? null),
+      currentZ: printer.position?.z ?? null,
+      offsets,
+      resends: { count: resent, transmitted: sent, ratio: sent > 0 ? Math.round((resent / sent) * 100) : 0 },
+      serverTime: Date.now() / 1000,
+      busyFiles: jobs.printingPath ? [{ origin: 'local', path: jobs.printingPath }] : [],
+      markings: [],
+    };
+  }
+
+  private currentPayload(): string {
+    const body = {
+      ...this.basePayload(),
+      temps: this.pendingTemps.map(tempEntry),
+      logs: [...this.pendingLogs],
+      messages: [...this.pendingMessages],
+    };
+    return JSON.stringify({ current: body });
+  }
+
+  private historyPayload(): Record<string, unknown> {
+    const now = Math.floor(Date.now() / 1000);
+    return {
+      ...this.basePayload(),
+      temps: this.d.printer.history.samples(now, 300).map(tempEntry),
+      logs: this.d.printer.terminal.lines(MAX_LOG_LINES),
+      messages: [],
+    };
+  }
+}
+
+function splitAuth(auth: string): [string, string] {
+  const i = auth.indexOf(':');
+  return i < 0 ? ['', ''] : [auth.slice(0, i), auth.slice(i + 1)];
+}
+
+function tempEntry(s: TemperatureSample): Record<string, unknown> {
+  const e: Record<string, unknown> = { time: s.time };
+  s.tools.forEach((h, i) => (e[`tool${i}`] = { actual: h.actual, target: h.target }));
+  if (s.bed) e['bed'] = { actual: s.bed.actual, target: s.bed.target };
+  if (s.chamber) e['chamber'] = { actual: s.chamber.actual, target: s.chamber.target };
+  return e;
+}

@@ -1,0 +1,130 @@
+// The OctoPrint push socket end to end, as FDM Monster and OctoPod use it, and under load with a stalled client.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import type { WebSocket as WsSocket } from 'ws';
+import { type GantryRig, gantryRig, waitOperational } from '../helpers/gantry-rig.js';
+import { waitFor } from '../helpers/wait.js';
+
+const WebSocket = createRequire(import.meta.url)('ws') as typeof WsSocket;
+
+interface Msg {
+  [type: string]: Record<string, unknown>;
+}
+
+class PushClient {
+  readonly messages: { at: number; msg: Msg }[] = [];
+  readonly ws: WsSocket;
+  constructor(url: string) {
+    this.ws = new WebSocket(url.replace(/^http/, 'ws') + '/sockjs/websocket');
+    this.ws.on('message', (d) => this.messages.push({ at: Date.now(), msg: JSON.parse(d.toString()) as Msg }));
+  }
+  opened(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.ws.readyState === WebSocket.OPEN) return resolve();
+      this.ws.once('open', () => resolve());
+      this.ws.once('error', reject);
+    });
+  }
+  of(type: string): { at: number; msg: Msg }[] {
+    return this.messages.filter((m) => type in m.msg);
+  }
+  events(): string[] {
+    return this.of('event').map((m) => (m.msg['event'] as { type: string }).type);
+  }
+  send(obj: unknown): void {
+    this.ws.send(JSON.stringify(obj));
+  }
+  close(): void {
+    this.ws.terminate();
+  }
+}
+
+describe('push socket', () => {
+  let rig: GantryRig;
+  let auth: string;
+  before(async () => {
+    rig = await gantryRig();
+    await waitOperational(rig);
+    const login = (await (await rig.api('/api/login', { method: 'POST', json: { passive: true } })).json()) as { name: string; session: string };
+    const me = (await (await rig.api('/api/currentuser')).json()) as { name: string };
+    auth = `${me.name}:${login.session}`;
+  });
+  after(() => rig.close());
+
+  test('FDM Monster flow: connected, auth, history, then current at most twice a second with state and temperatures', async () => {
+    const c = new PushClient(rig.gantry.url);
+    try {
+      await waitFor('connected', () => c.of('connected').length === 1);
+      await new Promise((r) => setTimeout(r, 700));
+      assert.equal(c.of('current').length, 0, 'nothing before auth');
+      c.send({ auth });
+      c.send({ throttle: 1 });
+      c.send({});
+      c.ws.send('not json at all');
+      c.send({ subscribe: { state: { logs: true } } });
+      await waitFor('history', () => c.of('history').length === 1);
+      const h = c.of('history')[0]!.msg['history']!;
+      for (const k of ['state', 'job', 'progress', 'currentZ', 'offsets', 'resends', 'serverTime', 'temps', 'busyFiles', 'logs', 'messages']) assert.ok(k in h, k);
+      await waitFor('4 currents', () => c.of('current').length >= 4, 5000);
+      const cur = c.of('current');
+      const gaps = cur.slice(1).map((m, i) => m.at - cur[i]!.at);
+      assert.ok(gaps.every((g) => g >= 350), `at most 2/s: ${gaps.join(',')}`);
+      const state = cur.at(-1)!.msg['current']!['state'] as { text: string; flags: Record<string, boolean> };
+      assert.equal(state.text, 'Operational');
+      assert.equal(Object.keys(state.flags).length, 11);
+      const temps = cur.flatMap((m) => m.msg['current']!['temps'] as { tool0?: { actual: number } }[]);
+      assert.ok(temps.length >= 2 && temps.every((t) => typeof t.tool0?.actual === 'number'), 'temperatures reach the client');
+      assert.equal(c.ws.readyState, WebSocket.OPEN, 'garbage and keep-alives did not close it');
+    } finally {
+      c.close();
+    }
+  });
+
+  test('a stale session gets reauthRequired; an unknown path is refused', async () => {
+    const c = new PushClient(rig.gantry.url);
+    try {
+      await c.opened();
+      c.send({ auth: 'admin:not-a-session' });
+      await waitFor('reauthRequired', () => c.of('reauthRequired').length === 1);
+      assert.equal(c.of('history').length, 0);
+    } finally {
+      c.close();
+    }
+    const bad = new WebSocket(rig.gantry.url.replace(/^http/, 'ws') + '/nope');
+    await new Promise<void>((resolve) => bad.once('error', () => resolve()));
+  });
+
+  test('50 clients and one stalled client during a print: the live ones get current on time, print events arrive, the stalled one is cut off', async () => {
+    const clients = Array.from({ length: 50 }, () => new PushClient(rig.gantry.url));
+    const stalled = new PushClient(rig.gantry.url);
+    try {
+      await Promise.all([...clients, stalled].map((c) => c.opened()));
+      for (const c of clients) c.send({ auth });
+      await waitFor('all authenticated', () => clients.every((c) => c.of('history').length === 1), 10_000);
+      // the stalled client stops reading and keeps asking for the (large) history
+      (stalled.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      for (let i = 0; i < 400; i++) stalled.send({ auth });
+      const t0 = Date.now();
+      const form = new FormData();
+      form.append('print', 'true');
+      form.append('file', new Blob(['G28\n' + 'G1 X100 Y100 F3000\nG1 X0 Y0 F3000\n'.repeat(60)]), 'load.gcode');
+      assert.equal((await rig.api('/api/files/local', { method: 'POST', body: form })).status, 201);
+      await waitFor('the stalled client was disconnected', () => rig.gantry.push.stats.disconnected >= 1, 40_000);
+      await waitFor('the print finished', () => clients[0]!.events().includes('PrintDone'), 60_000);
+      await new Promise((r) => setTimeout(r, 1200));
+      const t1 = Date.now();
+      for (const c of clients) {
+        const cur = c.of('current').filter((m) => m.at >= t0 && m.at <= t1);
+        const gaps = cur.slice(1).map((m, i) => m.at - cur[i]!.at);
+        assert.ok(cur.length >= Math.floor((t1 - t0) / 1000), `${cur.length} currents in ${t1 - t0} ms`);
+        assert.ok(Math.max(...gaps) < 1500, `largest gap ${Math.max(...gaps)} ms`);
+        const events = c.events();
+        assert.ok(events.includes('PrintStarted') && events.includes('PrintDone') && events.includes('PrinterStateChanged'), events.join(','));
+      }
+      assert.equal(rig.gantry.push.clientCount, 50);
+    } finally {
+      for (const c of [...clients, stalled]) c.close();
+    }
+  });
+});
