@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchAnalysis } from './analysis.js';
 import { benchIdleRss } from './idle-rss.js';
+import { benchPush } from './push.js';
 import { benchSerial } from './serial.js';
 
 const f0 = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -28,6 +29,11 @@ async function main(): Promise<void> {
     console.log(`  throughput                             ${a.mbPerSecond.toFixed(0)} MB/s (aim ≥ 100 MB/s)`);
     for (const r of a.accuracy) {
       console.log(`  ${r.file.padEnd(20)} ours ${fmt(r.ours)}, PrusaSlicer ${fmt(r.slicer)}: ${((r.ours / r.slicer - 1) * 100).toFixed(2)} % (target within 5 %)`);
+    }
+    console.log('\nPush socket fan-out during a print (clients on the same machine; latency = serverTime stamp to arrival)');
+    for (const n of [50, 200]) {
+      const p = await benchPush(dir, n, 8);
+      console.log(`  ${String(n).padStart(3)} clients: ${f0(p.messagesPerSecond)} current/s delivered, p50 ${p.p50ms.toFixed(1)} ms, p99 ${p.p99ms.toFixed(1)} ms; GET /api/printer p50 ${p.apiP50ms.toFixed(1)} ms, p99 ${p.apiP99ms.toFixed(1)} ms${n === 200 ? ' (aim p99 < 50 ms)' : ''}`);
     }
     const m = await benchIdleRss(dir);
     console.log('\nMemory of gantry serve, idle with the printer connected');
