@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NODE ?= node
 DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: setup build run test bench clean
+.PHONY: setup build run test bench clean test-deps
 
 setup: node_modules/.installed
 
@@ -18,7 +18,17 @@ build: setup
 run: build
 	$(NODE) --max-semi-space-size=1 dist/src/cli.js serve --data-dir "$(DATA_DIR)" --serial auto --virtual-fallback --print-api-key
 
-test: build
+# system packages the tests use: python3 (the virtual printer's PTY) and a real MQTT broker
+test-deps:
+	@missing=""; command -v python3 >/dev/null || missing="$$missing python3"; \
+	command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing="$$missing mosquitto"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
+	fi
+
+test: build test-deps
 	$(NODE) --test --test-concurrency=1 --test-timeout=600000 $$(find dist/test -name '*.test.js' | sort)
 
 bench: build

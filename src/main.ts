@@ -22,6 +22,7 @@ import { AnalysisQueue } from './files/analysis/analysis-queue.js';
 import { PrintQueue, type QueueFile, defaultQueue } from './jobs/print-queue.js';
 import type { CheckpointFile } from './jobs/checkpoint.js';
 import { PushServer } from './push/push-server.js';
+import { MqttBridge } from './mqtt/bridge.js';
 import { VirtualPrinterProcess } from './sim/launcher.js';
 import { JsonStore } from './store/json-store.js';
 import { listCandidatePorts } from './transport/discovery.js';
@@ -39,6 +40,7 @@ export interface Gantry {
   readonly sessions: Sessions;
   readonly queue: PrintQueue;
   readonly push: PushServer;
+  readonly mqtt: () => MqttBridge | undefined;
   stop(): Promise<void>;
 }
 
@@ -149,6 +151,37 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
       reject(new Error(err.code === 'EADDRINUSE' ? `Port ${cfg.port} is already in use (another Gantry or OctoPrint?); choose one with --port` : err.message)),
     );
   });
+  // MQTT: off until a broker URL is configured; restarted when its settings change
+  let bridge: MqttBridge | undefined;
+  const applyMqtt = async () => {
+    await bridge?.stop();
+    bridge = undefined;
+    const m = { ...settings.data.mqtt, ...(cfg.mqtt !== undefined ? { url: cfg.mqtt } : {}) };
+    if (!m.url) return;
+    bridge = new MqttBridge(m, {
+      printer,
+      jobs,
+      queue,
+      storage,
+      bus,
+      log: log.child('mqtt'),
+      version: GANTRY_VERSION,
+      dataDir: cfg.dataDir,
+      discovery: () => {
+        const p = settings.data.printerProfile;
+        return { hostId: settings.data.server.uuid.replace(/-/g, ''), printerId: 'printer', name: settings.data.appearance.name, version: GANTRY_VERSION, tools: p.extruder.count, bed: p.heatedBed, chamber: p.heatedChamber };
+      },
+    });
+    bridge.start();
+  };
+  await applyMqtt();
+  let mqttConfig = JSON.stringify(settings.data.mqtt);
+  bus.on('settings.updated', () => {
+    if (JSON.stringify(settings.data.mqtt) === mqttConfig) return;
+    mqttConfig = JSON.stringify(settings.data.mqtt);
+    void applyMqtt();
+  });
+
   const push = new PushServer(server, { printer, jobs, storage, sessions, bus, log: log.child('push'), version: GANTRY_VERSION });
   const port = (server.address() as AddressInfo).port;
   const shownHost = cfg.host === '0.0.0.0' || cfg.host === '::' ? 'localhost' : cfg.host;
@@ -175,8 +208,10 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     sessions,
     queue,
     push,
+    mqtt: () => bridge,
     stop() {
       stopping ??= (async () => {
+        await bridge?.stop();
         await push.close();
         queue.stop();
         jobs.stop();

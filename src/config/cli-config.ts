@@ -12,6 +12,8 @@ export interface ServeConfig {
   serial: string | undefined;
   baud: number | undefined;
   apiKey: string | undefined;
+  /** MQTT broker URL (overrides the setting for this run) */
+  mqtt: string | undefined;
   virtualFallback: boolean;
   printApiKey: boolean;
   logLevel: LogLevel;
@@ -36,6 +38,7 @@ export const SERVE_HELP = `gantry serve [options]
   --serial PORT       auto | virtual | none | /dev/ttyUSB0 | rfc2217://host:port | socket://host:port (GANTRY_SERIAL)
   --baud N|auto       baud rate (GANTRY_BAUD; default auto)
   --api-key KEY       set the admin API key, 32-43 characters of A-Z a-z 0-9 _ - (GANTRY_API_KEY)
+  --mqtt URL          MQTT broker, mqtt://user:pass@host:1883 or mqtts://… (GANTRY_MQTT_URL; off by default)
   --virtual-fallback  use the virtual printer when --serial auto finds none (GANTRY_VIRTUAL_FALLBACK=1)
   --print-api-key     print the admin API key on stdout at start (for make run)
   --log-level LEVEL   debug | info | warn | error (GANTRY_LOG_LEVEL)`;
@@ -50,6 +53,7 @@ export function parseServeArgs(argv: string[]): ServeConfig {
       serial: { type: 'string' },
       baud: { type: 'string' },
       'api-key': { type: 'string' },
+      mqtt: { type: 'string' },
       'virtual-fallback': { type: 'boolean' },
       'print-api-key': { type: 'boolean' },
       'log-level': { type: 'string' },
@@ -81,6 +85,7 @@ export function parseServeArgs(argv: string[]): ServeConfig {
     serial,
     baud,
     apiKey,
+    mqtt: values.mqtt ?? env('GANTRY_MQTT_URL'),
     virtualFallback: values['virtual-fallback'] ?? truthy(env('GANTRY_VIRTUAL_FALLBACK')),
     printApiKey: values['print-api-key'] ?? false,
     logLevel: level,

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_PORT_GLOBS } from '../transport/discovery.js';
 import { type JobScripts, defaultScripts } from '../jobs/scripts.js';
+import type { MqttSettings } from '../mqtt/bridge.js';
 
 export interface PrinterProfile {
   id: string;
@@ -36,6 +37,7 @@ export interface Settings {
   queue: { enabled: boolean; bedClearMode: 'confirm' | 'script'; bedClearScript: string[] };
   scripts: JobScripts;
   system: { rebootCommand: string[]; shutdownCommand: string[] };
+  mqtt: MqttSettings;
   api: { /** let requests without a key read status (never control); off by default */ allowAnonymousStatus: boolean };
   server: { uuid: string };
 }
@@ -73,6 +75,7 @@ export function defaultSettings(): Settings {
     files: { maxUploadBytes: 1024 * 1024 * 1024 },
     queue: { enabled: true, bedClearMode: 'confirm', bedClearScript: ['G28 X Y', 'M84'] },
     scripts: defaultScripts(),
+    mqtt: { url: '', username: '', password: '', clientId: '', baseTopic: 'gantry', discoveryPrefix: 'homeassistant', discovery: 'device', commandRole: 'user' },
     system: { rebootCommand: ['sudo', '-n', '/usr/bin/systemctl', 'reboot'], shutdownCommand: ['sudo', '-n', '/usr/bin/systemctl', 'poweroff'] },
     api: { allowAnonymousStatus: false },
     server: { uuid: randomUUID() },

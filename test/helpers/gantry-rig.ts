@@ -35,6 +35,7 @@ export async function gantryRig(overrides: Partial<ServeConfig> = {}, start: Sta
     serial: 'VIRTUAL',
     baud: undefined,
     apiKey: TEST_KEY,
+    mqtt: undefined,
     virtualFallback: false,
     printApiKey: false,
     logLevel: 'debug',

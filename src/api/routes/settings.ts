@@ -42,6 +42,8 @@ export function settingsView(s: Settings): Record<string, unknown> {
     },
     scripts: { gcode: { afterPrintPaused: s.scripts.pause.join('\n'), afterPrintCancelled: s.scripts.cancel.join('\n') } },
     plugins: { discovery: { upnpUuid: s.server.uuid, publicHost: null, publicPort: null } },
+    // the password is never sent back
+    gantry: { mqtt: { ...s.mqtt, password: s.mqtt.password ? '********' : '' } },
   };
 }
 
@@ -83,6 +85,21 @@ export function settingsRoutes(deps: ApiDeps): Hono<ApiEnv> {
         if (v === undefined) continue;
         if (typeof v !== 'string' || v.length > 10_000) errors.push(`scripts.gcode.${key} must be text`);
         else apply.push((s) => (s.scripts[field] = v.split(/\r?\n/).map((l) => l.trim()).filter(Boolean)));
+      }
+    }
+    const mqtt = obj(obj(b['gantry'])?.['mqtt']);
+    if (mqtt) {
+      for (const k of ['url', 'username', 'password', 'clientId', 'baseTopic', 'discoveryPrefix'] as const) {
+        const v = mqtt[k];
+        if (v === undefined) continue;
+        if (typeof v !== 'string' || v.length > 500) errors.push(`gantry.mqtt.${k} must be a string`);
+        else if (k === 'url' && v !== '' && !/^(mqtts?|wss?):\/\//.test(v)) errors.push('gantry.mqtt.url must start with mqtt://, mqtts://, ws:// or wss://');
+        else if ((k === 'baseTopic' || k === 'discoveryPrefix') && !/^[\w/-]+$/.test(v)) errors.push(`gantry.mqtt.${k} may hold letters, digits, _, - and /`);
+        else if (!(k === 'password' && v === '********')) apply.push((s) => (s.mqtt[k] = v));
+      }
+      if (mqtt['discovery'] !== undefined) {
+        if (mqtt['discovery'] !== 'device' && mqtt['discovery'] !== 'entity') errors.push('gantry.mqtt.discovery must be "device" or "entity"');
+        else apply.push((s) => (s.mqtt.discovery = mqtt['discovery'] as 'device' | 'entity'));
       }
     }
     if (errors.length) throw badRequest(errors.join('; '));

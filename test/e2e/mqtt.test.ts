@@ -1,0 +1,179 @@
+// The MQTT bridge against a real Mosquitto: discovery, retained state, commands, broker restarts, last will.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { MqttClient } from 'mqtt';
+import { NODE_FLAGS } from '../../src/node-flags.js';
+import { type GantryRig, gantryRig, waitOperational } from '../helpers/gantry-rig.js';
+import { Mosquitto } from '../helpers/mosquitto.js';
+import { tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
+
+const mqtt = createRequire(import.meta.url)('mqtt') as { connect(url: string, o?: object): MqttClient };
+const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+
+/** A subscriber that remembers the last payload per topic. */
+async function listen(url: string, filters: string[]): Promise<{ last: Map<string, string>; client: MqttClient; retained: Set<string> }> {
+  const client = mqtt.connect(url, { reconnectPeriod: 200 });
+  const last = new Map<string, string>();
+  const retained = new Set<string>();
+  client.on('message', (t, p, packet) => {
+    last.set(t, p.toString());
+    if (packet.retain) retained.add(t);
+  });
+  await new Promise<void>((r) => client.once('connect', () => r()));
+  await new Promise<void>((r) => client.subscribe(filters, { qos: 1 }, () => r()));
+  return { last, client, retained };
+}
+
+describe('MQTT bridge', () => {
+  let broker: Mosquitto;
+  let rig: GantryRig;
+  let dir: { dir: string; cleanup: () => Promise<void> };
+  before(async () => {
+    dir = await tempDir();
+    broker = await Mosquitto.start(dir.dir);
+    rig = await gantryRig({}, {}, ['--speed', '20']);
+    await waitOperational(rig);
+    // configured the way a user does it: in the settings (gantry serve --mqtt is tested below)
+    const res = await rig.api('/api/settings', { method: 'POST', json: { gantry: { mqtt: { url: broker.url } } } });
+    assert.equal(res.status, 200);
+    await waitFor('bridge connected', () => rig.gantry.mqtt()?.connected);
+  });
+  after(async () => {
+    await rig.close();
+    await broker.stop();
+    await dir.cleanup();
+  });
+
+  test('a late subscriber sees a valid retained device discovery and retained state', async () => {
+    const sub = await listen(broker.url, ['homeassistant/#', 'gantry/#']);
+    try {
+      await waitFor('retained discovery and state', () => [...sub.last.keys()].some((t) => t.startsWith('homeassistant/device/')) && (sub.last.get('gantry/printer/temperature') ?? '').includes('tool0'));
+      const topic = [...sub.last.keys()].find((t) => t.startsWith('homeassistant/device/'))!;
+      assert.ok(sub.retained.has(topic));
+      const cfg = JSON.parse(sub.last.get(topic)!) as { device: object; origin: object; components: Record<string, { unique_id: string; state_topic?: string; command_topic?: string }> };
+      const uids = Object.values(cfg.components).map((c) => c.unique_id);
+      assert.equal(new Set(uids).size, uids.length);
+      // every topic the entities read is being published
+      for (const c of Object.values(cfg.components)) if (c.state_topic) assert.ok(sub.last.has(c.state_topic), c.state_topic);
+      assert.equal(sub.last.get('gantry/bridge/state'), 'online');
+      assert.equal(sub.last.get('gantry/printer/availability'), 'online');
+      const state = JSON.parse(sub.last.get('gantry/printer/state')!) as { text: string; connected: boolean };
+      assert.deepEqual([state.text, state.connected], ['Operational', true]);
+      const temp = JSON.parse(sub.last.get('gantry/printer/temperature')!) as { tool0: { actual: number } };
+      assert.equal(typeof temp.tool0.actual, 'number');
+    } finally {
+      sub.client.end(true);
+    }
+  });
+
+  test('commands from MQTT pause and resume a print; retained and duplicate commands are harmless', async () => {
+    const sub = await listen(broker.url, ['gantry/printer/state', 'gantry/printer/job']);
+    const pub = mqtt.connect(broker.url);
+    await new Promise<void>((r) => pub.once('connect', () => r()));
+    try {
+      const form = new FormData();
+      form.append('print', 'true');
+      form.append('file', new Blob(['G28\n' + 'G1 X100 Y100 F3000\nG1 X0 Y0 F3000\n'.repeat(200)]), 'mq.gcode');
+      assert.equal((await rig.api('/api/files/local', { method: 'POST', body: form })).status, 201);
+      const stateText = () => (JSON.parse(sub.last.get('gantry/printer/state') ?? '{}') as { text?: string }).text;
+      await waitFor('printing (seen over MQTT)', () => stateText() === 'Printing', 20_000);
+      const job = JSON.parse(sub.last.get('gantry/printer/job')!) as { file: string };
+      assert.equal(job.file, 'mq.gcode');
+      pub.publish('gantry/printer/cmd/pause', 'PRESS', { qos: 1 });
+      pub.publish('gantry/printer/cmd/pause', 'PRESS', { qos: 1 }); // a duplicate delivery
+      await waitFor('paused (seen over MQTT)', () => stateText() === 'Paused', 20_000);
+      pub.publish('gantry/printer/cmd/resume', 'PRESS', { qos: 1 });
+      await waitFor('printing again', () => stateText() === 'Printing', 20_000);
+      pub.publish('gantry/printer/set/bed_target', '55', { qos: 1 });
+      await waitFor('bed target set', () => rig.gantry.printer.temperatures.bed?.target === 55);
+      pub.publish('gantry/printer/set/bed_target', 'hot', { qos: 1 });
+      await waitFor('bad value refused', () => rig.logs.some((l) => /bed_target must be a temperature/.test(l)));
+      pub.publish('gantry/printer/cmd/cancel', 'PRESS', { qos: 1 });
+      await waitFor('cancelled', () => stateText() === 'Operational', 20_000);
+    } finally {
+      pub.end(true);
+      sub.client.end(true);
+    }
+  });
+
+  test('a retained command waiting on the broker is ignored when the bridge (re)subscribes', async () => {
+    const pub = mqtt.connect(broker.url);
+    await new Promise<void>((r) => pub.once('connect', () => r()));
+    try {
+      // stop the bridge (an empty URL turns MQTT off), leave a retained command, start it again
+      const api = (json: unknown) => rig.api('/api/settings', { method: 'POST', json });
+      assert.equal((await api({ gantry: { mqtt: { url: '' } } })).status, 200);
+      await waitFor('bridge stopped', () => rig.gantry.mqtt() === undefined);
+      await new Promise<void>((r) => pub.publish('gantry/printer/cmd/disconnect', 'PRESS', { qos: 1, retain: true }, () => r()));
+      assert.equal((await api({ gantry: { mqtt: { url: broker.url } } })).status, 200);
+      await waitFor('the stale command refused', () => rig.logs.some((l) => /ignoring a retained command on gantry\/printer\/cmd\/disconnect/.test(l)), 10_000);
+      assert.equal(rig.gantry.printer.stateText, 'Operational', 'the printer stayed connected');
+      await new Promise<void>((r) => pub.publish('gantry/printer/cmd/disconnect', '', { qos: 1, retain: true }, () => r()));
+      const settings = (await (await rig.api('/api/settings')).json()) as { gantry: { mqtt: { url: string; password: string } } };
+      assert.equal(settings.gantry.mqtt.url, broker.url);
+    } finally {
+      pub.end(true);
+    }
+  });
+
+  test('Home Assistant coming online gets discovery again', async () => {
+    const sub = await listen(broker.url, ['homeassistant/device/#']);
+    const pub = mqtt.connect(broker.url);
+    await new Promise<void>((r) => pub.once('connect', () => r()));
+    try {
+      await waitFor('retained discovery', () => sub.last.size > 0);
+      const before = sub.last.size;
+      sub.last.clear();
+      pub.publish('homeassistant/status', 'online', { qos: 1 });
+      await waitFor('discovery re-published', () => sub.last.size >= before, 5000);
+    } finally {
+      pub.end(true);
+      sub.client.end(true);
+    }
+  });
+
+  test('the broker killed and restarted: Gantry reconnects and republishes within 5 s; the printer link is untouched', async () => {
+    await broker.stop();
+    await waitFor('bridge noticed', () => !rig.gantry.mqtt()?.connected);
+    await broker.start(); // same port; persistence off: the broker lost every retained message
+    const t0 = Date.now();
+    const sub = await listen(broker.url, ['gantry/#', 'homeassistant/#']);
+    try {
+      await waitFor('republished', () => sub.last.get('gantry/bridge/state') === 'online' && sub.last.has('gantry/printer/state') && [...sub.last.keys()].some((t) => t.startsWith('homeassistant/')), 5000, 20);
+      assert.ok(Date.now() - t0 < 5000);
+      assert.equal(rig.gantry.printer.stateText, 'Operational');
+    } finally {
+      sub.client.end(true);
+    }
+  });
+});
+
+test('the last will says offline when Gantry is killed; a clean stop says offline too', async () => {
+  const { dir, cleanup } = await tempDir();
+  const broker = await Mosquitto.start(dir);
+  const sub = await listen(broker.url, ['gantry/bridge/state']);
+  const start = () =>
+    spawn(process.execPath, [...NODE_FLAGS, CLI, 'serve', '--data-dir', join(dir, 'data'), '--host', '127.0.0.1', '--port', '0', '--serial', 'none', '--mqtt', broker.url], { stdio: 'ignore' });
+  try {
+    let child = start();
+    await waitFor('online', () => sub.last.get('gantry/bridge/state') === 'online', 15_000);
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    await waitFor('the will: offline', () => sub.last.get('gantry/bridge/state') === 'offline', 15_000);
+    child = start();
+    await waitFor('online again', () => sub.last.get('gantry/bridge/state') === 'online', 15_000);
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+    assert.equal(sub.last.get('gantry/bridge/state'), 'offline', 'said offline before a clean exit');
+  } finally {
+    sub.client.end(true);
+    await broker.stop();
+    await cleanup();
+  }
+});
