@@ -20,6 +20,7 @@ export interface GantryEvents {
   'printer.stream-done': { printerId: string };
   'settings.updated': Record<string, never>;
   'files.analysed': { path: string };
+  'files.uploaded': { path: string; select: boolean; print: boolean; effectiveSelect: boolean; effectivePrint: boolean };
   'job.started': { path: string; fromQueue: boolean };
   'job.paused': { path: string };
   'job.resumed': { path: string };

@@ -153,7 +153,8 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
   });
   // MQTT: off until a broker URL is configured; restarted when its settings change
   let bridge: MqttBridge | undefined;
-  const applyMqtt = async () => {
+  const applyMqtt = async (removeFromHomeAssistant = false) => {
+    if (removeFromHomeAssistant) await bridge?.removeDiscovery();
     await bridge?.stop();
     bridge = undefined;
     const m = { ...settings.data.mqtt, ...(cfg.mqtt !== undefined ? { url: cfg.mqtt } : {}) };
@@ -179,7 +180,8 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
   bus.on('settings.updated', () => {
     if (JSON.stringify(settings.data.mqtt) === mqttConfig) return;
     mqttConfig = JSON.stringify(settings.data.mqtt);
-    void applyMqtt();
+    // MQTT switched off: take the printer out of Home Assistant too (empty retained discovery)
+    void applyMqtt(settings.data.mqtt.url === '');
   });
 
   const push = new PushServer(server, { printer, jobs, storage, sessions, bus, log: log.child('push'), version: GANTRY_VERSION });

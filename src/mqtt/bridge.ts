@@ -134,8 +134,11 @@ export class MqttBridge {
 
   /** Removes this printer from Home Assistant (empty retained discovery). */
   async removeDiscovery(): Promise<void> {
+    const c = this.client;
+    if (!c?.connected) return;
     const topicsToClear = this.s.discovery === 'device' ? [deviceDiscovery(this.input).topic] : entityDiscovery(this.input).map((e) => e.topic);
-    for (const topic of topicsToClear) this.client?.publish(topic, '', { qos: 1, retain: true });
+    await Promise.all(topicsToClear.map((topic) => new Promise<void>((resolve) => c.publish(topic, '', { qos: 1, retain: true }, () => resolve()))));
+    this.d.log.info('removed the printer from Home Assistant (empty retained discovery)');
   }
 
   // ---- publishing ----------------------------------------------------------------------------------------

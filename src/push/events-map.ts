@@ -52,6 +52,12 @@ export function octoEvent(name: keyof GantryEvents, payload: unknown, d: { jobs:
       const type = p.kind === 'added' ? 'FileAdded' : p.kind === 'removed' ? 'FileRemoved' : 'FolderAdded';
       return [ev(type, { storage: 'local', path: p.path, name, type: p.kind === 'folder-added' ? ['folder'] : ['machinecode', 'gcode'] }), ev('UpdatedFiles', { type: 'printables' })];
     }
+    case 'files.uploaded': {
+      const p = payload as GantryEvents['files.uploaded'];
+      return [
+        ev('Upload', { name: p.path.split('/').pop(), path: p.path, target: 'local', select: p.select, print: p.print, effective_select: p.effectiveSelect, effective_print: p.effectivePrint }),
+      ];
+    }
     case 'files.analysed': {
       const p = payload as GantryEvents['files.analysed'];
       return [ev('MetadataAnalysisFinished', { path: p.path, origin: 'local' }), ev('UpdatedFiles', { type: 'printables' })];

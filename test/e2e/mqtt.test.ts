@@ -122,6 +122,22 @@ describe('MQTT bridge', () => {
     }
   });
 
+  test('switching MQTT off removes the printer from Home Assistant (empty retained discovery), and back on restores it', async () => {
+    const api = (json: unknown) => rig.api('/api/settings', { method: 'POST', json });
+    assert.equal((await api({ gantry: { mqtt: { url: '' } } })).status, 200);
+    await waitFor('bridge stopped', () => rig.gantry.mqtt() === undefined);
+    const sub = await listen(broker.url, ['homeassistant/#']);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal([...sub.last.keys()].filter((t) => t.startsWith('homeassistant/device/')).length, 0, 'no retained discovery left');
+      assert.equal((await api({ gantry: { mqtt: { url: broker.url } } })).status, 200);
+      await waitFor('discovery back', () => [...sub.last.keys()].some((t) => t.startsWith('homeassistant/device/')));
+      await waitFor('bridge connected', () => rig.gantry.mqtt()?.connected);
+    } finally {
+      sub.client.end(true);
+    }
+  });
+
   test('Home Assistant coming online gets discovery again', async () => {
     const sub = await listen(broker.url, ['homeassistant/device/#']);
     const pub = mqtt.connect(broker.url);

@@ -120,7 +120,7 @@ describe('push socket', () => {
         assert.ok(cur.length >= Math.floor((t1 - t0) / 1000), `${cur.length} currents in ${t1 - t0} ms`);
         assert.ok(Math.max(...gaps) < 1500, `largest gap ${Math.max(...gaps)} ms`);
         const events = c.events();
-        assert.ok(events.includes('PrintStarted') && events.includes('PrintDone') && events.includes('PrinterStateChanged'), events.join(','));
+        assert.ok(events.includes('Upload') && events.includes('PrintStarted') && events.includes('PrintDone') && events.includes('PrinterStateChanged'), events.join(','));
       }
       assert.equal(rig.gantry.push.clientCount, 50);
     } finally {
