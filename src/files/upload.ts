@@ -10,8 +10,9 @@ import { pipeline } from 'node:stream/promises';
 import { createRequire } from 'node:module';
 import type BusboyModule from 'busboy';
 
-// busboy is CommonJS: require() it, so Node does not start its CJS export lexer for an ESM import (~4 MB RSS)
-const busboy = createRequire(import.meta.url)('busboy') as typeof BusboyModule;
+// busboy is CommonJS: require() it (no CJS export lexer for an ESM import), on the first upload
+let busboyModule: typeof BusboyModule | undefined;
+const busboy = (config: BusboyModule.BusboyConfig) => (busboyModule ??= createRequire(import.meta.url)('busboy') as typeof BusboyModule)(config);
 import { isGcodeName } from './paths.js';
 import { StorageError } from './storage.js';
 

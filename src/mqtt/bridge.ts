@@ -14,8 +14,9 @@ import type { Printer } from '../printer/printer.js';
 import { stateFlags } from '../printer/state.js';
 import { type DiscoveryInput, deviceDiscovery, entityDiscovery, topics } from './discovery.js';
 
-// mqtt is CommonJS: require() it (no CJS export lexer for an ESM import)
-const mqtt = createRequire(import.meta.url)('mqtt') as { connect(url: string, opts: IClientOptions): MqttClient };
+// mqtt is CommonJS: require() it (no CJS export lexer for an ESM import), and only when a broker is configured:
+// MQTT is off by default and the library is a few MB of a 512 MB board's memory
+const loadMqtt = () => createRequire(import.meta.url)('mqtt') as { connect(url: string, opts: IClientOptions): MqttClient };
 
 export interface MqttSettings {
   url: string;
@@ -86,7 +87,7 @@ export class MqttBridge {
     };
     if (this.s.username) opts.username = this.s.username;
     if (this.s.password) opts.password = this.s.password;
-    const client = mqtt.connect(this.s.url, opts);
+    const client = loadMqtt().connect(this.s.url, opts);
     this.client = client;
     client.on('connect', () => {
       this.d.log.info(`MQTT connected to ${redact(this.s.url)}`);

@@ -19,8 +19,10 @@ import type { Printer } from '../printer/printer.js';
 import type { TemperatureSample } from '../printer/temperature-history.js';
 import { octoEvent } from './events-map.js';
 
-// ws is CommonJS: require() it (no CJS export lexer for an ESM import)
-const WS = createRequire(import.meta.url)('ws') as { WebSocketServer: typeof WebSocketServer; OPEN: number };
+// ws is CommonJS: require() it (no CJS export lexer for an ESM import), when the first client connects
+let wsModule: { WebSocketServer: typeof WebSocketServer; OPEN: number } | undefined;
+const loadWs = () => (wsModule ??= createRequire(import.meta.url)('ws') as { WebSocketServer: typeof WebSocketServer; OPEN: number });
+const OPEN = 1; // WebSocket.OPEN
 
 export const PUSH_PATH = '/sockjs/websocket';
 const TICK_MS = 500;
@@ -53,7 +55,7 @@ interface Client {
 }
 
 export class PushServer {
-  private readonly wss: WebSocketServer;
+  private wss: WebSocketServer | undefined;
   private readonly clients = new Set<Client>();
   private readonly timer: NodeJS.Timeout;
   private readonly pingTimer: NodeJS.Timeout;
@@ -68,13 +70,13 @@ export class PushServer {
     server: Server,
     private readonly d: PushDeps,
   ) {
-    this.wss = new WS.WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false, clientTracking: false });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const path = (req.url ?? '').split('?')[0]!.replace(/\/{2,}/g, '/');
       if (path !== PUSH_PATH && path !== `${PUSH_PATH}/`) {
         socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
         return;
       }
+      this.wss ??= new (loadWs().WebSocketServer)({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false, clientTracking: false });
       this.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => this.accept(ws));
     });
     const bus = d.bus;
@@ -113,7 +115,8 @@ export class PushServer {
     for (const off of this.offs) off();
     for (const c of this.clients) c.ws.terminate();
     this.clients.clear();
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    const wss = this.wss;
+    if (wss) await new Promise<void>((resolve) => wss.close(() => resolve()));
   }
 
   // ---- clients -------------------------------------------------------------------------------------------
@@ -173,7 +176,7 @@ export class PushServer {
 
   private send(client: Client, data: string): boolean {
     const ws = client.ws;
-    if (ws.readyState !== WS.OPEN) return false;
+    if (ws.readyState !== OPEN) return false;
     ws.send(data);
     return true;
   }
