@@ -16,12 +16,14 @@ build: setup
 	npx tsc -p tsconfig.json
 
 run: build
-	$(NODE) --max-semi-space-size=1 dist/src/cli.js serve --data-dir "$(DATA_DIR)" --serial auto --virtual-fallback --print-api-key
+	@command -v ffmpeg >/dev/null && cam=testsrc || { cam=none; echo "(no ffmpeg: running without the test camera; sudo apt-get install ffmpeg)"; }; \
+	$(NODE) --max-semi-space-size=1 dist/src/cli.js serve --data-dir "$(DATA_DIR)" --serial auto --virtual-fallback --camera $$cam --print-api-key
 
-# system packages the tests use: python3 (the virtual printer's PTY) and a real MQTT broker
+# system packages the tests use: python3 (the virtual printer's PTY), a real MQTT broker, and ffmpeg
 test-deps:
 	@missing=""; command -v python3 >/dev/null || missing="$$missing python3"; \
 	command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing="$$missing mosquitto"; \
+	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \

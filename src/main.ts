@@ -23,6 +23,9 @@ import { PrintQueue, type QueueFile, defaultQueue } from './jobs/print-queue.js'
 import type { CheckpointFile } from './jobs/checkpoint.js';
 import { PushServer } from './push/push-server.js';
 import { MqttBridge } from './mqtt/bridge.js';
+import { CameraCapture } from './camera/capture.js';
+import type { CameraSource } from './camera/ffmpeg.js';
+import { MjpegRelay } from './camera/relay.js';
 import { VirtualPrinterProcess } from './sim/launcher.js';
 import { JsonStore } from './store/json-store.js';
 import { listCandidatePorts } from './transport/discovery.js';
@@ -41,6 +44,7 @@ export interface Gantry {
   readonly queue: PrintQueue;
   readonly push: PushServer;
   readonly mqtt: () => MqttBridge | undefined;
+  readonly camera: { capture: CameraCapture; relay: MjpegRelay } | undefined;
   stop(): Promise<void>;
 }
 
@@ -117,6 +121,17 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
   const queueStore = await JsonStore.open<QueueFile>(join(cfg.dataDir, 'queue.json'), defaultQueue(), log.child('store'));
   const queue = new PrintQueue(queueStore, jobs, printer, bus, () => settings.data.queue, log.child('queue'));
 
+  const cameraSource = cfg.camera ?? settings.data.camera.source;
+  let capture: CameraCapture | undefined;
+  let relay: MjpegRelay | undefined;
+  if (cameraSource !== 'none') {
+    const c = settings.data.camera;
+    const source: CameraSource = cameraSource === 'testsrc' ? { kind: 'testsrc', width: c.width, height: c.height, fps: c.fps } : { kind: 'v4l2-mjpeg', device: cameraSource, width: c.width, height: c.height, fps: c.fps };
+    capture = new CameraCapture(source, log.child('camera'));
+    relay = new MjpegRelay(capture);
+    log.info(`camera: ${cameraSource} ${c.width}x${c.height}@${c.fps} (started when someone watches)`);
+  }
+
   const startedAt = Date.now();
   const app = createApi({
     printer,
@@ -127,6 +142,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     analysis,
     thumbnailDir,
     queue,
+    camera: () => relay,
     settings,
     accounts,
     sessions,
@@ -211,9 +227,11 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     queue,
     push,
     mqtt: () => bridge,
+    camera: capture && relay ? { capture, relay } : undefined,
     stop() {
       stopping ??= (async () => {
         await bridge?.stop();
+        await capture?.close();
         await push.close();
         queue.stop();
         jobs.stop();

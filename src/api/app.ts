@@ -18,6 +18,7 @@ import { settingsRoutes } from './routes/settings.js';
 import { systemRoutes } from './routes/system.js';
 import { queueRoutes } from './routes/queue.js';
 import { recoveryRoutes } from './routes/recovery.js';
+import { webcamRoutes } from './routes/webcam.js';
 import { ServiceError } from '../service-error.js';
 
 const JSON_BODY_LIMIT = 100 * 1024;
@@ -29,6 +30,8 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.use('/api/*', auth);
   app.use('/downloads/*', auth);
   app.use('/plugin/*', auth);
+  app.use('/webcam', auth);
+  app.use('/webcam/*', auth);
   const jsonLimit = bodyLimit({ maxSize: JSON_BODY_LIMIT, onError: (c) => jsonError(c, 413, `Request body larger than ${JSON_BODY_LIMIT / 1024} KB`) });
   // uploads stream to disk with their own limit; everything else is a small JSON body
   app.use('/api/*', (c, next) => (c.req.method === 'POST' && /^\/api\/files\/(local|sdcard)\/?$/.test(normalizedPath(c.req.url)) ? next() : jsonLimit(c, next)));
@@ -37,6 +40,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
     app.route('/', routes(deps));
   }
   app.route('/', fileRoutes(deps) as unknown as Hono<ApiEnv>);
+  app.route('/', webcamRoutes(deps) as unknown as Hono<ApiEnv>);
 
   app.notFound((c) => jsonError(c, 404, `Not found: ${c.req.method} ${normalizedPath(c.req.url)}`));
   app.onError((err, c) => {

@@ -23,7 +23,9 @@ export function apiAuth(deps: ApiDeps, path: (url: string) => string): Middlewar
   return async (c, next) => {
     const p = path(c.req.url);
     const method = c.req.method;
-    const required = permissionFor(method, p);
+    // the camera may be opened to the LAN (settings camera.lanOpen): players that cannot send a key
+    const lanOpenCamera = deps.settings.data.camera.lanOpen && (p === '/webcam' || p.startsWith('/webcam/') || p === '/downloads/camera/current');
+    const required = lanOpenCamera ? 'PUBLIC' : permissionFor(method, p);
     const key = presentedKey((n) => c.req.header(n), (n) => c.req.query(n));
     let identity: Identity | undefined;
     let sessionId: string | undefined;

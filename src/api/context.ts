@@ -9,6 +9,7 @@ import type { AnalysisQueue } from '../files/analysis/analysis-queue.js';
 import type { History } from '../jobs/history.js';
 import type { JobRunner } from '../jobs/job-runner.js';
 import type { PrintQueue } from '../jobs/print-queue.js';
+import type { MjpegRelay } from '../camera/relay.js';
 import type { EventBus } from '../events.js';
 import type { Printer } from '../printer/printer.js';
 import type { JsonStore } from '../store/json-store.js';
@@ -21,6 +22,8 @@ export interface ApiDeps {
   history: History;
   analysis: AnalysisQueue;
   queue: PrintQueue;
+  /** the camera relay, when a camera is configured */
+  camera: () => MjpegRelay | undefined;
   thumbnailDir: string;
   settings: JsonStore<Settings>;
   accounts: Accounts;

@@ -30,6 +30,8 @@ const RULES: Rule[] = [
   ['DELETE', '/api/files/', 'FILES_DELETE'],
   ['GET', '/downloads/files/', 'FILES_DOWNLOAD'],
   ['GET', '/api/gantry/thumbnails/', 'FILES_LIST'],
+  ['GET', '/webcam', 'WEBCAM'],
+  ['GET', '/downloads/camera/', 'WEBCAM'],
   ['GET', '/api/gantry/history', 'STATUS'],
   ['GET', '/api/gantry/queue', 'STATUS'],
   ['GET', '/api/gantry/recovery', 'STATUS'],

@@ -38,6 +38,8 @@ export interface Settings {
   scripts: JobScripts;
   system: { rebootCommand: string[]; shutdownCommand: string[] };
   mqtt: MqttSettings;
+  /** source: none | testsrc | /dev/videoN (a V4L2 camera that sends MJPEG) */
+  camera: { source: string; width: number; height: number; fps: number; lanOpen: boolean; flipH: boolean; flipV: boolean; rotate90: boolean };
   api: { /** let requests without a key read status (never control); off by default */ allowAnonymousStatus: boolean };
   server: { uuid: string };
 }
@@ -75,6 +77,7 @@ export function defaultSettings(): Settings {
     files: { maxUploadBytes: 1024 * 1024 * 1024 },
     queue: { enabled: true, bedClearMode: 'confirm', bedClearScript: ['G28 X Y', 'M84'] },
     scripts: defaultScripts(),
+    camera: { source: 'none', width: 640, height: 480, fps: 15, lanOpen: false, flipH: false, flipV: false, rotate90: false },
     mqtt: { url: '', username: '', password: '', clientId: '', baseTopic: 'gantry', discoveryPrefix: 'homeassistant', discovery: 'device', commandRole: 'user' },
     system: { rebootCommand: ['sudo', '-n', '/usr/bin/systemctl', 'reboot'], shutdownCommand: ['sudo', '-n', '/usr/bin/systemctl', 'poweroff'] },
     api: { allowAnonymousStatus: false },

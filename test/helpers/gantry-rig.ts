@@ -36,6 +36,7 @@ export async function gantryRig(overrides: Partial<ServeConfig> = {}, start: Sta
     baud: undefined,
     apiKey: TEST_KEY,
     mqtt: undefined,
+    camera: undefined,
     virtualFallback: false,
     printApiKey: false,
     logLevel: 'debug',

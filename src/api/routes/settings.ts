@@ -28,13 +28,13 @@ export function settingsView(s: Settings): Record<string, unknown> {
       ],
     },
     webcam: {
-      webcamEnabled: false,
+      webcamEnabled: s.camera.source !== 'none',
       timelapseEnabled: false,
       streamUrl: '/webcam/?action=stream',
       snapshotUrl: '/webcam/?action=snapshot',
-      flipH: false,
-      flipV: false,
-      rotate90: false,
+      flipH: s.camera.flipH,
+      flipV: s.camera.flipV,
+      rotate90: s.camera.rotate90,
       snapshotSslValidation: true,
       bitrate: '10000k',
       ffmpegPath: '/usr/bin/ffmpeg',
@@ -50,7 +50,13 @@ export function settingsView(s: Settings): Record<string, unknown> {
 export function settingsRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const { settings } = deps;
-  app.get('/api/settings', (c) => c.json(settingsView(settings.data)));
+  // webcam.webcamEnabled tells whether a camera actually runs (--camera may override the saved setting)
+  const view = () => {
+    const v = settingsView(settings.data);
+    (v['webcam'] as Record<string, unknown>)['webcamEnabled'] = deps.camera() !== undefined;
+    return v;
+  };
+  app.get('/api/settings', (c) => c.json(view()));
   app.post('/api/settings', async (c) => {
     const b = await readJsonObject(c);
     const errors: string[] = [];
@@ -107,7 +113,7 @@ export function settingsRoutes(deps: ApiDeps): Hono<ApiEnv> {
       await settings.update((s) => apply.forEach((f) => f(s)));
       deps.bus.emit('settings.updated', {});
     }
-    return c.json(settingsView(settings.data));
+    return c.json(view());
   });
   return app;
 }

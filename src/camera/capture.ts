@@ -1,0 +1,116 @@
+// One ffmpeg per camera, started when someone watches and stopped a little after the last one leaves. It
+// restarts with backoff when ffmpeg dies or the camera vanishes. Keeps only the newest frame.
+import type { Logger } from '../log.js';
+import { type CameraSource, type FfmpegProcess, ffmpegArgs, spawnFfmpeg } from './ffmpeg.js';
+import { MpjpegSplitter } from './mpjpeg-splitter.js';
+
+const IDLE_STOP_MS = 5_000;
+const MAX_BACKOFF_MS = 30_000;
+
+export class CameraCapture {
+  /** the newest JPEG, and a counter that tells viewers a new one arrived */
+  latest: Buffer | undefined;
+  frameNo = 0;
+  private proc: FfmpegProcess | undefined;
+  private readonly listeners = new Set<() => void>();
+  private demand = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private backoff = 500;
+  private stopped = false;
+
+  constructor(
+    private readonly source: CameraSource,
+    private readonly log: Logger,
+  ) {}
+
+  get running(): boolean {
+    return this.proc !== undefined;
+  }
+
+  /** Someone wants frames: start if needed. Returns a release function. */
+  acquire(): () => void {
+    this.demand++;
+    clearTimeout(this.idleTimer);
+    if (!this.proc && !this.restartTimer) this.start();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.demand === 0) {
+        this.idleTimer = setTimeout(() => this.stopProcess(), IDLE_STOP_MS);
+        this.idleTimer.unref();
+      }
+    };
+  }
+
+  onFrame(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The next frame after now (a snapshot that is fresh, not one from before the camera started). */
+  nextFrame(timeoutMs = 10_000): Promise<Buffer> {
+    const release = this.acquire();
+    return new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        release();
+        reject(new Error('The camera sent no picture in time'));
+      }, timeoutMs);
+      const off = this.onFrame(() => {
+        clearTimeout(timer);
+        off();
+        release();
+        resolve(this.latest!);
+      });
+    });
+  }
+
+  /** For tests and diagnostics: kill ffmpeg as if it crashed. */
+  killProcess(): void {
+    this.proc?.child.kill('SIGKILL');
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.restartTimer);
+    this.stopProcess();
+  }
+
+  private start(): void {
+    if (this.stopped) return;
+    const proc = spawnFfmpeg(ffmpegArgs(this.source));
+    this.proc = proc;
+    const splitter = new MpjpegSplitter(
+      (jpeg) => {
+        this.latest = jpeg;
+        this.frameNo++;
+        this.backoff = 500;
+        for (const l of this.listeners) l();
+      },
+      (msg) => this.log.warn(`camera: ${msg}`),
+    );
+    proc.child.stdout.on('data', (d: Buffer) => splitter.push(d));
+    proc.child.once('error', (err) => this.log.error(`camera: cannot run ffmpeg: ${err.message}`));
+    proc.child.once('exit', (code, signal) => {
+      if (this.proc !== proc) return; // stopped on purpose
+      this.proc = undefined;
+      this.log.warn(`camera: ffmpeg exited (${signal ?? code})${proc.stderr() ? `: ${proc.stderr().split('\n').pop()}` : ''}; restarting in ${this.backoff} ms`);
+      if (this.demand > 0 && !this.stopped) {
+        this.restartTimer = setTimeout(() => {
+          this.restartTimer = undefined;
+          if (this.demand > 0) this.start();
+        }, this.backoff);
+        this.backoff = Math.min(MAX_BACKOFF_MS, this.backoff * 2);
+      }
+    });
+  }
+
+  private stopProcess(): void {
+    const p = this.proc;
+    this.proc = undefined;
+    p?.child.kill('SIGTERM');
+  }
+}
