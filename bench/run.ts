@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { benchAnalysis } from './analysis.js';
 import { benchIdleRss } from './idle-rss.js';
 import { benchPush } from './push.js';
+import { benchCamera } from './camera.js';
 import { benchSerial } from './serial.js';
 
 const f0 = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -34,6 +35,13 @@ async function main(): Promise<void> {
     for (const n of [50, 200]) {
       const p = await benchPush(dir, n, 8);
       console.log(`  ${String(n).padStart(3)} clients: ${f0(p.messagesPerSecond)} current/s delivered, p50 ${p.p50ms.toFixed(1)} ms, p99 ${p.p99ms.toFixed(1)} ms; GET /api/printer p50 ${p.apiP50ms.toFixed(1)} ms, p99 ${p.apiP99ms.toFixed(1)} ms${n === 200 ? ' (aim p99 < 50 ms)' : ''}`);
+    }
+    console.log('\nCamera relay (ffmpeg testsrc at 15 fps; viewers on the same machine; CPU is the relay process, not ffmpeg)');
+    for (const [w, h] of [[640, 480], [1280, 720]] as const) {
+      for (const n of [20, 200]) {
+        const r = await benchCamera(dir, n, w, h);
+        console.log(`  ${r.size.padEnd(9)} ${String(n).padStart(3)} viewers: min ${r.minFps.toFixed(1)} fps, avg ${r.avgFps.toFixed(1)} fps; relay CPU ${r.cpuPercent.toFixed(1)} % of a core (${r.cpuPercentPerViewer.toFixed(3)} % per viewer); RSS ${r.rssMb.toFixed(0)} MB`);
+      }
     }
     const m = await benchIdleRss(dir);
     console.log('\nMemory of gantry serve, idle with the printer connected');
