@@ -1,14 +1,10 @@
 // Camera relay: N viewers of `gantry serve --camera testsrc` at 15 fps; frames per second each viewer got, the
 // server's CPU (the relay: ffmpeg is a separate process) per viewer, and its RSS.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { type ClientRequest, get } from 'node:http';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { NODE_FLAGS } from '../src/node-flags.js';
+import { startServe } from './serve-process.js';
 
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const KEY = 'camera-bench-key-0123456789abcdefghijklm';
 const MARK = Buffer.from('--boundarydonotcross');
 
@@ -31,17 +27,10 @@ export async function benchCamera(dir: string, viewers: number, width: number, h
   const data = join(dir, `cam-${viewers}-${width}`);
   await mkdir(data, { recursive: true });
   await writeFile(join(data, 'settings.json'), JSON.stringify({ camera: { source: 'testsrc', width, height, fps: 15 } }));
-  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'serve', '--data-dir', data, '--host', '127.0.0.1', '--port', '0', '--serial', 'none', '--api-key', KEY, '--print-api-key'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-    env: { ...process.env, GANTRY_LOG_LEVEL: 'warn' },
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d));
+  const serve = await startServe(data, ['--serial', 'none', '--api-key', KEY]);
+  const { url } = serve;
   const reqs: ClientRequest[] = [];
   try {
-    let url = '';
-    const deadline = Date.now() + 20_000;
-    while (!(url = /running: (http:\S+)/.exec(out)?.[1] ?? '') && Date.now() < deadline) await sleep(50);
     const counts = new Array<number>(viewers).fill(0);
     let measuring = false;
     for (let i = 0; i < viewers; i++) {
@@ -55,14 +44,14 @@ export async function benchCamera(dir: string, viewers: number, width: number, h
       );
     }
     await sleep(2500); // ffmpeg up, everyone streaming
-    const c0 = await cpuTicks(child.pid!);
+    const c0 = await cpuTicks(serve.pid);
     const t0 = Date.now();
     measuring = true;
     await sleep(seconds * 1000);
     measuring = false;
     const elapsed = (Date.now() - t0) / 1000;
-    const cpu = ((await cpuTicks(child.pid!)) - c0) / 100 / elapsed;
-    const rss = Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
+    const cpu = ((await cpuTicks(serve.pid)) - c0) / 100 / elapsed;
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${serve.pid}/status`, 'utf8'))![1]) / 1024;
     const fps = counts.map((n) => n / elapsed);
     return {
       viewers,
@@ -75,9 +64,7 @@ export async function benchCamera(dir: string, viewers: number, width: number, h
     };
   } finally {
     for (const r of reqs) r.destroy();
-    const e = once(child, 'exit');
-    child.kill('SIGTERM');
-    await e;
+    await serve.stop();
   }
 }
 

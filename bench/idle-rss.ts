@@ -3,10 +3,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { NODE_FLAGS } from '../src/node-flags.js';
+import { startServe } from './serve-process.js';
 
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
 export interface MemoryFigures {
   rssMb: number;
@@ -35,30 +33,18 @@ async function bareNodeRss(): Promise<number> {
 }
 
 export async function benchIdleRss(dir: string): Promise<MemoryFigures> {
-  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'serve', '--data-dir', join(dir, 'rss-data'), '--host', '127.0.0.1', '--port', '0', '--serial', 'virtual', '--print-api-key'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, GANTRY_LOG_LEVEL: 'warn' },
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d));
+  const serve = await startServe(join(dir, 'rss-data'), ['--serial', 'virtual']);
   try {
     const deadline = Date.now() + 20_000;
-    let m: RegExpExecArray | null = null;
-    while (!(m = /running: (http:\S+)\s+API key: (\S+)/.exec(out)) && Date.now() < deadline) await sleep(50);
-    if (!m) throw new Error('gantry serve did not start');
-    for (;;) {
-      const res = await fetch(`${m[1]}/api/printer`, { headers: { 'X-Api-Key': m[2]! } });
-      if (res.status === 200) break;
+    while ((await fetch(`${serve.url}/api/printer`, { headers: { 'X-Api-Key': serve.apiKey } })).status !== 200) {
       if (Date.now() > deadline) throw new Error('printer did not connect');
       await sleep(100);
     }
     await sleep(5000); // idle: auto-reported temperatures flowing, nothing else
-    const mem = await memoryOf(child.pid!);
+    const mem = await memoryOf(serve.pid);
     return { rssMb: mem.rss, ussMb: mem.uss, bareNodeRssMb: await bareNodeRss() };
   } finally {
-    const e = once(child, 'exit');
-    child.kill('SIGTERM');
-    await e;
+    await serve.stop();
   }
 }
 

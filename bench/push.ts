@@ -1,14 +1,10 @@
 // Push fan-out: N WebSocket clients on a real `gantry serve` during a print; delivery latency of `current`
 // (serverTime stamp → arrival) and the latency of GET /api/printer meanwhile.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { WebSocket as WsSocket } from 'ws';
-import { NODE_FLAGS } from '../src/node-flags.js';
+import { startServe } from './serve-process.js';
 
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const WebSocket = createRequire(import.meta.url)('ws') as typeof WsSocket;
 const KEY = 'bench-key-0123456789abcdefghijklmnopqrstu';
 
@@ -27,17 +23,11 @@ const pct = (xs: number[], p: number) => {
 };
 
 export async function benchPush(dir: string, clients: number, seconds: number): Promise<PushBench> {
-  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'serve', '--data-dir', join(dir, `push-${clients}`), '--host', '127.0.0.1', '--port', '0', '--serial', 'virtual', '--api-key', KEY, '--print-api-key'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-    env: { ...process.env, GANTRY_LOG_LEVEL: 'warn' },
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d));
+  const serve = await startServe(join(dir, `push-${clients}`), ['--serial', 'virtual', '--api-key', KEY]);
+  const url = serve.url;
   const sockets: WsSocket[] = [];
   try {
     const deadline = Date.now() + 20_000;
-    let url = '';
-    while (!(url = /running: (http:\S+)/.exec(out)?.[1] ?? '') && Date.now() < deadline) await sleep(50);
     const api = (path: string, init: RequestInit = {}) => fetch(url + path, { ...init, headers: { 'X-Api-Key': KEY, ...(init.headers ?? {}) } });
     while ((await api('/api/printer')).status !== 200) {
       if (Date.now() > deadline) throw new Error('printer did not connect');
@@ -84,9 +74,7 @@ export async function benchPush(dir: string, clients: number, seconds: number): 
     return { clients, messagesPerSecond: messages / elapsed, p50ms: pct(latencies, 0.5), p99ms: pct(latencies, 0.99), apiP50ms: pct(apiTimes, 0.5), apiP99ms: pct(apiTimes, 0.99) };
   } finally {
     for (const ws of sockets) ws.terminate();
-    const e = once(child, 'exit');
-    child.kill('SIGTERM');
-    await e;
+    await serve.stop();
   }
 }
 

@@ -6,8 +6,6 @@ export function generateApiKey(): string {
   return randomBytes(32).toString('base64url'); // 43 characters
 }
 
-export const API_KEY_PATTERN = /^[A-Za-z0-9_-]{32,43}$/;
-
 export interface KeyRecord {
   key: string;
   user: string;
@@ -18,10 +16,6 @@ export interface KeyRecord {
 export interface KeysFile {
   admin: KeyRecord | null;
   keys: KeyRecord[];
-}
-
-export function defaultKeys(): KeysFile {
-  return { admin: null, keys: [] };
 }
 
 function digest(s: string): Buffer {

@@ -32,8 +32,6 @@ export interface Identity {
   key?: KeyRecord;
 }
 
-export const ADMIN_KEY_USER = 'admin';
-
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
   const hash = await scrypt(password, salt, 32);

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_PORT_GLOBS } from '../transport/discovery.js';
 import { type JobScripts, defaultScripts } from '../jobs/scripts.js';
-import type { MqttSettings } from '../mqtt/bridge.js';
+import type { Role } from '../accounts/permissions.js';
 
 export interface PrinterProfile {
   id: string;
@@ -14,6 +14,19 @@ export interface PrinterProfile {
   heatedChamber: boolean;
   axes: Record<'x' | 'y' | 'z' | 'e', { speed: number; inverted: boolean }>;
   extruder: { count: number; nozzleDiameter: number; sharedNozzle: boolean; defaultExtrusionLength: number; offsets: [number, number][] };
+}
+
+export interface MqttSettings {
+  url: string;
+  username: string;
+  password: string;
+  clientId: string;
+  baseTopic: string;
+  discoveryPrefix: string;
+  /** 'device': one message per device (HA 2024.11+); 'entity': one per entity for older HA */
+  discovery: 'device' | 'entity';
+  /** the role whose permissions MQTT commands get (anyone who can publish to the broker acts with it) */
+  commandRole: Role;
 }
 
 export interface Settings {

@@ -4,11 +4,12 @@
 import { readFile, statfs } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { type Permission, type Role, permissionsOf } from '../accounts/permissions.js';
+import { type Permission, permissionsOf } from '../accounts/permissions.js';
 import type { EventBus } from '../events.js';
 import type { JobRunner } from '../jobs/job-runner.js';
 import type { PrintQueue } from '../jobs/print-queue.js';
 import type { FileStorage } from '../files/storage.js';
+import type { MqttSettings } from '../config/settings.js';
 import type { Logger } from '../log.js';
 import type { Printer } from '../printer/printer.js';
 import { stateFlags } from '../printer/state.js';
@@ -18,18 +19,6 @@ import { type DiscoveryInput, deviceDiscovery, entityDiscovery, topics } from '.
 // MQTT is off by default and the library is a few MB of a 512 MB board's memory
 const loadMqtt = () => createRequire(import.meta.url)('mqtt') as { connect(url: string, opts: IClientOptions): MqttClient };
 
-export interface MqttSettings {
-  url: string;
-  username: string;
-  password: string;
-  clientId: string;
-  baseTopic: string;
-  discoveryPrefix: string;
-  /** 'device': one message per device (HA 2024.11+); 'entity': one per entity for older HA */
-  discovery: 'device' | 'entity';
-  /** the role whose permissions MQTT commands get (anyone who can publish to the broker acts with it) */
-  commandRole: Role;
-}
 
 export interface BridgeDeps {
   printer: Printer;

@@ -61,9 +61,6 @@ export const LONG_RUNNING = new Set<number>([
   M(48), M(0), M(1),
 ]);
 
-/** Heat-and-wait commands: the firmware prints temperatures while waiting. */
-export const HEAT_WAIT = new Set<number>([M(109), M(190), M(191), M(116)]);
-
 /** XOR of the low byte of every character; the RepRap line checksum. */
 export function checksum(text: string): number {
   let cs = 0;
@@ -104,12 +101,3 @@ export function param(line: string, letter: string): number {
   return NaN;
 }
 
-export function hasParam(line: string, letter: string): boolean {
-  const upper = letter.toUpperCase().charCodeAt(0);
-  const lower = upper | 0x20;
-  for (let i = 1; i < line.length; i++) {
-    const c = line.charCodeAt(i);
-    if ((c === upper || c === lower) && isSpace(line.charCodeAt(i - 1))) return true;
-  }
-  return false;
-}

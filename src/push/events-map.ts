@@ -5,9 +5,12 @@ import type { JobRunner } from '../jobs/job-runner.js';
 type Msg = Record<string, unknown>;
 const ev = (type: string, payload: Record<string, unknown>): Msg => ({ event: { type, payload } });
 
-let lastZ: number | null = null;
+/** What the mapping remembers between events (one per push server). */
+export interface EventMapState {
+  lastZ: number | null;
+}
 
-export function octoEvent(name: keyof GantryEvents, payload: unknown, d: { jobs: JobRunner }): Msg[] {
+export function octoEvent(name: keyof GantryEvents, payload: unknown, d: { jobs: JobRunner }, state: EventMapState): Msg[] {
   switch (name) {
     case 'printer.state': {
       const p = payload as GantryEvents['printer.state'];
@@ -26,9 +29,9 @@ export function octoEvent(name: keyof GantryEvents, payload: unknown, d: { jobs:
     case 'printer.position': {
       const p = (payload as GantryEvents['printer.position']).position;
       const out = [ev('PositionUpdate', { x: p.x, y: p.y, z: p.z, e: p.e, t: null, f: null })];
-      if (lastZ !== p.z) {
-        out.push(ev('ZChange', { new: p.z, old: lastZ }));
-        lastZ = p.z;
+      if (state.lastZ !== p.z) {
+        out.push(ev('ZChange', { new: p.z, old: state.lastZ }));
+        state.lastZ = p.z;
       }
       return out;
     }

@@ -17,7 +17,7 @@ import type { FileStorage } from '../files/storage.js';
 import { octoState } from '../printer/octoprint-shapes.js';
 import type { Printer } from '../printer/printer.js';
 import type { TemperatureSample } from '../printer/temperature-history.js';
-import { octoEvent } from './events-map.js';
+import { type EventMapState, octoEvent } from './events-map.js';
 
 // ws is CommonJS: require() it (no CJS export lexer for an ESM import), when the first client connects
 let wsModule: { WebSocketServer: typeof WebSocketServer; OPEN: number } | undefined;
@@ -60,6 +60,7 @@ export class PushServer {
   private readonly timer: NodeJS.Timeout;
   private readonly pingTimer: NodeJS.Timeout;
   private readonly offs: (() => void)[] = [];
+  private readonly eventState: EventMapState = { lastZ: null };
   private readonly pendingTemps: TemperatureSample[] = [];
   private readonly pendingLogs: string[] = [];
   private readonly pendingMessages: string[] = [];
@@ -97,7 +98,7 @@ export class PushServer {
     for (const name of ['printer.state', 'printer.connected', 'printer.disconnected', 'printer.error', 'job.started', 'job.ended', 'job.paused', 'job.resumed', 'files.changed', 'files.uploaded', 'files.analysed', 'settings.updated', 'printer.position', 'appkeys.request'] as const) {
       this.offs.push(
         bus.on(name, (payload: unknown) => {
-          for (const msg of octoEvent(name, payload, this.d)) this.broadcast(JSON.stringify(msg));
+          for (const msg of octoEvent(name, payload, this.d, this.eventState)) this.broadcast(JSON.stringify(msg));
         }),
       );
     }

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type GantryRig, TEST_KEY, gantryRig } from '../helpers/gantry-rig.js';
+import { type GantryRig, gantryRig } from '../helpers/gantry-rig.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe('accounts, app keys, settings, system commands', () => {
@@ -131,6 +131,5 @@ describe('accounts, app keys, settings, system commands', () => {
     assert.equal((await rig.api('/api/system/commands/core/selfdestruct', { method: 'POST' })).status, 404);
     assert.equal((await rig.api('/api/system/commands/core/restart', { method: 'POST' })).status, 204);
     await waitFor('the restart hook', () => restarts === 1);
-    assert.equal(TEST_KEY.length >= 32, true);
   });
 });

@@ -37,6 +37,10 @@ export interface AnalysisOptions {
   filamentDiameter?: number;
 }
 
+const KEPT_SETTINGS = new Set([
+  'layer_height', 'first_layer_height', 'nozzle_diameter', 'filament_type', 'filament_diameter', 'filament_settings_id',
+  'print_settings_id', 'printer_model', 'printer_settings_id', 'temperature', 'bed_temperature', 'fill_density', 'perimeters', 'support_material',
+]);
 const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
 const C_SEMI = 59;
 const C_NL = 10;
@@ -415,9 +419,12 @@ export class GcodeAnalyzer {
     else if (text.startsWith('layerHeight,')) this.settings['layer_height'] = text.slice(12).trim();
   }
 
+  /** Only the few settings a person looks at: the metadata is stored per file and rewritten with every change. */
   private setting(text: string): void {
     const eq = text.indexOf(' = ');
-    if (eq > 0 && Object.keys(this.settings).length < 2000) this.settings[text.slice(0, eq)] = text.slice(eq + 3).slice(0, 1000);
+    if (eq < 0) return;
+    const key = text.slice(0, eq);
+    if (KEPT_SETTINGS.has(key)) this.settings[key] = text.slice(eq + 3).slice(0, 200);
   }
 
   private endThumbnail(): void {
