@@ -22,11 +22,16 @@ export interface GantryEvents {
   'files.analysed': { path: string };
   'files.uploaded': { path: string; select: boolean; print: boolean; effectiveSelect: boolean; effectivePrint: boolean };
   'job.started': { path: string; fromQueue: boolean };
+  'job.layer': { path: string; layer: number; z: number };
   'job.paused': { path: string };
   'job.resumed': { path: string };
   'job.ended': { path: string; result: 'success' | 'failed' | 'cancelled'; reason: string | null; fromQueue: boolean };
   'queue.changed': { items: number; bedClear: boolean };
   'appkeys.request': { token: string; app: string; user: string | null; remoteAddress: string | null };
+  'timelapse.frame': { name: string; frame: number };
+  'timelapse.render': { name: string; state: 'started' | 'progress' | 'done' | 'failed'; progress: number; file: string | null; error: string | null; gcode: string | null };
+  /** videos or frame sets deleted or pruned */
+  'timelapse.changed': Record<string, never>;
   'files.changed': { path: string; kind: 'added' | 'removed' | 'folder-added' };
 }
 

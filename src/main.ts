@@ -23,9 +23,9 @@ import { PrintQueue, type QueueFile, defaultQueue } from './jobs/print-queue.js'
 import type { CheckpointFile } from './jobs/checkpoint.js';
 import { PushServer } from './push/push-server.js';
 import { MqttBridge } from './mqtt/bridge.js';
-import { CameraCapture } from './camera/capture.js';
-import type { CameraSource } from './camera/ffmpeg.js';
-import { MjpegRelay } from './camera/relay.js';
+import { Camera } from './camera/camera.js';
+import { detectCameras } from './camera/detect.js';
+import { TimelapseService, timelapseConfigView } from './timelapse/timelapse.js';
 import { VirtualPrinterProcess } from './sim/launcher.js';
 import { JsonStore } from './store/json-store.js';
 import { listCandidatePorts } from './transport/discovery.js';
@@ -44,7 +44,8 @@ export interface Gantry {
   readonly queue: PrintQueue;
   readonly push: PushServer;
   readonly mqtt: () => MqttBridge | undefined;
-  readonly camera: { capture: CameraCapture; relay: MjpegRelay } | undefined;
+  readonly camera: Camera;
+  readonly timelapse: TimelapseService;
   stop(): Promise<void>;
 }
 
@@ -121,16 +122,24 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
   const queueStore = await JsonStore.open<QueueFile>(join(cfg.dataDir, 'queue.json'), defaultQueue(), log.child('store'));
   const queue = new PrintQueue(queueStore, jobs, printer, bus, () => settings.data.queue, log.child('queue'));
 
-  const cameraSource = cfg.camera ?? settings.data.camera.source;
-  let capture: CameraCapture | undefined;
-  let relay: MjpegRelay | undefined;
-  if (cameraSource !== 'none') {
+  // the camera: --camera for this run, else the saved setting; swapped live when the settings change
+  const camera = new Camera(log.child('camera'));
+  const cameraWanted = () => {
     const c = settings.data.camera;
-    const source: CameraSource = cameraSource === 'testsrc' ? { kind: 'testsrc', width: c.width, height: c.height, fps: c.fps } : { kind: 'v4l2-mjpeg', device: cameraSource, width: c.width, height: c.height, fps: c.fps };
-    capture = new CameraCapture(source, log.child('camera'));
-    relay = new MjpegRelay(capture);
-    log.info(`camera: ${cameraSource} ${c.width}x${c.height}@${c.fps} (started when someone watches)`);
-  }
+    return { source: cfg.camera ?? c.source, width: c.width, height: c.height, fps: c.fps };
+  };
+  await camera.apply(cameraWanted());
+  const timelapse = await TimelapseService.open({
+    dir: join(cfg.dataDir, 'timelapse'),
+    bus,
+    jobs,
+    printer,
+    camera: () => camera.capture,
+    settings: () => settings.data.timelapse,
+    cameraSettings: () => settings.data.camera,
+    volume: () => settings.data.printerProfile.volume,
+    log: log.child('timelapse'),
+  });
 
   const startedAt = Date.now();
   const app = createApi({
@@ -142,7 +151,9 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     analysis,
     thumbnailDir,
     queue,
-    camera: () => relay,
+    camera: () => camera.relay,
+    timelapse: () => timelapse,
+    listCameras: detectCameras,
     settings,
     accounts,
     sessions,
@@ -186,21 +197,33 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
       dataDir: cfg.dataDir,
       discovery: () => {
         const p = settings.data.printerProfile;
-        return { hostId: settings.data.server.uuid.replace(/-/g, ''), printerId: 'printer', name: settings.data.appearance.name, version: GANTRY_VERSION, tools: p.extruder.count, bed: p.heatedBed, chamber: p.heatedChamber };
+        const hasCamera = camera.capture !== undefined && settings.data.mqtt.cameraInterval > 0;
+        return { hostId: settings.data.server.uuid.replace(/-/g, ''), printerId: 'printer', name: settings.data.appearance.name, version: GANTRY_VERSION, tools: p.extruder.count, bed: p.heatedBed, chamber: p.heatedChamber, camera: hasCamera };
       },
+      snapshot: () => camera.capture?.nextFrame(5_000),
     });
     bridge.start();
   };
   await applyMqtt();
   let mqttConfig = JSON.stringify(settings.data.mqtt);
   bus.on('settings.updated', () => {
+    void camera.apply(cameraWanted()).then(() => bridge?.refreshDiscovery());
     if (JSON.stringify(settings.data.mqtt) === mqttConfig) return;
     mqttConfig = JSON.stringify(settings.data.mqtt);
     // MQTT switched off: take the printer out of Home Assistant too (empty retained discovery)
     void applyMqtt(settings.data.mqtt.url === '');
   });
 
-  const push = new PushServer(server, { printer, jobs, storage, sessions, bus, log: log.child('push'), version: GANTRY_VERSION });
+  const push = new PushServer(server, {
+    printer,
+    jobs,
+    storage,
+    sessions,
+    bus,
+    log: log.child('push'),
+    version: GANTRY_VERSION,
+    timelapseConfig: () => (camera.capture ? timelapseConfigView(settings.data.timelapse) : null),
+  });
   const port = (server.address() as AddressInfo).port;
   const shownHost = cfg.host === '0.0.0.0' || cfg.host === '::' ? 'localhost' : cfg.host;
   const url = `http://${shownHost}:${port}`;
@@ -227,11 +250,13 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     queue,
     push,
     mqtt: () => bridge,
-    camera: capture && relay ? { capture, relay } : undefined,
+    camera,
+    timelapse,
     stop() {
       stopping ??= (async () => {
         await bridge?.stop();
-        await capture?.close();
+        await timelapse.stop();
+        await camera.close();
         await push.close();
         queue.stop();
         jobs.stop();

@@ -10,7 +10,9 @@ import type { History } from '../jobs/history.js';
 import type { JobRunner } from '../jobs/job-runner.js';
 import type { PrintQueue } from '../jobs/print-queue.js';
 import type { MjpegRelay } from '../camera/relay.js';
+import type { DetectedCamera } from '../camera/detect.js';
 import type { EventBus } from '../events.js';
+import type { TimelapseService } from '../timelapse/timelapse.js';
 import type { Printer } from '../printer/printer.js';
 import type { JsonStore } from '../store/json-store.js';
 
@@ -24,6 +26,10 @@ export interface ApiDeps {
   queue: PrintQueue;
   /** the camera relay, when a camera is configured */
   camera: () => MjpegRelay | undefined;
+  /** timelapse recording, rendering and the library of videos */
+  timelapse: () => TimelapseService | undefined;
+  /** cameras this machine could capture from, with their formats */
+  listCameras(): Promise<DetectedCamera[]>;
   thumbnailDir: string;
   settings: JsonStore<Settings>;
   accounts: Accounts;

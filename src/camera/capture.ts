@@ -1,7 +1,8 @@
 // One ffmpeg per camera, started when someone watches and stopped a little after the last one leaves. It
 // restarts with backoff when ffmpeg dies or the camera vanishes. Keeps only the newest frame.
 import type { Logger } from '../log.js';
-import { type CameraSource, type FfmpegProcess, ffmpegArgs, spawnFfmpeg } from './ffmpeg.js';
+import { type CameraSource, type FfmpegProcess, spawnCamera } from './ffmpeg.js';
+import { JpegSplitter } from './jpeg-splitter.js';
 import { MpjpegSplitter } from './mpjpeg-splitter.js';
 
 const IDLE_STOP_MS = 5_000;
@@ -81,23 +82,23 @@ export class CameraCapture {
 
   private start(): void {
     if (this.stopped) return;
-    const proc = spawnFfmpeg(ffmpegArgs(this.source));
+    const proc = spawnCamera(this.source);
     this.proc = proc;
-    const splitter = new MpjpegSplitter(
-      (jpeg) => {
-        this.latest = jpeg;
-        this.frameNo++;
-        this.backoff = 500;
-        for (const l of this.listeners) l();
-      },
-      (msg) => this.log.warn(`camera: ${msg}`),
-    );
+    const onFrame = (jpeg: Buffer) => {
+      this.latest = jpeg;
+      this.frameNo++;
+      this.backoff = 500;
+      for (const l of this.listeners) l();
+    };
+    const onError = (msg: string) => this.log.warn(`camera: ${msg}`);
+    const splitter = proc.framing === 'jpeg' ? new JpegSplitter(onFrame, onError) : new MpjpegSplitter(onFrame, onError);
     proc.child.stdout.on('data', (d: Buffer) => splitter.push(d));
-    proc.child.once('error', (err) => this.log.error(`camera: cannot run ffmpeg: ${err.message}`));
-    proc.child.once('exit', (code, signal) => {
-      if (this.proc !== proc) return; // stopped on purpose
+    const program = this.source.kind === 'rpicam' ? 'rpicam-vid' : 'ffmpeg';
+    // a program that cannot start reports 'error' and may never report 'exit': either one ends this run
+    const gone = (why: string) => {
+      if (this.proc !== proc) return; // stopped on purpose, or already handled
       this.proc = undefined;
-      this.log.warn(`camera: ffmpeg exited (${signal ?? code})${proc.stderr() ? `: ${proc.stderr().split('\n').pop()}` : ''}; restarting in ${this.backoff} ms`);
+      this.log.warn(`camera: ${program} ${why}; restarting in ${this.backoff} ms`);
       if (this.demand > 0 && !this.stopped) {
         this.restartTimer = setTimeout(() => {
           this.restartTimer = undefined;
@@ -105,7 +106,9 @@ export class CameraCapture {
         }, this.backoff);
         this.backoff = Math.min(MAX_BACKOFF_MS, this.backoff * 2);
       }
-    });
+    };
+    proc.child.once('error', (err) => gone(`could not run: ${err.message}`));
+    proc.child.once('exit', (code, signal) => gone(`exited (${signal ?? code})${proc.stderr() ? `: ${proc.stderr().split('\n').pop()}` : ''}`));
   }
 
   private stopProcess(): void {

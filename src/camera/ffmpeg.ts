@@ -6,7 +6,8 @@ import type { Readable } from 'node:stream';
 export type CameraSource =
   | { kind: 'testsrc'; width: number; height: number; fps: number }
   | { kind: 'v4l2-mjpeg'; device: string; width: number; height: number; fps: number }
-  | { kind: 'v4l2-raw'; device: string; width: number; height: number; fps: number; quality: number };
+  | { kind: 'v4l2-raw'; device: string; width: number; height: number; fps: number; quality: number }
+  | { kind: 'rpicam'; camera: number; width: number; height: number; fps: number };
 
 /** ffmpeg arguments that produce `-f mpjpeg` on stdout for a source. */
 export function ffmpegArgs(src: CameraSource): string[] {
@@ -20,7 +21,24 @@ export function ffmpegArgs(src: CameraSource): string[] {
       return [...common, '-f', 'v4l2', '-input_format', 'mjpeg', '-video_size', size, '-framerate', String(src.fps), '-i', src.device, '-c:v', 'copy', '-f', 'mpjpeg', 'pipe:1'];
     case 'v4l2-raw':
       return [...common, '-f', 'v4l2', '-video_size', size, '-framerate', String(src.fps), '-i', src.device, '-c:v', 'mjpeg', '-q:v', String(src.quality), '-f', 'mpjpeg', 'pipe:1'];
+    case 'rpicam':
+      throw new Error('the Pi camera is captured by rpicam-vid, not ffmpeg');
   }
+}
+
+/** rpicam-vid writes bare concatenated JPEGs (no lengths): the capture cuts them with the JPEG splitter. */
+export function rpicamArgs(src: Extract<CameraSource, { kind: 'rpicam' }>): string[] {
+  return ['-t', '0', '-n', '--camera', String(src.camera), '--codec', 'mjpeg', '--width', String(src.width), '--height', String(src.height), '--framerate', String(src.fps), '-o', '-'];
+}
+
+/** Starts whatever produces the source's frames: ffmpeg (`-f mpjpeg`) or rpicam-vid (bare JPEGs). */
+export function spawnCamera(src: CameraSource): FfmpegProcess & { framing: 'mpjpeg' | 'jpeg' } {
+  if (src.kind === 'rpicam') return { ...spawnFfmpeg(rpicamArgs(src), process.env['GANTRY_RPICAM'] ?? 'rpicam-vid'), framing: 'jpeg' };
+  return { ...spawnFfmpeg(ffmpegArgs(src)), framing: 'mpjpeg' };
+}
+
+export function ffmpegPath(): string {
+  return process.env['GANTRY_FFMPEG'] ?? 'ffmpeg';
 }
 
 export interface FfmpegProcess {
@@ -29,7 +47,7 @@ export interface FfmpegProcess {
   stderr(): string;
 }
 
-export function spawnFfmpeg(args: string[], binary = process.env['GANTRY_FFMPEG'] ?? 'ffmpeg'): FfmpegProcess {
+export function spawnFfmpeg(args: string[], binary = ffmpegPath()): FfmpegProcess {
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   child.stderr.on('data', (d: Buffer) => {

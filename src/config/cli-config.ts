@@ -14,7 +14,7 @@ export interface ServeConfig {
   apiKey: string | undefined;
   /** MQTT broker URL (overrides the setting for this run) */
   mqtt: string | undefined;
-  /** camera source for this run: none | testsrc | /dev/videoN */
+  /** camera source for this run: auto | none | testsrc | rpicam[:N] | /dev/videoN */
   camera: string | undefined;
   virtualFallback: boolean;
   printApiKey: boolean;
@@ -41,7 +41,7 @@ export const SERVE_HELP = `gantry serve [options]
   --baud N|auto       baud rate (GANTRY_BAUD; default auto)
   --api-key KEY       set the admin API key, 32-43 characters of A-Z a-z 0-9 _ - (GANTRY_API_KEY)
   --mqtt URL          MQTT broker, mqtt://user:pass@host:1883 or mqtts://… (GANTRY_MQTT_URL; off by default)
-  --camera SOURCE     none | testsrc | /dev/videoN (an MJPEG V4L2 camera) (GANTRY_CAMERA; default: settings)
+  --camera SOURCE     auto | none | testsrc | rpicam[:N] | /dev/videoN (GANTRY_CAMERA; default: settings)
   --virtual-fallback  use the virtual printer when --serial auto finds none (GANTRY_VIRTUAL_FALLBACK=1)
   --print-api-key     print the admin API key on stdout at start (for make run)
   --log-level LEVEL   debug | info | warn | error (GANTRY_LOG_LEVEL)`;

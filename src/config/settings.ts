@@ -27,6 +27,34 @@ export interface MqttSettings {
   discovery: 'device' | 'entity';
   /** the role whose permissions MQTT commands get (anyone who can publish to the broker acts with it) */
   commandRole: Role;
+  /** seconds between camera snapshots on <base>/<printer>/camera; 0 = none */
+  cameraInterval: number;
+}
+
+export interface TimelapseSettings {
+  /** OctoPrint's names: off, zchange (a frame per layer), timed (a frame every `interval` seconds) */
+  type: 'off' | 'zchange' | 'timed';
+  interval: number;
+  /** zchange: at most one frame per this many seconds (spiral vases change layer constantly) */
+  minDelay: number;
+  /** frames per second of the video; 0 = fit the video to `targetSeconds` (clamped to 5-60 fps) */
+  fps: number;
+  targetSeconds: number;
+  /** seconds the last frame is held at the end */
+  postRoll: number;
+  renderAfterPrint: 'always' | 'success' | 'failure' | 'off';
+  /** park the head for each frame (sharp frames, slower print): parkScript, wait, snapshot, back */
+  park: boolean;
+  parkScript: string[];
+  /** after the frame: back to where the head was ({x} {y} {z}); the file's own modes are restored after it */
+  returnScript: string[];
+  /** x264 preset: veryfast by default; ultrafast needs half the memory on a Pi Zero 2 W */
+  preset: 'ultrafast' | 'superfast' | 'veryfast';
+  threads: number;
+  /** h264_v4l2m2m (Pi 4 / Zero 2 W) when it probes working; lower quality, far less CPU */
+  hardwareEncoder: boolean;
+  /** videos and unrendered frames are pruned, oldest first, above this many MB */
+  budgetMB: number;
 }
 
 export interface Settings {
@@ -51,8 +79,9 @@ export interface Settings {
   scripts: JobScripts;
   system: { rebootCommand: string[]; shutdownCommand: string[] };
   mqtt: MqttSettings;
-  /** source: none | testsrc | /dev/videoN (a V4L2 camera that sends MJPEG) */
+  /** source: none | auto | testsrc | rpicam[:N] | a /dev/video path (MJPEG copied through, raw encoded) */
   camera: { source: string; width: number; height: number; fps: number; lanOpen: boolean; flipH: boolean; flipV: boolean; rotate90: boolean };
+  timelapse: TimelapseSettings;
   api: { /** let requests without a key read status (never control); off by default */ allowAnonymousStatus: boolean };
   server: { uuid: string };
 }
@@ -91,7 +120,23 @@ export function defaultSettings(): Settings {
     queue: { enabled: true, bedClearMode: 'confirm', bedClearScript: ['G28 X Y', 'M84'] },
     scripts: defaultScripts(),
     camera: { source: 'none', width: 640, height: 480, fps: 15, lanOpen: false, flipH: false, flipV: false, rotate90: false },
-    mqtt: { url: '', username: '', password: '', clientId: '', baseTopic: 'gantry', discoveryPrefix: 'homeassistant', discovery: 'device', commandRole: 'user' },
+    timelapse: {
+      type: 'zchange',
+      interval: 10,
+      minDelay: 5,
+      fps: 0,
+      targetSeconds: 10,
+      postRoll: 1,
+      renderAfterPrint: 'always',
+      park: false,
+      parkScript: ['M83', 'G1 E-1 F2700', 'G91', 'G1 Z0.4 F600', 'G90', 'G1 X{park_x} Y{park_y} F9000'],
+      returnScript: ['G90', 'G1 X{x} Y{y} F9000', 'G1 Z{z} F600', 'M83', 'G1 E1 F2700'],
+      preset: 'veryfast',
+      threads: 1,
+      hardwareEncoder: false,
+      budgetMB: 2048,
+    },
+    mqtt: { url: '', username: '', password: '', clientId: '', baseTopic: 'gantry', discoveryPrefix: 'homeassistant', discovery: 'device', commandRole: 'user', cameraInterval: 10 },
     system: { rebootCommand: ['sudo', '-n', '/usr/bin/systemctl', 'reboot'], shutdownCommand: ['sudo', '-n', '/usr/bin/systemctl', 'poweroff'] },
     api: { allowAnonymousStatus: false },
     server: { uuid: randomUUID() },

@@ -28,7 +28,13 @@ export class FileLineSource implements LineSource {
   paused = false;
   readonly modes: MotionModes = { absoluteXYZ: true, absoluteE: true, feedrate: 1500, z: 0, e: 0, fan: 0 };
   onLayer: LayerListener | undefined;
+  /** 'comments': slicer layer comments (;LAYER_CHANGE, ;LAYER:n); 'z': the first extruding move above the highest
+   * layer so far (files without comments; rejects z-hops and travel moves) */
+  layerMarker: 'comments' | 'z' = 'comments';
   private layer = 0;
+  private topZ = -Infinity;
+  /** where the line that moved Z up last starts: a layer found by 'z' starts there, with its travel move */
+  private zLineStart = 0;
   private lineStart = 0;
   private text = '';
   private idx = 0;
@@ -88,13 +94,14 @@ export class FileLineSource implements LineSource {
   }
 
   /** Layers already printed before this source's first line (resuming mid-file). */
-  startLayerCount(n: number): void {
+  startLayerCount(n: number, z = -Infinity): void {
     this.layer = n;
+    this.topZ = z;
   }
 
   private observe(line: string): string {
     if (line.charCodeAt(0) === 59 /* ; */) {
-      if (this.onLayer && (line === ';LAYER_CHANGE' || line.startsWith(';LAYER:'))) this.onLayer(++this.layer, this.lineStart, this.modes);
+      if (this.onLayer && this.layerMarker === 'comments' && (line === ';LAYER_CHANGE' || line.startsWith(';LAYER:'))) this.onLayer(++this.layer, this.lineStart, this.modes);
       return line;
     }
     const key = commandKey(line);
@@ -107,9 +114,20 @@ export class FileLineSource implements LineSource {
       const f = param(line, 'F');
       if (f > 0) this.modes.feedrate = f;
       const z = param(line, 'Z');
-      if (Number.isFinite(z)) this.modes.z = this.modes.absoluteXYZ ? z : this.modes.z + z;
+      if (Number.isFinite(z)) {
+        const nz = this.modes.absoluteXYZ ? z : this.modes.z + z;
+        if (nz > this.modes.z) this.zLineStart = this.lineStart;
+        this.modes.z = nz;
+      }
       const e = param(line, 'E');
-      if (Number.isFinite(e)) this.modes.e = this.modes.absoluteE ? e : this.modes.e + e;
+      if (Number.isFinite(e)) {
+        const extrudes = this.modes.absoluteE ? e > this.modes.e : e > 0;
+        this.modes.e = this.modes.absoluteE ? e : this.modes.e + e;
+        if (extrudes && this.layerMarker === 'z' && this.modes.z > this.topZ + 1e-6) {
+          this.topZ = this.modes.z;
+          this.onLayer?.(++this.layer, this.zLineStart, this.modes);
+        }
+      }
     } else if (key === G(92)) {
       const e = param(line, 'E');
       if (Number.isFinite(e)) this.modes.e = e;

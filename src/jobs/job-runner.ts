@@ -166,8 +166,10 @@ export class JobRunner {
       (err) => void this.end('failed', `Reading ${file.path} failed: ${err.message}`),
       startAt,
     );
+    const meta = this.d.storage.metaFor(file.path);
+    source.layerMarker = meta?.analysis?.layers.marker ?? 'comments';
     source.startLayerCount(layersDone);
-    const hash = this.d.storage.metaFor(file.path)?.hash ?? '';
+    const hash = meta?.hash ?? '';
     const base = { path: file.path, hash, user, startedAt };
     source.onLayer = (layer, filepos, modes) => {
       const t = printer.temperatures;
@@ -175,6 +177,7 @@ export class JobRunner {
       for (const [i, h] of t.tools) if (h.target) tools[String(i)] = h.target;
       const cp = checkpointFrom({ ...base, targets: { tools, bed: t.bed?.target ?? null } }, layer, filepos, modes);
       void this.d.checkpoints.update((c) => (c.checkpoint = cp)).catch((err: Error) => this.d.log.warn(`checkpoint not saved: ${err.message}`));
+      this.d.bus.emit('job.layer', { path: file.path, layer, z: modes.z });
     };
     this.job = {
       id: randomUUID(),
@@ -232,6 +235,34 @@ export class JobRunner {
     await this.start(user);
   }
 
+  /**
+   * Holds the stream between two lines: once the printer has executed everything sent, `fn` runs (with the head's
+   * position) and may send its own commands (a timelapse parks the head); then the file carries on where it was,
+   * in the motion modes it had set. Called from a `job.layer` listener, the hold starts right at the layer change.
+   */
+  hold(fn: (position: Position | undefined) => Promise<void>): void {
+    const job = this.job;
+    if (!job || job.ending || this.d.printer.state !== 'PRINTING') return;
+    const { printer } = this.d;
+    job.source.paused = true;
+    const run = async () => {
+      await printer.drained();
+      const pos = await this.queryPosition();
+      await fn(pos);
+      const m = job.source.modes;
+      printer.commands([m.absoluteXYZ ? 'G90' : 'G91', m.absoluteE ? 'M82' : 'M83', `G1 F${m.feedrate}`]);
+      await printer.drained();
+    };
+    run()
+      .catch((err: Error) => this.d.log.warn(`hold at layer change: ${err.message}`))
+      .finally(() => {
+        // a pause requested meanwhile keeps the source paused; doResume releases it
+        if (this.job !== job || job.ending || this.d.printer.state !== 'PRINTING') return;
+        job.source.paused = false;
+        printer.pump();
+      });
+  }
+
   /** Progress; `estimate` is the analysis's print time, blended with what the print has shown so far. */
   progress(estimate: number | null = null): JobProgress {
     const job = this.job;
@@ -267,25 +298,13 @@ export class JobRunner {
 
   private async doPause(runScript: boolean): Promise<void> {
     const job = this.job!;
-    const { printer, bus } = this.d;
+    const { printer } = this.d;
     printer.setJobState('PAUSING');
     job.source.paused = true;
     job.pausedAt = Date.now();
     await printer.drained();
     // where the head was, and the heater targets, so resume can put everything back
-    const position = new Promise<Position | undefined>((resolve) => {
-      const timer = setTimeout(() => {
-        off();
-        resolve(undefined);
-      }, 10_000);
-      const off = bus.on('printer.position', (p) => {
-        clearTimeout(timer);
-        off();
-        resolve(p.position);
-      });
-    });
-    printer.commands(['M400', 'M114']);
-    const pos = await position;
+    const pos = await this.queryPosition();
     const t = printer.temperatures;
     const targets = { tools: new Map<number, number>(), bed: t.bed?.target ?? null };
     for (const [i, h] of t.tools) if (h.target !== null) targets.tools.set(i, h.target);
@@ -311,6 +330,23 @@ export class JobRunner {
     job.source.paused = false;
     printer.pump();
     this.d.bus.emit('job.resumed', { path: job.file.path });
+  }
+
+  /** Where the head is once every move has finished (M400 then M114); undefined if the firmware does not say. */
+  private queryPosition(): Promise<Position | undefined> {
+    const position = new Promise<Position | undefined>((resolve) => {
+      const timer = setTimeout(() => {
+        off();
+        resolve(undefined);
+      }, 10_000);
+      const off = this.d.bus.on('printer.position', (p) => {
+        clearTimeout(timer);
+        off();
+        resolve(p.position);
+      });
+    });
+    this.d.printer.commands(['M400', 'M114']);
+    return position;
   }
 
   /** Back to the print: temperatures, position, extrusion state and modes as they were at the pause. */

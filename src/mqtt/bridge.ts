@@ -30,6 +30,8 @@ export interface BridgeDeps {
   version: string;
   dataDir: string;
   discovery: () => Omit<DiscoveryInput, 'prefix' | 'base'>;
+  /** a fresh camera frame, or undefined when there is no camera */
+  snapshot: () => Promise<Buffer> | undefined;
 }
 
 const COMMANDS: Record<string, Permission> = {
@@ -50,6 +52,7 @@ export class MqttBridge {
   private jobTimer: NodeJS.Timeout | undefined;
   private systemTimer: NodeJS.Timeout | undefined;
   private birthTimer: NodeJS.Timeout | undefined;
+  private cameraTimer: NodeJS.Timeout | undefined;
   private input: DiscoveryInput;
 
   constructor(
@@ -104,6 +107,17 @@ export class MqttBridge {
     this.systemTimer = setInterval(() => void this.publishSystem(), 60_000);
     this.jobTimer.unref();
     this.systemTimer.unref();
+    if (this.s.cameraInterval > 0) {
+      this.cameraTimer = setInterval(() => void this.publishCamera(), this.s.cameraInterval * 1000);
+      this.cameraTimer.unref();
+    }
+  }
+
+  /** The camera or the printer profile changed: tell Home Assistant which entities exist now. */
+  refreshDiscovery(): void {
+    const before = JSON.stringify(this.input);
+    const next = { ...this.d.discovery(), prefix: this.s.discoveryPrefix, base: this.s.baseTopic };
+    if (JSON.stringify(next) !== before) this.publishDiscovery();
   }
 
   /** Clean shutdown: say offline ourselves (the will is only for crashes), then disconnect. */
@@ -113,6 +127,7 @@ export class MqttBridge {
     clearInterval(this.systemTimer);
     clearTimeout(this.tempTimer);
     clearTimeout(this.birthTimer);
+    clearInterval(this.cameraTimer);
     const client = this.client;
     this.client = undefined;
     if (!client) return;
@@ -209,6 +224,26 @@ export class MqttBridge {
       z: printer.position?.z ?? null,
       layer: jobs.checkpoint?.layer ?? null,
     });
+  }
+
+  private publishing = false;
+
+  /** A snapshot as raw JPEG bytes, retained so Home Assistant has a picture as soon as it subscribes. QoS 0:
+   * an image that cannot go now is replaced by the next one, never queued. */
+  private async publishCamera(): Promise<void> {
+    const c = this.client;
+    if (!c?.connected || this.publishing) return;
+    const frame = this.d.snapshot();
+    if (!frame) return;
+    this.publishing = true;
+    try {
+      const jpeg = await frame;
+      if (c.connected) c.publish(topics(this.input).camera, jpeg, { qos: 0, retain: true });
+    } catch (err) {
+      this.d.log.warn(`MQTT camera snapshot: ${(err as Error).message}`);
+    } finally {
+      this.publishing = false;
+    }
   }
 
   private async publishSystem(): Promise<void> {

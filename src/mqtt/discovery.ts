@@ -12,6 +12,8 @@ export interface DiscoveryInput {
   tools: number;
   bed: boolean;
   chamber: boolean;
+  /** a camera whose snapshots are published on the camera topic */
+  camera: boolean;
 }
 
 export type Component = Record<string, unknown> & { platform: string; unique_id?: string };
@@ -31,6 +33,7 @@ export function topics(i: DiscoveryInput) {
     system: `${i.base}/bridge/system`,
     cmd: `${p}/cmd`,
     set: `${p}/set`,
+    camera: `${p}/camera`,
   };
 }
 
@@ -94,6 +97,8 @@ export function deviceDiscovery(i: DiscoveryInput): { topic: string; payload: Re
   button('cancel', 'Cancel', 'cancel');
   button('emergency_stop', 'Emergency stop', 'emergency_stop', { device_class: 'restart' });
   button('bed_clear', 'Bed cleared, print next', 'queue_next');
+  // HA shows the latest image published on the topic (raw JPEG bytes)
+  if (i.camera) c['camera'] = { platform: 'camera', unique_id: uid('camera'), name: 'Camera', topic: t.camera };
   sensor('cpu_temperature', 'Host CPU temperature', t.system, '{{ value_json.cpuTemperature }}', { ...temp, entity_category: 'diagnostic' });
   sensor('disk_free', 'Host disk free', t.system, '{{ (value_json.diskFree / 1048576) | round(0) }}', { unit_of_measurement: 'MB', entity_category: 'diagnostic' });
 

@@ -71,6 +71,20 @@ export function octoEvent(name: keyof GantryEvents, payload: unknown, d: { jobs:
       const p = payload as GantryEvents['appkeys.request'];
       return [{ plugin: { plugin: 'appkeys', data: { type: 'request_access', app_name: p.app, user_token: p.token, user_id: p.user, remote_address: p.remoteAddress } } }];
     }
+    case 'timelapse.frame': {
+      const p = payload as GantryEvents['timelapse.frame'];
+      return [ev('CaptureDone', { file: `${p.name}/frame-${String(p.frame).padStart(6, '0')}.jpg` })];
+    }
+    case 'timelapse.render': {
+      const p = payload as GantryEvents['timelapse.render'];
+      const base = { gcode: p.gcode, movie: `${p.name}.mp4`, movie_basename: `${p.name}.mp4`, movie_prefix: p.name };
+      if (p.state === 'started') return [ev('MovieRendering', base)];
+      if (p.state === 'done') return [ev('MovieDone', base)];
+      if (p.state === 'failed') return [ev('MovieFailed', { ...base, returncode: 1, reason: 'returncode', error: p.error })];
+      return [{ plugin: { plugin: 'gantry', data: { type: 'timelapse_progress', name: p.name, progress: p.progress } } }];
+    }
+    case 'timelapse.changed':
+      return [{ plugin: { plugin: 'gantry', data: { type: 'timelapse_changed' } } }];
     default:
       return [];
   }

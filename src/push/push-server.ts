@@ -41,6 +41,8 @@ export interface PushDeps {
   bus: EventBus;
   log: Logger;
   version: string;
+  /** the timelapse config for the `timelapse` message (null when there is no camera) */
+  timelapseConfig: () => Record<string, unknown> | null;
 }
 
 interface Client {
@@ -95,13 +97,14 @@ export class PushServer {
         if (this.pendingMessages.length > 50) this.pendingMessages.shift();
       }),
     );
-    for (const name of ['printer.state', 'printer.connected', 'printer.disconnected', 'printer.error', 'job.started', 'job.ended', 'job.paused', 'job.resumed', 'files.changed', 'files.uploaded', 'files.analysed', 'settings.updated', 'printer.position', 'appkeys.request'] as const) {
+    for (const name of ['printer.state', 'printer.connected', 'printer.disconnected', 'printer.error', 'job.started', 'job.ended', 'job.paused', 'job.resumed', 'files.changed', 'files.uploaded', 'files.analysed', 'settings.updated', 'printer.position', 'appkeys.request', 'timelapse.frame', 'timelapse.render', 'timelapse.changed'] as const) {
       this.offs.push(
         bus.on(name, (payload: unknown) => {
           for (const msg of octoEvent(name, payload, this.d, this.eventState)) this.broadcast(JSON.stringify(msg));
         }),
       );
     }
+    this.offs.push(bus.on('settings.updated', () => this.broadcast(JSON.stringify({ timelapse: this.d.timelapseConfig() }))));
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.pingTimer = setInterval(() => this.ping(), 15_000);
   }
@@ -166,6 +169,7 @@ export class PushServer {
       }
       client.user = s.user;
       this.send(client, JSON.stringify({ history: this.historyPayload() }));
+      this.send(client, JSON.stringify({ timelapse: this.d.timelapseConfig() }));
       return;
     }
     if (m['throttle'] !== undefined) {

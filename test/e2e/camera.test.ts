@@ -3,7 +3,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type IncomingMessage, get } from 'node:http';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { MpjpegSplitter } from '../../src/camera/mpjpeg-splitter.js';
+import { tempDir } from '../helpers/tmp.js';
 import { type GantryRig, TEST_KEY, gantryRig } from '../helpers/gantry-rig.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -58,26 +61,90 @@ describe('camera relay (ffmpeg testsrc at 15 fps)', () => {
       await new Promise((r) => setTimeout(r, 4000));
       const t1 = Date.now();
       for (const v of viewers) assert.ok(fps(v, t0, t1) >= 14, `viewer at ${fps(v, t0, t1).toFixed(1)} fps`);
-      const frame = rig.gantry.camera!.capture.latest!.length;
-      assert.ok(rig.gantry.camera!.relay.maxQueuedBytes < 3 * frame + 4096, `at most one frame queued per viewer (max ${rig.gantry.camera!.relay.maxQueuedBytes} bytes, frame ${frame})`);
-      assert.equal(rig.gantry.camera!.relay.viewerCount, 21);
+      const frame = rig.gantry.camera.capture!.latest!.length;
+      assert.ok(rig.gantry.camera.relay!.maxQueuedBytes < 3 * frame + 4096, `at most one frame queued per viewer (max ${rig.gantry.camera.relay!.maxQueuedBytes} bytes, frame ${frame})`);
+      assert.equal(rig.gantry.camera.relay!.viewerCount, 21);
     } finally {
       for (const v of [...viewers, stalled]) v.close();
     }
-    await waitFor('viewers gone', () => rig.gantry.camera!.relay.viewerCount === 0);
+    await waitFor('viewers gone', () => rig.gantry.camera.relay!.viewerCount === 0);
   });
 
   test('ffmpeg killed: the stream resumes by itself', async () => {
     const v = view(rig.gantry.url);
     try {
       await waitFor('streaming', () => v.frames.length > 5, 10_000);
-      rig.gantry.camera!.capture.killProcess();
+      rig.gantry.camera.capture!.killProcess();
       const killedAt = Date.now();
       await waitFor('frames again after the restart', () => v.frames.some((t) => t > killedAt + 200), 10_000);
       await waitFor('steady again', () => v.frames.filter((t) => t > killedAt).length > 20, 10_000);
       assert.ok(rig.logs.some((l) => /ffmpeg exited/.test(l)));
     } finally {
       v.close();
+    }
+  });
+});
+
+const isJpeg = (b: Buffer) => b[0] === 0xff && b[1] === 0xd8 && b.at(-2) === 0xff && b.at(-1) === 0xd9;
+
+describe('camera sources and settings', () => {
+  test('the Pi camera: rpicam-vid\'s bare JPEG stream is cut into frames and relayed', async () => {
+    // stands in for rpicam-vid: records its arguments and writes concatenated JPEGs with no framing, as it does
+    const { dir, cleanup } = await tempDir();
+    const fake = join(dir, 'rpicam-vid');
+    await writeFile(fake, `#!/bin/sh\necho "$@" > "${dir}/args"\nexec ffmpeg -hide_banner -nostdin -loglevel error -re -f lavfi -i testsrc2=size=320x240:rate=15 -c:v mjpeg -q:v 5 -f mjpeg pipe:1\n`);
+    await chmod(fake, 0o755);
+    process.env['GANTRY_RPICAM'] = fake;
+    const rig = await gantryRig({ serial: 'none', camera: 'rpicam' });
+    try {
+      const snap = Buffer.from(await (await rig.api('/webcam/?action=snapshot')).arrayBuffer());
+      assert.ok(isJpeg(snap), 'a whole JPEG');
+      assert.match(await readFile(join(dir, 'args'), 'utf8'), /--codec mjpeg --width 640 --height 480 --framerate 15 -o -/);
+      const v = view(rig.gantry.url);
+      try {
+        await waitFor('frames from the bare stream', () => v.frames.length >= 10, 10_000);
+      } finally {
+        v.close();
+      }
+    } finally {
+      delete process.env['GANTRY_RPICAM'];
+      await rig.close();
+      await cleanup();
+    }
+  });
+
+  test('auto with no camera attached: says so, and the API reports no webcam', async () => {
+    const rig = await gantryRig({ serial: 'none', camera: 'auto' });
+    try {
+      assert.ok(rig.logs.some((l) => /camera: auto: no camera found/.test(l)));
+      const s = (await (await rig.api('/api/settings')).json()) as { webcam: { webcamEnabled: boolean } };
+      assert.equal(s.webcam.webcamEnabled, false);
+      const snap = await rig.api('/webcam/?action=snapshot');
+      assert.equal(snap.status, 404);
+      assert.match(((await snap.json()) as { error: string }).error, /No camera/);
+      assert.deepEqual(((await (await rig.api('/api/gantry/cameras')).json()) as { cameras: unknown[] }).cameras, []);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  test('flip and rotate are saved from /api/settings webcam.*; choosing the test camera in settings starts it', async () => {
+    const rig = await gantryRig({ serial: 'none' });
+    try {
+      const res = await rig.api('/api/settings', { method: 'POST', json: { webcam: { flipH: true, rotate90: true }, gantry: { camera: { source: 'testsrc', width: 320, height: 240 } } } });
+      assert.equal(res.status, 200);
+      const s = (await res.json()) as { webcam: { flipH: boolean; flipV: boolean; rotate90: boolean } };
+      assert.deepEqual([s.webcam.flipH, s.webcam.flipV, s.webcam.rotate90], [true, false, true]);
+      const snap = await waitFor('the camera to start', async () => {
+        const r = await rig.api('/webcam/?action=snapshot');
+        return r.status === 200 ? Buffer.from(await r.arrayBuffer()) : undefined;
+      });
+      assert.ok(isJpeg(snap));
+      const bad = await rig.api('/api/settings', { method: 'POST', json: { gantry: { camera: { source: '/etc/../dev/sda; rm', fps: 500 } } } });
+      assert.equal(bad.status, 400);
+      assert.match(((await bad.json()) as { error: string }).error, /camera.source .*camera.fps/s);
+    } finally {
+      await rig.close();
     }
   });
 });

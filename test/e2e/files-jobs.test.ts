@@ -5,18 +5,13 @@ import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type GantryRig, gantryRig, waitOperational } from '../helpers/gantry-rig.js';
+import { type GantryRig, gantryRig, waitOperational, uploadGcode } from '../helpers/gantry-rig.js';
 import { waitFor } from '../helpers/wait.js';
 import { commandsOf } from '../helpers/gcode.js';
 
 const GCODE_DIR = new URL('../../../../shared/gcode/', import.meta.url);
 
-async function upload(rig: GantryRig, name: string, content: Buffer | string, fields: Record<string, string> = {}): Promise<Response> {
-  const form = new FormData();
-  for (const [k, v] of Object.entries(fields)) form.append(k, v);
-  form.append('file', new Blob([content]), name);
-  return rig.api('/api/files/local', { method: 'POST', body: form });
-}
+const upload = uploadGcode;
 
 const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
 

@@ -72,6 +72,30 @@ describe('MQTT bridge', () => {
     }
   });
 
+  test('a camera: snapshots as JPEG on gantry/printer/camera and a camera entity in the discovery', async () => {
+    const res = await rig.api('/api/settings', { method: 'POST', json: { gantry: { camera: { source: 'testsrc', width: 320, height: 240 }, mqtt: { cameraInterval: 1 } } } });
+    assert.equal(res.status, 200);
+    const client = mqtt.connect(broker.url, { reconnectPeriod: 200 });
+    const images: Buffer[] = [];
+    let discovery: { components: Record<string, { platform: string; unique_id: string; topic?: string }> } | undefined;
+    client.on('message', (t, p) => {
+      if (t === 'gantry/printer/camera') images.push(Buffer.from(p));
+      else if (t.startsWith('homeassistant/device/') && p.length) discovery = JSON.parse(p.toString()) as typeof discovery;
+    });
+    try {
+      await new Promise<void>((r) => client.once('connect', () => r()));
+      client.subscribe(['gantry/printer/camera', 'homeassistant/device/+/config'], { qos: 1 });
+      await waitFor('a camera entity in the discovery', () => discovery?.components['camera']);
+      assert.deepEqual(discovery!.components['camera'], { platform: 'camera', unique_id: discovery!.components['camera']!.unique_id, name: 'Camera', topic: 'gantry/printer/camera' });
+      await waitFor('two snapshots', () => images.length >= 2, 15_000);
+      for (const jpeg of images) assert.deepEqual([jpeg[0], jpeg[1], jpeg.at(-2), jpeg.at(-1)], [0xff, 0xd8, 0xff, 0xd9]);
+    } finally {
+      client.end(true);
+      await rig.api('/api/settings', { method: 'POST', json: { gantry: { camera: { source: 'none' }, mqtt: { cameraInterval: 0 } } } });
+      await waitFor('bridge connected again', () => rig.gantry.mqtt()?.connected);
+    }
+  });
+
   test('commands from MQTT pause and resume a print; retained and duplicate commands are harmless', async () => {
     const sub = await listen(broker.url, ['gantry/printer/state', 'gantry/printer/job']);
     const pub = mqtt.connect(broker.url);

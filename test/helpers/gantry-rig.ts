@@ -89,3 +89,11 @@ export async function gantryRig(overrides: Partial<ServeConfig> = {}, start: Sta
 export async function waitOperational(rig: GantryRig, timeoutMs = 15_000): Promise<void> {
   await waitFor('printer operational with firmware', () => rig.gantry.printer.operational && rig.gantry.printer.firmware !== undefined, timeoutMs);
 }
+
+/** Uploads a file as a slicer does (multipart `file` plus form fields such as print=true). */
+export async function uploadGcode(rig: GantryRig, name: string, content: Buffer | string, fields: Record<string, string> = {}): Promise<Response> {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  form.append('file', new Blob([content]), name);
+  return rig.api('/api/files/local', { method: 'POST', body: form });
+}

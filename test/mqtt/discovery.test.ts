@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deviceDiscovery, entityDiscovery } from '../../src/mqtt/discovery.js';
 
-const input = { prefix: 'homeassistant', base: 'gantry', hostId: 'abc123', printerId: 'printer', name: 'Workshop', version: '0.1.0', tools: 2, bed: true, chamber: false };
+const input = { prefix: 'homeassistant', base: 'gantry', hostId: 'abc123', printerId: 'printer', name: 'Workshop', version: '0.1.0', tools: 2, bed: true, chamber: false, camera: false };
 
 test('device discovery follows Home Assistant\'s rules: device, origin, availability, components with platform and unique_id', () => {
   const d = deviceDiscovery(input);
@@ -19,7 +19,7 @@ test('device discovery follows Home Assistant\'s rules: device, origin, availabi
     assert.ok(!ids.has(c['unique_id'] as string), `unique_id ${c['unique_id']} repeated`);
     ids.add(c['unique_id'] as string);
     assert.ok(!('object_id' in c), 'no deprecated object_id');
-    assert.ok(Object.keys(c).some((k) => k.endsWith('_topic')), `${key} has a topic`);
+    assert.ok(Object.keys(c).some((k) => k === 'topic' || k.endsWith('_topic')), `${key} has a topic`);
   }
   for (const k of ['state', 'connected', 'printing', 'error', 'tool0_temperature', 'tool1_target', 'bed_temperature', 'bed_target', 'progress', 'print_time', 'print_time_left', 'eta', 'file', 'current_z', 'layer', 'pause', 'resume', 'cancel', 'emergency_stop', 'cpu_temperature', 'disk_free']) {
     assert.ok(k in p.components, k);
@@ -33,7 +33,16 @@ test('per-entity fallback: one topic per entity, each with the device and availa
   const all = entityDiscovery(input);
   assert.ok(all.length > 15);
   for (const e of all) {
-    assert.match(e.topic, /^homeassistant\/(sensor|binary_sensor|number|button)\/gantry_abc123_printer\/[a-z0-9_]+\/config$/);
+    assert.match(e.topic, /^homeassistant\/(sensor|binary_sensor|number|button|camera)\/gantry_abc123_printer\/[a-z0-9_]+\/config$/);
     assert.ok('device' in e.payload && 'unique_id' in e.payload && !('platform' in e.payload));
   }
+});
+
+test('a camera adds an MQTT camera entity on <base>/<printer>/camera; none without one', () => {
+  const without = deviceDiscovery(input).payload as { components: Record<string, Record<string, unknown>> };
+  assert.ok(!('camera' in without.components));
+  const withCam = deviceDiscovery({ ...input, camera: true }).payload as { components: Record<string, Record<string, unknown>> };
+  assert.deepEqual(withCam.components['camera'], { platform: 'camera', unique_id: 'gantry_abc123_printer_camera', name: 'Camera', topic: 'gantry/printer/camera' });
+  const entity = entityDiscovery({ ...input, camera: true }).find((e) => e.topic === 'homeassistant/camera/gantry_abc123_printer/camera/config');
+  assert.equal(entity?.payload['topic'], 'gantry/printer/camera');
 });

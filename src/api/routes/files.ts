@@ -1,12 +1,9 @@
 // OctoPrint's files API for the local storage: listing, streaming uploads, folders, select/copy/move,
 // delete, and downloads with Range. `sdcard` answers 404 until printer SD support exists.
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StoredAnalysis } from '../../files/analysis/analysis-queue.js';
 import type { HttpBindings } from '@hono/node-server';
-// tells @hono/node-server that the route wrote to the Node response itself (streams, Range)
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono/tiny';
 import type { Context } from 'hono';
 import { type Entry, FileStorage } from '../../files/storage.js';
@@ -14,6 +11,7 @@ import { joinPath, sanitizeName } from '../../files/paths.js';
 import { parseUpload } from '../../files/upload.js';
 import { ServiceError } from '../../service-error.js';
 import type { ApiDeps, ApiEnv } from '../context.js';
+import { sendFile } from '../send-file.js';
 import { absoluteUrl, badRequest, normalizedPath, parseBool, readCommand } from '../http.js';
 
 type Env = ApiEnv & { Bindings: HttpBindings };
@@ -228,43 +226,9 @@ export function fileRoutes(deps: ApiDeps): Hono<Env> {
     return c.body(data, 200, { 'Content-Type': type, 'Cache-Control': 'private, max-age=86400' });
   });
 
-  app.get('/downloads/files/local/*', async (c) => {
+  app.get('/downloads/files/local/*', (c) => {
     const path = rest(c, '/downloads/files/local/');
-    const abs = storage.abs(path);
-    const s = await stat(abs).catch(() => undefined);
-    if (!s || !s.isFile()) throw new ServiceError(404, `${path} not found`);
-    const res = c.env.outgoing;
-    const name = path.split('/').pop()!;
-    let start = 0;
-    let end = s.size - 1;
-    let status = 200;
-    const range = c.req.header('range');
-    if (range) {
-      const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
-      if (!m || (m[1] === '' && m[2] === '')) return c.json({ error: `Unsupported Range: ${range}` }, 416);
-      if (m[1] === '') start = Math.max(0, s.size - Number(m[2]));
-      else {
-        start = Number(m[1]);
-        if (m[2] !== '') end = Math.min(end, Number(m[2]));
-      }
-      if (start > end || start >= s.size) {
-        res.writeHead(416, { 'Content-Range': `bytes */${s.size}`, 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ error: 'Range not satisfiable' }));
-        return RESPONSE_ALREADY_SENT;
-      }
-      status = 206;
-    }
-    const headers: Record<string, string | number> = {
-      'Content-Type': 'application/octet-stream',
-      'Content-Disposition': `attachment; filename="${name}"`,
-      'Content-Length': end - start + 1,
-      'Accept-Ranges': 'bytes',
-      'Last-Modified': s.mtime.toUTCString(),
-    };
-    if (status === 206) headers['Content-Range'] = `bytes ${start}-${end}/${s.size}`;
-    res.writeHead(status, headers);
-    createReadStream(abs, { start, end }).pipe(res);
-    return RESPONSE_ALREADY_SENT;
+    return sendFile(c, storage.abs(path), path.split('/').pop()!);
   });
 
   return app;

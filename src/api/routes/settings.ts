@@ -29,7 +29,7 @@ export function settingsView(s: Settings): Record<string, unknown> {
     },
     webcam: {
       webcamEnabled: s.camera.source !== 'none',
-      timelapseEnabled: false,
+      timelapseEnabled: s.timelapse.type !== 'off',
       streamUrl: '/webcam/?action=stream',
       snapshotUrl: '/webcam/?action=snapshot',
       flipH: s.camera.flipH,
@@ -43,7 +43,7 @@ export function settingsView(s: Settings): Record<string, unknown> {
     scripts: { gcode: { afterPrintPaused: s.scripts.pause.join('\n'), afterPrintCancelled: s.scripts.cancel.join('\n') } },
     plugins: { discovery: { upnpUuid: s.server.uuid, publicHost: null, publicPort: null } },
     // the password is never sent back
-    gantry: { mqtt: { ...s.mqtt, password: s.mqtt.password ? '********' : '' } },
+    gantry: { mqtt: { ...s.mqtt, password: s.mqtt.password ? '********' : '' }, camera: { ...s.camera }, timelapse: { ...s.timelapse } },
   };
 }
 
@@ -57,6 +57,7 @@ export function settingsRoutes(deps: ApiDeps): Hono<ApiEnv> {
     return v;
   };
   app.get('/api/settings', (c) => c.json(view()));
+  app.get('/api/gantry/cameras', async (c) => c.json({ cameras: await deps.listCameras() }));
   app.post('/api/settings', async (c) => {
     const b = await readJsonObject(c);
     const errors: string[] = [];
@@ -93,6 +94,27 @@ export function settingsRoutes(deps: ApiDeps): Hono<ApiEnv> {
         else apply.push((s) => (s.scripts[field] = v.split(/\r?\n/).map((l) => l.trim()).filter(Boolean)));
       }
     }
+    const webcam = obj(b['webcam']);
+    for (const k of ['flipH', 'flipV', 'rotate90'] as const) {
+      if (webcam?.[k] !== undefined) apply.push((s) => (s.camera[k] = parseBool(webcam[k])));
+    }
+    const camera = obj(obj(b['gantry'])?.['camera']);
+    if (camera) {
+      if (camera['source'] !== undefined) {
+        const src = camera['source'];
+        if (typeof src !== 'string' || !/^(none|auto|testsrc|rpicam(:\d+)?|\/dev\/[\w./:-]+)$/.test(src) || src.includes('..')) errors.push('gantry.camera.source must be none, auto, testsrc, rpicam[:N] or a /dev path');
+        else apply.push((s) => (s.camera.source = src));
+      }
+      for (const [k, min, max] of [['width', 160, 4096], ['height', 120, 3072], ['fps', 1, 60]] as const) {
+        if (camera[k] === undefined) continue;
+        const v = Number(camera[k]);
+        if (!Number.isInteger(v) || v < min || v > max) errors.push(`gantry.camera.${k} must be a whole number from ${min} to ${max}`);
+        else apply.push((s) => (s.camera[k] = v));
+      }
+      for (const k of ['lanOpen', 'flipH', 'flipV', 'rotate90'] as const) {
+        if (camera[k] !== undefined) apply.push((s) => (s.camera[k] = parseBool(camera[k])));
+      }
+    }
     const mqtt = obj(obj(b['gantry'])?.['mqtt']);
     if (mqtt) {
       for (const k of ['url', 'username', 'password', 'clientId', 'baseTopic', 'discoveryPrefix'] as const) {
@@ -102,6 +124,11 @@ export function settingsRoutes(deps: ApiDeps): Hono<ApiEnv> {
         else if (k === 'url' && v !== '' && !/^(mqtts?|wss?):\/\//.test(v)) errors.push('gantry.mqtt.url must start with mqtt://, mqtts://, ws:// or wss://');
         else if ((k === 'baseTopic' || k === 'discoveryPrefix') && !/^[\w/-]+$/.test(v)) errors.push(`gantry.mqtt.${k} may hold letters, digits, _, - and /`);
         else if (!(k === 'password' && v === '********')) apply.push((s) => (s.mqtt[k] = v));
+      }
+      if (mqtt['cameraInterval'] !== undefined) {
+        const v = Number(mqtt['cameraInterval']);
+        if (!Number.isFinite(v) || v < 0 || v > 86_400) errors.push('gantry.mqtt.cameraInterval must be seconds from 0 (off) to 86400');
+        else apply.push((s) => (s.mqtt.cameraInterval = v));
       }
       if (mqtt['discovery'] !== undefined) {
         if (mqtt['discovery'] !== 'device' && mqtt['discovery'] !== 'entity') errors.push('gantry.mqtt.discovery must be "device" or "entity"');

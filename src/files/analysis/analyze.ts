@@ -25,7 +25,13 @@ export interface GcodeAnalysis {
   printingArea: Box | null;
   travelArea: Box | null;
   dimensions: { width: number; depth: number; height: number } | null;
-  layers: { count: number; firstLayerHeight: number | null; layerHeight: number | null };
+  layers: {
+    count: number;
+    firstLayerHeight: number | null;
+    layerHeight: number | null;
+    /** how a print of this file tells layer changes: slicer comments, or the first extrusion at a new height */
+    marker: 'comments' | 'z';
+  };
   slicer: { name: string | null; version: string | null; estimatedPrintTime: number | null; filamentUsedMm: number | null; settings: Record<string, string> };
   thumbnails: Thumbnail[];
   lines: number;
@@ -133,6 +139,7 @@ export class GcodeAnalyzer {
         firstLayerHeight: zs.length > 0 ? round(zs[0]!, 3) : null,
         // spiral vases climb continuously: the slicer's setting is the truth there
         layerHeight: Number.isFinite(configured) && configured > 0 ? configured : zs.length > 2 ? round(median(zs.slice(1).map((z, i) => z - zs[i]!)), 3) : null,
+        marker: this.layerComments > 0 ? 'comments' : 'z',
       },
       slicer: { name: this.slicerName, version: this.slicerVersion, estimatedPrintTime: this.slicerTime, filamentUsedMm: this.slicerFilament, settings: this.settings },
       thumbnails: this.thumbnails,
