@@ -6,6 +6,7 @@ import { benchAnalysis } from './analysis.js';
 import { benchIdleRss } from './idle-rss.js';
 import { benchPush } from './push.js';
 import { benchCamera } from './camera.js';
+import { benchRender, makeBenchFrames } from './timelapse.js';
 import { benchSerial } from './serial.js';
 
 const f0 = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -42,6 +43,12 @@ async function main(): Promise<void> {
         const r = await benchCamera(dir, n, w, h);
         console.log(`  ${r.size.padEnd(9)} ${String(n).padStart(3)} viewers: min ${r.minFps.toFixed(1)} fps, avg ${r.avgFps.toFixed(1)} fps; relay CPU ${r.cpuPercent.toFixed(1)} % of a core (${r.cpuPercentPerViewer.toFixed(3)} % per viewer); RSS ${r.rssMb.toFixed(0)} MB`);
       }
+    }
+    console.log('\nTimelapse render (300 noisy 1280x720 frames, worst case; Gantry\'s arguments, 1 thread; CPU and peak RSS of ffmpeg)');
+    const frames = await makeBenchFrames(join(dir, 'tl'));
+    for (const preset of ['veryfast', 'ultrafast'] as const) {
+      const r = await benchRender(join(dir, 'tl'), frames, preset);
+      console.log(`  ${r.preset.padEnd(9)} ${r.cpuSeconds.toFixed(1)} CPU-s (${((1000 * r.cpuSeconds) / r.frames).toFixed(0)} ms per frame), ${r.wallSeconds.toFixed(1)} s wall, peak RSS ${r.peakRssMb.toFixed(0)} MB, video ${r.videoMb.toFixed(1)} MB${preset === 'veryfast' ? ' (a 512 MB Pi: stay under ~150 MB)' : ''}`);
     }
     const m = await benchIdleRss(dir);
     console.log('\nMemory of gantry serve, idle with the printer connected');

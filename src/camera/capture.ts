@@ -7,6 +7,8 @@ import { MpjpegSplitter } from './mpjpeg-splitter.js';
 
 const IDLE_STOP_MS = 5_000;
 const MAX_BACKOFF_MS = 30_000;
+/** a camera that stops sending (a hung driver, a USB hiccup) is restarted after this long without a frame */
+const FRAME_WATCHDOG_MS = 10_000;
 
 export class CameraCapture {
   /** the newest JPEG, and a counter that tells viewers a new one arrived */
@@ -23,6 +25,7 @@ export class CameraCapture {
   constructor(
     private readonly source: CameraSource,
     private readonly log: Logger,
+    private readonly watchdogMs = FRAME_WATCHDOG_MS,
   ) {}
 
   get running(): boolean {
@@ -84,7 +87,18 @@ export class CameraCapture {
     if (this.stopped) return;
     const proc = spawnCamera(this.source);
     this.proc = proc;
+    let lastFrameAt = Date.now();
+    const watchdog = setInterval(() => {
+      if (this.proc !== proc) clearInterval(watchdog);
+      else if (Date.now() - lastFrameAt > this.watchdogMs) {
+        this.log.warn(`camera: no picture for ${this.watchdogMs / 1000} s; restarting the capture`);
+        proc.child.kill('SIGKILL');
+      }
+    }, Math.min(1_000, this.watchdogMs / 2));
+    watchdog.unref();
+    proc.child.once('exit', () => clearInterval(watchdog));
     const onFrame = (jpeg: Buffer) => {
+      lastFrameAt = Date.now();
       this.latest = jpeg;
       this.frameNo++;
       this.backoff = 500;

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { type IncomingMessage, get } from 'node:http';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CameraCapture } from '../../src/camera/capture.js';
 import { MpjpegSplitter } from '../../src/camera/mpjpeg-splitter.js';
+import { createLogger } from '../../src/log.js';
 import { tempDir } from '../helpers/tmp.js';
 import { type GantryRig, TEST_KEY, gantryRig } from '../helpers/gantry-rig.js';
 import { waitFor } from '../helpers/wait.js';
@@ -109,6 +111,27 @@ describe('camera sources and settings', () => {
     } finally {
       delete process.env['GANTRY_RPICAM'];
       await rig.close();
+      await cleanup();
+    }
+  });
+
+  test('a camera that stops sending without exiting is restarted by the frame watchdog', async () => {
+    const { dir, cleanup } = await tempDir();
+    const fake = join(dir, 'rpicam-vid');
+    // three pictures, then silence with the process still alive (a hung driver)
+    await writeFile(fake, '#!/bin/sh\nffmpeg -hide_banner -nostdin -loglevel error -f lavfi -i testsrc2=size=160x120:rate=15 -frames:v 3 -c:v mjpeg -f mjpeg pipe:1\nexec sleep 60\n');
+    await chmod(fake, 0o755);
+    process.env['GANTRY_RPICAM'] = fake;
+    const logs: string[] = [];
+    const capture = new CameraCapture({ kind: 'rpicam', camera: 0, width: 160, height: 120, fps: 15 }, createLogger('debug', 'test', (l) => logs.push(l)), 1_000);
+    const release = capture.acquire();
+    try {
+      await waitFor('pictures from a second run of the camera', () => capture.frameNo >= 6, 15_000);
+      assert.ok(logs.some((l) => /no picture for 1 s; restarting/.test(l)));
+    } finally {
+      release();
+      await capture.close();
+      delete process.env['GANTRY_RPICAM'];
       await cleanup();
     }
   });

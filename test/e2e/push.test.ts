@@ -66,6 +66,8 @@ describe('push socket', () => {
       await waitFor('history', () => c.of('history').length === 1);
       const h = c.of('history')[0]!.msg['history']!;
       for (const k of ['state', 'job', 'progress', 'currentZ', 'offsets', 'resends', 'serverTime', 'temps', 'busyFiles', 'logs', 'messages']) assert.ok(k in h, k);
+      await waitFor('timelapse config', () => c.of('timelapse').length === 1);
+      assert.equal(c.of('timelapse')[0]!.msg['timelapse'], null, 'no camera here: no timelapse, as OctoPrint says it');
       await waitFor('4 currents', () => c.of('current').length >= 4, 5000);
       const cur = c.of('current');
       const gaps = cur.slice(1).map((m, i) => m.at - cur[i]!.at);

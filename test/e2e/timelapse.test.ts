@@ -130,6 +130,27 @@ describe('timelapse (ffmpeg test camera, virtual printer)', () => {
     await rig.api('/api/timelapse', { method: 'POST', json: { park: false, renderAfterPrint: 'always' } });
   });
 
+  test('timed mode: a frame every second while printing, plus the finished part', async () => {
+    assert.equal((await rig.api('/api/timelapse', { method: 'POST', json: { type: 'timed', interval: 1, renderAfterPrint: 'off' } })).status, 200);
+    const times: number[] = [];
+    const off = rig.gantry.bus.on('timelapse.frame', () => times.push(Date.now()));
+    const started = nextEvent(rig.gantry.bus, 'job.started');
+    const ended = nextEvent(rig.gantry.bus, 'job.ended', () => true, 120_000);
+    assert.equal((await rig.api('/api/files/local/ps_cube20.gcode', { method: 'POST', json: { command: 'select', print: true } })).status, 204);
+    await started;
+    const t0 = Date.now();
+    await ended;
+    const seconds = (Date.now() - t0) / 1000;
+    const entry = await waitFor('the recording listed', async () => (await list(true)).unrendered?.find((u) => u.name.startsWith('ps_cube20_') && !u.recording));
+    off();
+    assert.ok(Math.abs(entry.frames - (Math.floor(seconds) + 1)) <= 2, `${entry.frames} frames over ${seconds.toFixed(1)} s`);
+    const gaps = times.slice(1, -1).map((t, i) => t - times[i]!);
+    assert.ok(gaps.every((g) => g > 700), `frames about a second apart: ${gaps.join(', ')} ms`);
+    assert.equal((await rig.api(`/api/timelapse/unrendered/${entry.name}`, { method: 'DELETE' })).status, 200);
+    assert.ok(!(await list(true)).unrendered?.some((u) => u.name === entry.name), 'deleted');
+    await rig.api('/api/timelapse', { method: 'POST', json: { type: 'zchange', renderAfterPrint: 'always' } });
+  });
+
   test('bad requests get clear errors; names never leave the timelapse folder; the API key is required', async () => {
     const bad = await rig.api('/api/timelapse', { method: 'POST', json: { type: 'sometimes', fps: -1 } });
     assert.equal(bad.status, 400);
