@@ -14,16 +14,20 @@ node_modules/.installed: package.json package-lock.json
 
 build: setup
 	npx tsc -p tsconfig.json
+	npx tsc -p tsconfig.web.json
+	npx esbuild public/src/app.ts --bundle --minify --format=esm --target=es2022 --log-level=warning --outfile=public/js/app.js
 
 run: build
 	@command -v ffmpeg >/dev/null && cam=testsrc || { cam=none; echo "(no ffmpeg: running without the test camera; sudo apt-get install ffmpeg)"; }; \
 	$(NODE) --max-semi-space-size=1 dist/src/cli.js serve --data-dir "$(DATA_DIR)" --serial auto --virtual-fallback --camera $$cam --print-api-key
 
-# system packages the tests use: python3 (the virtual printer's PTY), a real MQTT broker, and ffmpeg
+# system packages the tests use: python3 (the virtual printer's PTY), a real MQTT broker, ffmpeg, and Chromium
+# for the web page's browser tests
 test-deps:
 	@missing=""; command -v python3 >/dev/null || missing="$$missing python3"; \
 	command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing="$$missing mosquitto"; \
 	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
+	[ -x /usr/bin/chromium ] || [ -n "$$GANTRY_CHROMIUM" ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \

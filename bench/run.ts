@@ -7,6 +7,7 @@ import { benchIdleRss } from './idle-rss.js';
 import { benchPush } from './push.js';
 import { benchCamera } from './camera.js';
 import { benchRender, makeBenchFrames } from './timelapse.js';
+import { benchWeb } from './web.js';
 import { benchSerial } from './serial.js';
 
 const f0 = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -50,6 +51,10 @@ async function main(): Promise<void> {
       const r = await benchRender(join(dir, 'tl'), frames, preset);
       console.log(`  ${r.preset.padEnd(9)} ${r.cpuSeconds.toFixed(1)} CPU-s (${((1000 * r.cpuSeconds) / r.frames).toFixed(0)} ms per frame), ${r.wallSeconds.toFixed(1)} s wall, peak RSS ${r.peakRssMb.toFixed(0)} MB, video ${r.videoMb.toFixed(1)} MB${preset === 'veryfast' ? ' (a 512 MB Pi: stay under ~150 MB)' : ''}`);
     }
+    const w = await benchWeb(join(dir, 'web'));
+    console.log('\nWeb page, first load at phone size with an empty cache (headless Chromium)');
+    console.log(`  transferred                            ${w.transferredKb.toFixed(1)} KB compressed in ${w.requests} requests (budget ≤ 150 KB)`);
+    console.log(`  live state on screen                   ${w.interactiveMs.toFixed(0)} ms; with the CPU slowed 4×: ${w.interactiveThrottledMs.toFixed(0)} ms (budget < 1 s)`);
     const m = await benchIdleRss(dir);
     console.log('\nMemory of gantry serve, idle with the printer connected');
     console.log(`  RSS                                    ${m.rssMb.toFixed(1)} MB (target < 60 MB)`);

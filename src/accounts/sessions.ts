@@ -14,6 +14,9 @@ export interface Session {
   cookie: boolean;
 }
 
+/** the login cookie; the page's push socket also authenticates with it */
+export const SESSION_COOKIE = 'gantry_session';
+
 const IDLE_MS = 7 * 24 * 3600 * 1000;
 const MAX_SESSIONS = 500;
 

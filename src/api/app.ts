@@ -20,6 +20,7 @@ import { queueRoutes } from './routes/queue.js';
 import { recoveryRoutes } from './routes/recovery.js';
 import { webcamRoutes } from './routes/webcam.js';
 import { timelapseRoutes } from './routes/timelapse.js';
+import { staticRoutes } from './static.js';
 import { ServiceError } from '../service-error.js';
 
 const JSON_BODY_LIMIT = 100 * 1024;
@@ -43,6 +44,8 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.route('/', fileRoutes(deps) as unknown as Hono<ApiEnv>);
   app.route('/', webcamRoutes(deps) as unknown as Hono<ApiEnv>);
   app.route('/', timelapseRoutes(deps) as unknown as Hono<ApiEnv>);
+  // the web page last: everything above wins
+  app.route('/', staticRoutes() as unknown as Hono<ApiEnv>);
 
   app.notFound((c) => jsonError(c, 404, `Not found: ${c.req.method} ${normalizedPath(c.req.url)}`));
   app.onError((err, c) => {

@@ -9,7 +9,9 @@ import type { ApiDeps, ApiEnv } from './context.js';
 import { jsonError } from './http.js';
 import { permissionFor } from './permission-map.js';
 
-export const SESSION_COOKIE = 'gantry_session';
+import { SESSION_COOKIE } from '../accounts/sessions.js';
+
+export { SESSION_COOKIE };
 
 export function presentedKey(header: (name: string) => string | undefined, query: (name: string) => string | undefined): string | undefined {
   const x = header('x-api-key');

@@ -8,7 +8,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import type { WebSocket as WsSocket, WebSocketServer } from 'ws';
-import type { Sessions } from '../accounts/sessions.js';
+import { SESSION_COOKIE, type Session, type Sessions } from '../accounts/sessions.js';
 import { permissionsOf } from '../accounts/permissions.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
@@ -80,7 +80,7 @@ export class PushServer {
         return;
       }
       this.wss ??= new (loadWs().WebSocketServer)({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false, clientTracking: false });
-      this.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => this.accept(ws));
+      this.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => this.accept(ws, this.cookieSession(req)));
     });
     const bus = d.bus;
     this.offs.push(
@@ -125,7 +125,20 @@ export class PushServer {
 
   // ---- clients -------------------------------------------------------------------------------------------
 
-  private accept(ws: WsSocket): void {
+  /**
+   * The web page's own socket carries the login cookie: it is signed in from the first frame, without the
+   * passive-login round trip. Only from the page's own origin (a page elsewhere must not ride on the cookie).
+   */
+  private cookieSession(req: IncomingMessage): Session | undefined {
+    const origin = req.headers.origin;
+    const host = req.headers.host;
+    if (!origin || !host || origin.replace(/^https?:\/\//, '') !== host) return undefined;
+    const m = new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=([^;]+)`).exec(req.headers.cookie ?? '');
+    const s = m ? this.d.sessions.get(decodeURIComponent(m[1]!)) : undefined;
+    return s?.cookie && permissionsOf(s.roles).includes('STATUS') ? s : undefined;
+  }
+
+  private accept(ws: WsSocket, session: Session | undefined): void {
     const client: Client = { ws, user: null, throttle: 1, ticks: 0, pendingCurrent: false, stalledSince: 0, alive: true };
     this.clients.add(client);
     ws.on('message', (data, isBinary) => {
@@ -147,8 +160,19 @@ export class PushServer {
         online: true,
         permissions: [],
         apikey: null,
+        // Gantry: who the login cookie signed this socket in as (no auth message needed), else null
+        gantryUser: session?.user ?? null,
       },
     }));
+    if (session) {
+      client.user = session.user;
+      this.sendHistory(client);
+    }
+  }
+
+  private sendHistory(client: Client): void {
+    this.send(client, JSON.stringify({ history: this.historyPayload() }));
+    this.send(client, JSON.stringify({ timelapse: this.d.timelapseConfig() }));
   }
 
   private onMessage(client: Client, text: string): void {
@@ -168,8 +192,7 @@ export class PushServer {
         return;
       }
       client.user = s.user;
-      this.send(client, JSON.stringify({ history: this.historyPayload() }));
-      this.send(client, JSON.stringify({ timelapse: this.d.timelapseConfig() }));
+      this.sendHistory(client);
       return;
     }
     if (m['throttle'] !== undefined) {

@@ -15,8 +15,8 @@ interface Msg {
 class PushClient {
   readonly messages: { at: number; msg: Msg }[] = [];
   readonly ws: WsSocket;
-  constructor(url: string) {
-    this.ws = new WebSocket(url.replace(/^http/, 'ws') + '/sockjs/websocket');
+  constructor(url: string, headers: Record<string, string> = {}) {
+    this.ws = new WebSocket(url.replace(/^http/, 'ws') + '/sockjs/websocket', { headers });
     this.ws.on('message', (d) => this.messages.push({ at: Date.now(), msg: JSON.parse(d.toString()) as Msg }));
   }
   opened(): Promise<void> {
@@ -127,6 +127,28 @@ describe('push socket', () => {
       assert.equal(rig.gantry.push.clientCount, 50);
     } finally {
       for (const c of [...clients, stalled]) c.close();
+    }
+  });
+  test('the web page\'s socket is signed in by its login cookie, but only from the page\'s own origin', async () => {
+    const setup = await rig.api('/api/gantry/setup', { method: 'POST', key: null, json: { name: 'pushuser', password: 'push-password' } });
+    assert.equal(setup.status, 201);
+    const cookie = setup.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const host = new URL(rig.gantry.url).host;
+    const own = new PushClient(rig.gantry.url, { Cookie: cookie, Origin: `http://${host}` });
+    const foreign = new PushClient(rig.gantry.url, { Cookie: cookie, Origin: 'http://evil.example' });
+    try {
+      await waitFor('history without an auth message', () => own.of('history').length === 1);
+      assert.equal((own.of('connected')[0]!.msg['connected'] as { gantryUser: string }).gantryUser, 'pushuser');
+      await foreign.opened();
+      await waitFor('connected', () => foreign.of('connected').length === 1);
+      assert.equal((foreign.of('connected')[0]!.msg['connected'] as { gantryUser: string | null }).gantryUser, null);
+      // every signed-in socket gets the same `current` ticks: two reaching the page's socket would have reached it too
+      const seen = own.of('current').length;
+      await waitFor('two more ticks on the page socket', () => own.of('current').length >= seen + 2, 5000);
+      assert.equal(foreign.of('history').length + foreign.of('current').length, 0, 'another site cannot ride on the cookie');
+    } finally {
+      own.close();
+      foreign.close();
     }
   });
 });

@@ -43,7 +43,7 @@ export function settingsView(s: Settings): Record<string, unknown> {
     scripts: { gcode: { afterPrintPaused: s.scripts.pause.join('\n'), afterPrintCancelled: s.scripts.cancel.join('\n') } },
     plugins: { discovery: { upnpUuid: s.server.uuid, publicHost: null, publicPort: null } },
     // the password is never sent back
-    gantry: { mqtt: { ...s.mqtt, password: s.mqtt.password ? '********' : '' }, camera: { ...s.camera }, timelapse: { ...s.timelapse } },
+    gantry: { mqtt: { ...s.mqtt, password: s.mqtt.password ? '********' : '' }, camera: { ...s.camera }, timelapse: { ...s.timelapse }, printerProfile: s.printerProfile },
   };
 }
 
@@ -113,6 +113,35 @@ export function settingsRoutes(deps: ApiDeps): Hono<ApiEnv> {
       }
       for (const k of ['lanOpen', 'flipH', 'flipV', 'rotate90'] as const) {
         if (camera[k] !== undefined) apply.push((s) => (s.camera[k] = parseBool(camera[k])));
+      }
+    }
+    const profile = obj(obj(b['gantry'])?.['printerProfile']);
+    if (profile) {
+      if (profile['name'] !== undefined) {
+        const name = profile['name'];
+        if (typeof name !== 'string' || !name.trim() || name.length > 100) errors.push('gantry.printerProfile.name must be a name of at most 100 characters');
+        else apply.push((s) => (s.printerProfile.name = name.trim()));
+      }
+      const volume = obj(profile['volume']);
+      for (const k of ['width', 'depth', 'height'] as const) {
+        if (volume?.[k] === undefined) continue;
+        const v = Number(volume[k]);
+        if (!Number.isFinite(v) || v < 10 || v > 2000) errors.push(`gantry.printerProfile.volume.${k} must be 10 to 2000 mm`);
+        else apply.push((s) => (s.printerProfile.volume[k] = v));
+      }
+      for (const k of ['heatedBed', 'heatedChamber'] as const) {
+        if (profile[k] !== undefined) apply.push((s) => (s.printerProfile[k] = parseBool(profile[k])));
+      }
+      const extruder = obj(profile['extruder']);
+      if (extruder?.['count'] !== undefined) {
+        const n = Number(extruder['count']);
+        if (!Number.isInteger(n) || n < 1 || n > 8) errors.push('gantry.printerProfile.extruder.count must be 1 to 8');
+        else apply.push((s) => (s.printerProfile.extruder.count = n));
+      }
+      if (extruder?.['nozzleDiameter'] !== undefined) {
+        const d = Number(extruder['nozzleDiameter']);
+        if (!Number.isFinite(d) || d < 0.1 || d > 2) errors.push('gantry.printerProfile.extruder.nozzleDiameter must be 0.1 to 2 mm');
+        else apply.push((s) => (s.printerProfile.extruder.nozzleDiameter = d));
       }
     }
     const mqtt = obj(obj(b['gantry'])?.['mqtt']);

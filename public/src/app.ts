@@ -1,0 +1,182 @@
+// Start-up: first-run setup or login, then the views, the section tabs and the push socket.
+import { api, whenAuthLost } from './api.js';
+import { $, toast } from './dom.js';
+import { Push } from './push.js';
+import type { Ctx, Current, Me, SettingsView } from './types.js';
+import { initDashboard } from './views/dashboard.js';
+import { initFiles } from './views/files.js';
+import { initQueue } from './views/queue.js';
+import { initSettings } from './views/settings.js';
+import { initTerminal } from './views/terminal.js';
+import { initTimelapse } from './views/timelapse.js';
+
+const VIEWS = ['dashboard', 'files', 'queue', 'terminal', 'timelapse', 'settings'];
+
+function formError(form: HTMLFormElement, message: string): void {
+  $('.form-error', form).textContent = message;
+}
+
+// Live state from the push socket, opened at once (in parallel with the login check): what arrives before the
+// views exist is replayed to them, so nothing is missed.
+let current: Current | undefined;
+let replay: { c: Current; history: boolean }[] = [];
+const currentFns: ((c: Current, h: boolean) => void)[] = [];
+const eventFns = new Map<string, ((p: Record<string, unknown>) => void)[]>();
+const pluginFns: ((plugin: string, data: Record<string, unknown>) => void)[] = [];
+let viewsReady = false;
+const push = new Push(async () => {
+  const r = await api<Partial<Me>>('/api/login', { json: { passive: true } });
+  if (!r.name || !r.session) throw new Error('not logged in');
+  return `${r.name}:${r.session}`;
+});
+const deliver = (c: Current, history: boolean) => {
+  const first = current === undefined;
+  current = c;
+  if (history) replay = [];
+  replay.push({ c, history });
+  if (replay.length > 30) replay.splice(1, 1);
+  for (const fn of currentFns) fn(c, history);
+  if (first && viewsReady) performance.mark('gantry-interactive'); // the bench reads it: live state on screen
+};
+push.on('history', (p) => deliver(p as unknown as Current, true));
+push.on('current', (p) => deliver(p as unknown as Current, false));
+push.on('event', (p) => {
+  for (const fn of eventFns.get(String(p['type'])) ?? []) fn((p['payload'] ?? {}) as Record<string, unknown>);
+});
+push.on('plugin', (p) => {
+  for (const fn of pluginFns) fn(String(p['plugin']), (p['data'] ?? {}) as Record<string, unknown>);
+});
+push.on('reauthRequired', () => location.reload());
+push.onStatus = (ok) => ($('#link-pill').hidden = ok);
+
+async function boot(): Promise<void> {
+  push.start();
+  // the common case first: a session cookie from an earlier visit goes straight to the printer
+  let me: Partial<Me>;
+  try {
+    me = await api<Partial<Me>>('/api/login', { json: { passive: true } });
+  } catch (err) {
+    document.body.textContent = `Gantry cannot be reached: ${(err as Error).message}`;
+    return;
+  }
+  if (me.name && me.session) return start(me as Me);
+  const setup = await api<{ needed: boolean }>('/api/gantry/setup');
+  if (setup.needed) return showSetup();
+  showLogin();
+}
+
+function showAuth(which: 'login-form' | 'setup-form' | 'setup-done'): void {
+  $('#app').hidden = true;
+  $('#auth').hidden = false;
+  for (const id of ['login-form', 'setup-form', 'setup-done']) $(`#${id}`).hidden = id !== which;
+  const first = $(`#${which}`).querySelector<HTMLElement>('input, button');
+  first?.focus();
+}
+
+function showLogin(): void {
+  showAuth('login-form');
+  const form = $<HTMLFormElement>('#login-form');
+  form.onsubmit = async (e) => {
+    e.preventDefault();
+    const f = new FormData(form);
+    try {
+      await api('/api/login', { json: { user: f.get('user'), pass: f.get('pass'), remember: f.get('remember') === 'on' } });
+      await start(await api<Me>('/api/login', { json: { passive: true } }));
+    } catch (err) {
+      formError(form, (err as Error).message);
+    }
+  };
+}
+
+function showSetup(): void {
+  showAuth('setup-form');
+  const form = $<HTMLFormElement>('#setup-form');
+  form.onsubmit = async (e) => {
+    e.preventDefault();
+    const f = new FormData(form);
+    if (f.get('password') !== f.get('password2')) return formError(form, 'The passwords differ');
+    try {
+      const r = await api<{ apiKey: string }>('/api/gantry/setup', { json: { name: f.get('name'), password: f.get('password') } });
+      $('#setup-key').textContent = r.apiKey;
+      showAuth('setup-done');
+      $<HTMLButtonElement>('#setup-continue').onclick = async () => void start(await api<Me>('/api/login', { json: { passive: true } }));
+    } catch (err) {
+      formError(form, (err as Error).message);
+    }
+  };
+}
+
+let started = false;
+
+async function start(me: Me): Promise<void> {
+  if (started) return location.reload();
+  started = true;
+
+  const showFns = new Map<string, ((shown: boolean) => void)[]>();
+  let shown = '';
+  push.start(); // again after a login: the first attempt found nobody logged in
+
+  let settings = (await api<SettingsView>('/api/settings').catch(() => undefined)) as SettingsView;
+  $('#auth').hidden = true;
+  $('#app').hidden = false;
+
+  const ctx: Ctx = {
+    me,
+    can: (p) => me.permissions.includes(p) || me.permissions.includes('ADMIN'),
+    settings: () => settings,
+    reloadSettings: async () => (settings = await api<SettingsView>('/api/settings')),
+    current: () => current,
+    onCurrent: (fn) => {
+      // replayed once the registering view has finished setting itself up (its handler may use what it
+      // declares later); no message can come in between, they arrive as tasks
+      const missed = [...replay];
+      queueMicrotask(() => {
+        for (const r of missed) fn(r.c, r.history);
+        currentFns.push(fn);
+      });
+    },
+    onEvent: (type, fn) => {
+      for (const t of Array.isArray(type) ? type : [type]) eventFns.set(t, [...(eventFns.get(t) ?? []), fn]);
+    },
+    onPlugin: (fn) => pluginFns.push(fn),
+    visible: (view) => shown === view && document.visibilityState === 'visible',
+    onShow: (view, fn) => showFns.set(view, [...(showFns.get(view) ?? []), fn]),
+  };
+
+  whenAuthLost(() => toast('Your login has ended', 'error', { label: 'Log in', run: () => location.reload() }));
+  $<HTMLButtonElement>('#logout').onclick = async () => {
+    await api('/api/logout', { json: {} }).catch(() => undefined);
+    location.reload();
+  };
+
+  initDashboard(ctx);
+  initFiles(ctx);
+  initQueue(ctx);
+  initTerminal(ctx);
+  initTimelapse(ctx);
+  initSettings(ctx);
+
+  const route = () => {
+    const want = location.hash.slice(1) || 'dashboard';
+    const view = VIEWS.includes(want) ? want : 'dashboard';
+    if (view === shown) return;
+    const before = shown;
+    shown = view;
+    for (const v of VIEWS) $(`#view-${v}`).hidden = v !== view;
+    for (const a of document.querySelectorAll<HTMLAnchorElement>('.tabs a')) {
+      if (a.dataset['tab'] === view) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    }
+    for (const fn of showFns.get(before) ?? []) fn(false);
+    for (const fn of showFns.get(view) ?? []) fn(true);
+  };
+  window.addEventListener('hashchange', route);
+  document.addEventListener('visibilitychange', () => {
+    for (const fn of showFns.get(shown) ?? []) fn(document.visibilityState === 'visible');
+  });
+  route();
+  viewsReady = true;
+  if (current) performance.mark('gantry-interactive');
+}
+
+void boot();

@@ -1,0 +1,51 @@
+// The job card: file, thumbnail, progress, times, and print / pause / resume / cancel.
+import { api } from '../api.js';
+import { $, act, clock, confirmDialog, duration } from '../dom.js';
+import type { Ctx, FileEntry } from '../types.js';
+
+export function initJobCard(ctx: Ctx): void {
+  const btn = (id: string) => $<HTMLButtonElement>(`#job-${id}`);
+  const job = (command: string, extra: Record<string, unknown> = {}) => api('/api/job', { json: { command, ...extra } });
+  btn('print').onclick = () => act(btn('print'), () => job('start'));
+  btn('pause').onclick = () => act(btn('pause'), () => job('pause', { action: 'pause' }));
+  btn('resume').onclick = () => act(btn('resume'), () => job('pause', { action: 'resume' }));
+  btn('cancel').onclick = async () => {
+    if (await confirmDialog('Cancel this print? It cannot be resumed.', 'Cancel print')) await act(btn('cancel'), () => job('cancel'));
+  };
+
+  let thumbFor: string | null = null;
+  const thumb = $<HTMLImageElement>('#job-thumb');
+  ctx.onCurrent((c) => {
+    const f = c.state.flags;
+    const file = c.job.file;
+    $('#job-file').textContent = file.display ?? file.name ?? 'No file selected';
+    const pct = c.progress.completion;
+    const shown = pct === null ? 0 : Math.min(100, Math.max(0, pct));
+    $('#job-bar').style.width = `${shown}%`;
+    $('.progress', $('#card-job')).setAttribute('aria-valuenow', String(Math.round(shown)));
+    $('#job-pct').textContent = pct === null ? '–' : `${shown.toFixed(1)} %`;
+    $('#job-elapsed').textContent = duration(c.progress.printTime);
+    const left = c.progress.printTimeLeft;
+    $('#job-left').textContent = duration(left);
+    $('#job-eta').textContent = left !== null && (f.printing || f.paused) ? clock(new Date(Date.now() + left * 1000)) : '–';
+    const active = f.printing || f.paused || f.pausing || f.resuming;
+    const may = ctx.can('PRINT');
+    btn('print').hidden = !may || active || !f.ready || !file.path;
+    btn('pause').hidden = !may || !f.printing;
+    btn('resume').hidden = !may || !f.paused;
+    btn('cancel').hidden = !may || !(f.printing || f.paused);
+    if (file.path !== thumbFor) {
+      thumbFor = file.path;
+      thumb.hidden = true;
+      if (file.path) void loadThumb(file.path);
+    }
+  });
+
+  const loadThumb = async (path: string) => {
+    const entry = await api<FileEntry>(`/api/files/local/${path.split('/').map(encodeURIComponent).join('/')}`).catch(() => undefined);
+    if (entry?.thumbnail && thumbFor === path) {
+      thumb.src = `/${entry.thumbnail}`;
+      thumb.hidden = false;
+    }
+  };
+}

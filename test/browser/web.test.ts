@@ -1,0 +1,166 @@
+// The web page in a real headless Chromium against a real Gantry (virtual printer, ffmpeg test camera): what a
+// new user does on a phone, step by step, with screenshots kept in test-artifacts/.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { type GantryRig, gantryRig, waitOperational } from '../helpers/gantry-rig.js';
+import { launchBrowser, watchErrors } from '../helpers/browser.js';
+
+const GCODE = fileURLToPath(new URL('../../../../shared/gcode/ps_cube20.gcode', import.meta.url));
+const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
+const PHONE = { width: 390, height: 844 };
+
+// the page's globals, as far as the in-page checks below use them (tests compile without the DOM library)
+interface El {
+  textContent: string | null;
+  getAttribute(name: string): string | null;
+  naturalWidth?: number;
+}
+declare const document: { querySelector(selector: string): El | null };
+const DESKTOP = { width: 1280, height: 900 };
+
+describe('web page (Chromium, phone size)', () => {
+  let rig: GantryRig;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let errors: string[];
+
+  const pill = () => page.textContent('#state-pill');
+  const waitPill = (text: string, timeout = 30_000) => page.waitForFunction((t) => document.querySelector('#state-pill')?.textContent === t, text, { timeout });
+  const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
+
+  before(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    rig = await gantryRig({ camera: 'testsrc' }, {}, ['--speed', '10']);
+    await waitOperational(rig);
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+    page = await context.newPage();
+    errors = watchErrors(page);
+  });
+  after(async () => {
+    await browser?.close();
+    await rig?.close();
+  });
+
+  test('first run: create the admin account and see the API key; later log out and back in', async () => {
+    await page.goto(rig.gantry.url);
+    await page.waitForSelector('#setup-form:not([hidden])');
+    await shot('phone-setup');
+    await page.fill('#setup-form [name=name]', 'maker');
+    await page.fill('#setup-form [name=password]', 'correct horse');
+    await page.fill('#setup-form [name=password2]', 'different');
+    await page.click('#setup-form button[type=submit]');
+    assert.equal(await page.textContent('#setup-form .form-error'), 'The passwords differ');
+    await page.fill('#setup-form [name=password2]', 'correct horse');
+    await page.click('#setup-form button[type=submit]');
+    await page.waitForSelector('#setup-done:not([hidden])');
+    const key = (await page.textContent('#setup-key')) ?? '';
+    assert.match(key, /^[A-Za-z0-9_-]{32,}$/);
+    assert.equal((await rig.api('/api/version', { key })).status, 200, 'the key shown works');
+    await page.click('#setup-continue');
+    await page.waitForSelector('#app:not([hidden])');
+    await waitPill('Operational');
+
+    await page.click('#logout');
+    await page.waitForSelector('#login-form:not([hidden])');
+    await page.fill('#login-form [name=user]', 'maker');
+    await page.fill('#login-form [name=pass]', 'wrong');
+    await page.click('#login-form button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('#login-form .form-error')?.textContent !== '');
+    assert.equal(await page.textContent('#login-form .form-error'), 'Wrong user name or password');
+    // Chromium logs the refused login (OctoPrint's 403) as a console error: that one is expected, nothing else
+    assert.deepEqual(errors.splice(0), ['Failed to load resource: the server responded with a status of 403 (Forbidden)']);
+    await page.fill('#login-form [name=pass]', 'correct horse');
+    await page.click('#login-form button[type=submit]');
+    await page.waitForSelector('#app:not([hidden])');
+    await waitPill('Operational');
+  });
+
+  test('upload ps_cube20.gcode: the progress bar reaches 100 % and the file is listed with its analysis', async () => {
+    await page.click('.tabs a[data-tab=files]');
+    const seen: number[] = [];
+    await page.exposeFunction('recordUpload', (v: number) => seen.push(v));
+    await page.evaluate(`new MutationObserver(() => recordUpload(Number(document.querySelector('#upload-status .progress').getAttribute('aria-valuenow'))))
+      .observe(document.querySelector('#upload-status .progress'), { attributes: true })`);
+    await page.setInputFiles('#upload-input', GCODE);
+    await page.waitForFunction(() => document.querySelector('#upload-status .progress')?.getAttribute('aria-valuenow') === '100');
+    assert.equal(await page.textContent('#upload-pct'), '100 %');
+    assert.equal(seen.at(-1), 100, `progress went ${seen.join(' → ')}`);
+    const item = page.locator('#file-list li', { hasText: 'ps_cube20.gcode' });
+    await item.waitFor();
+    await page.waitForFunction(() => /layers/.test(document.querySelector('#file-list li')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    const meta = (await item.locator('.meta').textContent()) ?? '';
+    assert.match(meta, /≈ 20m \d\ds/, 'the estimated time from the analysis');
+    assert.match(meta, /100 layers/);
+    await shot('phone-files');
+  });
+
+  test('print it from the file list: progress and temperatures move on the dashboard', async () => {
+    const before = Number.parseFloat((await page.textContent('.heater .now')) ?? '0');
+    await page.locator('#file-list li', { hasText: 'ps_cube20.gcode' }).getByRole('button', { name: 'Print' }).click();
+    await page.click('.tabs a[data-tab=dashboard]');
+    await waitPill('Printing');
+    assert.equal(await page.textContent('#job-file'), 'ps_cube20.gcode');
+    await page.waitForFunction((t0) => Number.parseFloat(document.querySelector('.heater .now')?.textContent ?? '0') > t0 + 20, before, { timeout: 60_000 });
+    await page.waitForFunction(() => Number.parseFloat(document.querySelector('#job-pct')?.textContent ?? '') > 1, undefined, { timeout: 120_000 });
+    const first = Number.parseFloat((await page.textContent('#job-pct')) ?? '0');
+    await page.waitForFunction((p) => Number.parseFloat(document.querySelector('#job-pct')?.textContent ?? '') > p + 1, first, { timeout: 60_000 });
+    assert.notEqual(await page.textContent('#job-left'), '–', 'time left shown');
+    assert.match((await page.textContent('#job-eta')) ?? '', /\d/, 'finish time shown');
+    await shot('phone-printing');
+  });
+
+  test('pause, resume, then cancel after confirming', async () => {
+    await page.click('#job-pause');
+    await waitPill('Paused');
+    await page.click('#job-resume');
+    await waitPill('Printing');
+    await page.click('#job-cancel');
+    await page.waitForSelector('#confirm[open]');
+    assert.match((await page.textContent('#confirm-text')) ?? '', /Cancel this print/);
+    await page.click('#confirm button[value=cancel]');
+    assert.equal(await pill(), 'Printing', 'saying no keeps printing');
+    await page.click('#job-cancel');
+    await page.click('#confirm-ok');
+    await waitPill('Operational');
+    const history = (await (await rig.api('/api/gantry/history')).json()) as { jobs: { result: string }[] };
+    assert.equal(history.jobs[0]?.result, 'cancelled');
+  });
+
+  test('terminal: send M115 and see the firmware answer', async () => {
+    await page.click('.tabs a[data-tab=terminal]');
+    await page.fill('#term-input', 'M115');
+    await page.press('#term-input', 'Enter');
+    await page.waitForFunction(() => /FIRMWARE_NAME/.test(document.querySelector('#term-log')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    assert.equal(await page.inputValue('#term-input'), '', 'input cleared for the next command');
+    await page.fill('#term-filter', 'Cap:');
+    const filtered = (await page.textContent('#term-log')) ?? '';
+    assert.ok(filtered.split('\n').every((l) => l.includes('Cap:')), 'the filter keeps matching lines only');
+    await page.fill('#term-filter', '');
+    await shot('phone-terminal');
+  });
+
+  test('the camera: a live picture on the dashboard, and a snapshot', async () => {
+    await page.click('.tabs a[data-tab=dashboard]');
+    await page.locator('#card-webcam').scrollIntoViewIfNeeded();
+    await page.waitForFunction(() => document.querySelector('#cam-img')?.naturalWidth === 640, undefined, { timeout: 15_000 });
+    const snap = await page.request.get(new URL((await page.getAttribute('#cam-snapshot', 'href'))!, rig.gantry.url).href);
+    assert.equal(snap.headers()['content-type'], 'image/jpeg');
+    await shot('phone-dashboard');
+  });
+
+  test('desktop width, every section; no console errors anywhere', async () => {
+    await page.setViewportSize(DESKTOP);
+    for (const tab of ['dashboard', 'files', 'queue', 'terminal', 'timelapse', 'settings']) {
+      await page.click(`.tabs a[data-tab=${tab}]`);
+      await page.waitForSelector(`#view-${tab}:not([hidden])`);
+      await page.screenshot({ path: `${ARTIFACTS}desktop-${tab}.png` });
+    }
+    await page.setViewportSize(PHONE);
+    assert.deepEqual(errors, []);
+  });
+});
