@@ -157,7 +157,8 @@ async function start(me: Me): Promise<void> {
   initSettings(ctx);
 
   const route = () => {
-    const want = location.hash.slice(1) || 'dashboard';
+    // OctoPrint's app-key dialog link (#appkeys/<token>) opens the settings, where requests are approved
+    const want = location.hash.startsWith('#appkeys/') ? 'settings' : location.hash.slice(1) || 'dashboard';
     const view = VIEWS.includes(want) ? want : 'dashboard';
     if (view === shown) return;
     const before = shown;

@@ -14,7 +14,7 @@ test('the page loads one script: the bundle holds every module', async () => {
 });
 
 test('served compressed with an ETag; sources, dotfiles and paths outside public/ are not served; HTML has a CSP', async () => {
-  const rig = await gantryRig({ serial: 'none' });
+  const rig = await gantryRig({ serial: 'NONE' });
   try {
     const js = await fetch(`${rig.gantry.url}/js/app.js`, { headers: { 'Accept-Encoding': 'br' } });
     assert.equal(js.status, 200);

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { type GantryRig, gantryRig, waitOperational } from '../helpers/gantry-rig.js';
 import { launchBrowser, watchErrors } from '../helpers/browser.js';
+import { waitFor } from '../helpers/wait.js';
 
 const GCODE = fileURLToPath(new URL('../../../../shared/gcode/ps_cube20.gcode', import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
@@ -36,6 +37,8 @@ describe('web page (Chromium, phone size)', () => {
     await mkdir(ARTIFACTS, { recursive: true });
     rig = await gantryRig({ camera: 'testsrc' }, {}, ['--speed', '10']);
     await waitOperational(rig);
+    // a frame a second: the short print below is sure to leave a timelapse to play
+    assert.equal((await rig.api('/api/timelapse', { method: 'POST', json: { type: 'timed', interval: 1, renderAfterPrint: 'always' } })).status, 200);
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
     page = await context.newPage();
@@ -151,6 +154,83 @@ describe('web page (Chromium, phone size)', () => {
     const snap = await page.request.get(new URL((await page.getAttribute('#cam-snapshot', 'href'))!, rig.gantry.url).href);
     assert.equal(snap.headers()['content-type'], 'image/jpeg');
     await shot('phone-dashboard');
+  });
+
+  test('history totals, and the print\'s timelapse plays in the page', async () => {
+    await page.click('.tabs a[data-tab=queue]');
+    await page.waitForFunction(() => /1 cancelled/.test(document.querySelector('#history-totals')?.textContent ?? ''));
+    assert.match((await page.textContent('#history-list')) ?? '', /ps_cube20\.gcode.*cancelled/s);
+    await page.click('.tabs a[data-tab=timelapse]');
+    const item = page.locator('#tl-list li', { hasText: 'ps_cube20_' });
+    await item.waitFor({ timeout: 60_000 });
+    await item.getByRole('button', { name: 'Play' }).click();
+    // HAVE_CURRENT_DATA: the browser decoded a picture of the video
+    await page.waitForFunction(() => (document.querySelector('#player-video') as unknown as { readyState: number }).readyState >= 2, undefined, { timeout: 15_000 });
+    await shot('phone-timelapse');
+    await page.click('#player button[type=submit]');
+  });
+
+  test('an app asking for access: the owner sees it, approves it, and the app gets its key', async () => {
+    await page.click('.tabs a[data-tab=dashboard]');
+    const req = await rig.api('/plugin/appkeys/request', { method: 'POST', key: null, json: { app: 'Home Assistant' } });
+    const { app_token: token } = (await req.json()) as { app_token: string };
+    const toast = page.locator('.toast', { hasText: 'Home Assistant wants access to Gantry' });
+    await toast.waitFor();
+    await toast.getByRole('button', { name: 'Review' }).click();
+    await page.locator('#approvals .banner', { hasText: 'Home Assistant wants access' }).getByRole('button', { name: 'Allow' }).click();
+    const key = await waitFor('the key handed to the app', async () => {
+      const poll = await rig.api(`/plugin/appkeys/request/${token}`, { key: null });
+      return poll.status === 200 ? ((await poll.json()) as { api_key: string }).api_key : undefined;
+    });
+    assert.equal((await rig.api('/api/printer', { key })).status, 200, 'the new key works');
+  });
+
+  test('settings: renaming the printer shows in the header and is saved', async () => {
+    await page.click('.tabs a[data-tab=settings]');
+    await page.waitForFunction(() => (document.querySelector('#set-printer [name=name]') as unknown as { value: string } | null)?.value === 'Gantry');
+    await page.fill('#set-printer [name=name]', 'Workshop Ender');
+    await page.click('#set-printer button[type=submit]');
+    await page.locator('.toast', { hasText: 'Saved' }).waitFor();
+    assert.equal(await page.textContent('#printer-name'), 'Workshop Ender');
+    const saved = (await (await rig.api('/api/settings')).json()) as { appearance: { name: string } };
+    assert.equal(saved.appearance.name, 'Workshop Ender');
+  });
+
+  test('accessible: every control has a name, every image alt text; text contrast ≥ 4.5:1 in light and dark', async () => {
+    const unnamed = await page.evaluate(`[...document.querySelectorAll('input, select, button, a.button, img')].filter((el) => {
+      if (el.tagName === 'IMG') return !el.hasAttribute('alt');
+      if (el.type === 'hidden' || el.id === 'upload-input') return false;
+      const label = el.closest('label') || (el.id && document.querySelector('label[for="' + el.id + '"]'));
+      const name = (el.getAttribute('aria-label') || (label ? label.textContent : '') || (el.tagName !== 'INPUT' && el.tagName !== 'SELECT' ? el.textContent : '') || '').trim();
+      return !name;
+    }).map((el) => el.outerHTML.slice(0, 80))`);
+    assert.deepEqual(unnamed, []);
+    const contrast = `(() => {
+      const rgb = (c) => { const d = document.createElement('div'); d.style.color = c; document.body.append(d); const v = getComputedStyle(d).color.match(/\\d+/g).slice(0, 3).map(Number); d.remove(); return v; };
+      const lum = (c) => { const [r, g, b] = rgb(c).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+      const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+      const v = (n) => getComputedStyle(document.documentElement).getPropertyValue(n).trim();
+      return { text: ratio(v('--text'), v('--bg')), muted: ratio(v('--muted'), v('--card')), accent: ratio(v('--accent-text'), v('--accent')), danger: ratio(v('--danger'), v('--card')), link: ratio(v('--accent'), v('--card')) };
+    })()`;
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      const r = (await page.evaluate(contrast)) as Record<string, number>;
+      assert.equal(Object.keys(r).length, 5);
+      for (const [k, v] of Object.entries(r)) assert.ok(v >= 4.5, `${scheme} ${k}: ${v.toFixed(2)}:1`);
+      await page.click('.tabs a[data-tab=dashboard]');
+      await shot(`phone-dashboard-${scheme}`);
+    }
+    await page.emulateMedia({ colorScheme: null });
+  });
+
+  test('installable as an app: Chromium finds nothing missing in the manifest and icons', async () => {
+    const cdp = await context.newCDPSession(page);
+    const manifest = (await cdp.send('Page.getAppManifest')) as { errors: unknown[]; url: string };
+    assert.deepEqual(manifest.errors, []);
+    assert.match(manifest.url, /manifest\.webmanifest$/);
+    const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as { installabilityErrors: { errorId: string }[] };
+    // the test browser profile is an incognito one, which is never offered installs; nothing else may be missing
+    assert.deepEqual(installabilityErrors.map((e) => e.errorId).filter((id) => id !== 'in-incognito'), []);
   });
 
   test('desktop width, every section; no console errors anywhere', async () => {

@@ -11,7 +11,7 @@ describe('accounts, app keys, settings, system commands', () => {
   let rig: GantryRig;
   let restarts = 0;
   before(async () => {
-    rig = await gantryRig({ serial: 'none' }, { onRestart: () => restarts++ });
+    rig = await gantryRig({ serial: 'NONE' }, { onRestart: () => restarts++ });
   });
   after(() => rig.close());
 

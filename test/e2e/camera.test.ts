@@ -35,7 +35,7 @@ const fps = (v: Viewer, from: number, to: number) => v.frames.filter((t) => t >=
 describe('camera relay (ffmpeg testsrc at 15 fps)', () => {
   let rig: GantryRig;
   before(async () => {
-    rig = await gantryRig({ serial: 'none', camera: 'testsrc' });
+    rig = await gantryRig({ serial: 'NONE', camera: 'testsrc' });
   });
   after(() => rig.close());
 
@@ -97,7 +97,7 @@ describe('camera sources and settings', () => {
     await writeFile(fake, `#!/bin/sh\necho "$@" > "${dir}/args"\nexec ffmpeg -hide_banner -nostdin -loglevel error -re -f lavfi -i testsrc2=size=320x240:rate=15 -c:v mjpeg -q:v 5 -f mjpeg pipe:1\n`);
     await chmod(fake, 0o755);
     process.env['GANTRY_RPICAM'] = fake;
-    const rig = await gantryRig({ serial: 'none', camera: 'rpicam' });
+    const rig = await gantryRig({ serial: 'NONE', camera: 'rpicam' });
     try {
       const snap = Buffer.from(await (await rig.api('/webcam/?action=snapshot')).arrayBuffer());
       assert.ok(isJpeg(snap), 'a whole JPEG');
@@ -137,7 +137,7 @@ describe('camera sources and settings', () => {
   });
 
   test('auto with no camera attached: says so, and the API reports no webcam', async () => {
-    const rig = await gantryRig({ serial: 'none', camera: 'auto' });
+    const rig = await gantryRig({ serial: 'NONE', camera: 'auto' });
     try {
       assert.ok(rig.logs.some((l) => /camera: auto: no camera found/.test(l)));
       const s = (await (await rig.api('/api/settings')).json()) as { webcam: { webcamEnabled: boolean } };
@@ -152,7 +152,7 @@ describe('camera sources and settings', () => {
   });
 
   test('flip and rotate are saved from /api/settings webcam.*; choosing the test camera in settings starts it', async () => {
-    const rig = await gantryRig({ serial: 'none' });
+    const rig = await gantryRig({ serial: 'NONE' });
     try {
       const res = await rig.api('/api/settings', { method: 'POST', json: { webcam: { flipH: true, rotate90: true }, gantry: { camera: { source: 'testsrc', width: 320, height: 240 } } } });
       assert.equal(res.status, 200);

@@ -148,7 +148,9 @@ export function initTemperatureCard(ctx: Ctx): void {
         if (document.activeElement !== r.input && hv.target !== null) r.input.placeholder = String(hv.target);
       }
     }
-    if (fromHistory) void loadHistory(c.temps);
+    // the printer API answers 409 while the printer is away; the push history is all there is then
+    if (fromHistory && c.state.flags.operational) void loadHistory(c.temps);
+    else if (fromHistory) add(c.temps, true);
     else add(c.temps, false);
   });
   // the push history holds five minutes; the printer API holds the full half hour

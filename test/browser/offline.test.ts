@@ -1,0 +1,74 @@
+// The page with no printer attached: nothing breaks, controls that need the printer are off, and what the API
+// refuses is said to the user in its own words. The queue is managed from the page meanwhile.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import { type GantryRig, gantryRig, uploadGcode } from '../helpers/gantry-rig.js';
+import { launchBrowser, watchErrors } from '../helpers/browser.js';
+
+interface El {
+  textContent: string | null;
+  hidden?: boolean;
+}
+declare const document: { querySelector(selector: string): El | null };
+
+describe('web page with the printer offline', () => {
+  let rig: GantryRig;
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+
+  before(async () => {
+    rig = await gantryRig({ serial: 'NONE', camera: 'none' });
+    for (const name of ['first.gcode', 'second.gcode']) assert.equal((await uploadGcode(rig, name, 'G28\nG1 X10 Y10 F3000\nM84\n')).status, 201);
+    browser = await launchBrowser();
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    // signed up through the API in this browser's cookie jar, as if the setup had been done earlier
+    assert.equal((await context.request.post(`${rig.gantry.url}/api/gantry/setup`, { data: { name: 'owner', password: 'owner-password' } })).status(), 201);
+    page = await context.newPage();
+    errors = watchErrors(page);
+    await page.goto(rig.gantry.url);
+    await page.waitForSelector('#app:not([hidden])');
+  });
+  after(async () => {
+    await browser?.close();
+    await rig?.close();
+  });
+
+  test('the dashboard says Offline, offers Connect, and keeps movement controls off; no camera card', async () => {
+    await page.waitForFunction(() => document.querySelector('#state-pill')?.textContent === 'Offline').catch(async (err: Error) => {
+      throw new Error(`${err.message}: the pill says ${await page.textContent('#state-pill')}`);
+    });
+    assert.equal(await page.isVisible('#conn-connect'), true);
+    assert.equal(await page.isDisabled('#card-controls button[data-home="x,y,z"]'), true);
+    assert.equal(await page.isVisible('#card-webcam'), false);
+    assert.equal(await page.textContent('#job-file'), 'No file selected');
+  });
+
+  test('printing while offline: the API\'s reason is shown to the user', async () => {
+    await page.click('.tabs a[data-tab=files]');
+    await page.locator('#file-list li', { hasText: 'first.gcode' }).getByRole('button', { name: 'Print' }).click();
+    const toast = page.locator('.toast.error');
+    await toast.waitFor();
+    assert.match((await toast.textContent()) ?? '', /Printer is not operational/);
+    // Chromium logs the refused request (409) as a console error: expected, and the only one
+    assert.deepEqual(errors.splice(0), ['Failed to load resource: the server responded with a status of 409 (Conflict)']);
+  });
+
+  test('the queue: add two files, move the second up, remove one', async () => {
+    for (const name of ['first.gcode', 'second.gcode']) {
+      await page.locator('#file-list li', { hasText: name }).getByRole('button', { name: 'Queue' }).click();
+      await page.locator('.toast', { hasText: `${name} added to the queue` }).waitFor();
+    }
+    await page.click('.tabs a[data-tab=queue]');
+    await page.locator('#queue-list li', { hasText: '2. second.gcode' }).waitFor();
+    await page.getByRole('button', { name: 'Up second.gcode' }).click();
+    await page.locator('#queue-list li', { hasText: '1. second.gcode' }).waitFor();
+    const q = (await (await rig.api('/api/gantry/queue')).json()) as { items: { path: string }[] };
+    assert.deepEqual(q.items.map((i) => i.path), ['second.gcode', 'first.gcode']);
+    await page.locator('#queue-list li', { hasText: 'first.gcode' }).getByRole('button', { name: 'Remove' }).click();
+    await page.waitForFunction(() => !/first\.gcode/.test(document.querySelector('#queue-list')?.textContent ?? ''));
+    assert.equal(((await (await rig.api('/api/gantry/queue')).json()) as { items: unknown[] }).items.length, 1);
+    assert.deepEqual(errors, []);
+  });
+});
