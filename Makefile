@@ -16,6 +16,7 @@ build: setup
 	npx tsc -p tsconfig.json
 	npx tsc -p tsconfig.web.json
 	npx esbuild public/src/app.ts --bundle --minify --format=esm --target=es2022 --log-level=warning --outfile=public/js/app.js
+	$(NODE) dist/src/api/precompress.js
 
 run: build
 	@command -v ffmpeg >/dev/null && cam=testsrc || { cam=none; echo "(no ffmpeg: running without the test camera; sudo apt-get install ffmpeg)"; }; \

@@ -3,6 +3,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PUBLIC_DIR } from '../../src/api/static.js';
 import { type GantryRig, gantryRig, uploadGcode } from '../helpers/gantry-rig.js';
 import { launchBrowser, watchErrors } from '../helpers/browser.js';
 
@@ -53,6 +56,22 @@ describe('web page with the printer offline', () => {
     assert.match((await toast.textContent()) ?? '', /Printer is not operational/);
     // Chromium logs the refused request (409) as a console error: expected, and the only one
     assert.deepEqual(errors.splice(0), ['Failed to load resource: the server responded with a status of 409 (Conflict)']);
+  });
+
+  test('a file dropped on the page is uploaded; its embedded thumbnail shows in the list', async () => {
+    const png = await readFile(join(PUBLIC_DIR, 'icon-192.png'));
+    const b64 = png.toString('base64');
+    const text = `; thumbnail begin 192x192 ${b64.length}\n${b64.match(/.{1,78}/g)!.map((l) => `; ${l}`).join('\n')}\n; thumbnail end\nG28\nG1 X10 Y10 E1 F1200\n`;
+    await page.click('.tabs a[data-tab=dashboard]');
+    // what a drag from the file manager delivers: a drop event whose DataTransfer holds the file
+    const drop = await page.evaluateHandle(`(() => { const dt = new DataTransfer(); dt.items.add(new File([${JSON.stringify(text)}], 'dropped.gcode')); return dt; })()`);
+    await page.dispatchEvent('main', 'dragenter', { dataTransfer: drop });
+    await page.dispatchEvent('main', 'drop', { dataTransfer: drop });
+    await page.locator('.toast', { hasText: 'dropped.gcode uploaded' }).waitFor();
+    assert.equal(new URL(page.url()).hash, '#files', 'the page went to the files');
+    const thumb = page.locator('#file-list li', { hasText: 'dropped.gcode' }).locator('img.thumb');
+    await thumb.waitFor({ timeout: 20_000 });
+    await page.waitForFunction(() => (document.querySelector('#file-list img.thumb') as unknown as { naturalWidth: number } | null)?.naturalWidth === 192);
   });
 
   test('the queue: add two files, move the second up, remove one', async () => {

@@ -25,7 +25,7 @@ test('served compressed with an ETag; sources, dotfiles and paths outside public
     const html = await fetch(`${rig.gantry.url}/`);
     assert.match(html.headers.get('content-security-policy') ?? '', /default-src 'self'/);
     assert.equal((await fetch(`${rig.gantry.url}/vendor/uplot.js`)).status, 200);
-    for (const path of ['/src/app.ts', '/js/app.js.map', '/.hidden', '/..%2Fpackage.json', '/%2e%2e/package.json', '/api/nope']) {
+    for (const path of ['/src/app.ts', '/js/app.js.map', '/js/app.js.br', '/.hidden', '/..%2Fpackage.json', '/%2e%2e/package.json', '/api/nope']) {
       const res = await fetch(`${rig.gantry.url}${path}`);
       assert.ok(res.status === 404 || res.status === 403, `${path}: ${res.status}`);
       assert.ok('error' in ((await res.json()) as object), `${path} answers a JSON error`);
