@@ -48,8 +48,8 @@ export interface TimelapseSettings {
   parkScript: string[];
   /** after the frame: back to where the head was ({x} {y} {z}); the file's own modes are restored after it */
   returnScript: string[];
-  /** x264 preset: veryfast by default; ultrafast needs half the memory on a Pi Zero 2 W */
-  preset: 'ultrafast' | 'superfast' | 'veryfast';
+  /** x264 preset; auto = veryfast, or ultrafast (half the memory) on a board with 1 GB or less, such as a Pi Zero 2 W */
+  preset: 'auto' | 'ultrafast' | 'superfast' | 'veryfast';
   threads: number;
   /** h264_v4l2m2m (Pi 4 / Zero 2 W) when it probes working; lower quality, far less CPU */
   hardwareEncoder: boolean;
@@ -131,7 +131,7 @@ export function defaultSettings(): Settings {
       park: false,
       parkScript: ['M83', 'G1 E-1 F2700', 'G91', 'G1 Z0.4 F600', 'G90', 'G1 X{park_x} Y{park_y} F9000'],
       returnScript: ['G90', 'G1 X{x} Y{y} F9000', 'G1 Z{z} F600', 'M83', 'G1 E1 F2700'],
-      preset: 'veryfast',
+      preset: 'auto',
       threads: 1,
       hardwareEncoder: false,
       budgetMB: 2048,

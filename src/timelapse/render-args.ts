@@ -15,6 +15,15 @@ export interface RenderOptions {
   threads: number;
 }
 
+/**
+ * The x264 preset for this machine: veryfast peaks near 130-150 MB at 720p, too much beside everything else on a
+ * 512 MB board, where ultrafast (about 75 MB) renders instead. Medium (about 226 MB) is never used.
+ */
+export function x264Preset(setting: 'auto' | RenderOptions['preset'], totalMemoryBytes: number): RenderOptions['preset'] {
+  if (setting !== 'auto') return setting;
+  return totalMemoryBytes <= 1024 * 1024 * 1024 ? 'ultrafast' : 'veryfast';
+}
+
 /** OctoPrint uses a fixed rate; fitting the video to a target length suits short and long prints alike. */
 export function timelapseFps(frames: number, fps: number, targetSeconds: number): number {
   if (fps > 0) return fps;

@@ -3,12 +3,12 @@
 // name and renamed when complete, so a listed video is always whole.
 import { spawn } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { setPriority } from 'node:os';
+import { setPriority, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { TimelapseSettings } from '../config/settings.js';
 import type { Logger } from '../log.js';
 import type { TimelapseLibrary } from './library.js';
-import { concatList, renderArgs, timelapseFps } from './render-args.js';
+import { concatList, renderArgs, timelapseFps, x264Preset } from './render-args.js';
 
 export interface RenderEvents {
   started(name: string): void;
@@ -97,7 +97,7 @@ export class TimelapseRenderer {
     const part = join(library.root, `.${name}.mp4.part`);
     const hardware = s.hardwareEncoder && (await this.hardwareWorks());
     const { flipH, flipV, rotate90 } = this.d.camera();
-    const args = renderArgs({ listFile, out: part, fps, postRoll: s.postRoll, flipH, flipV, rotate90, encoder: hardware ? 'h264_v4l2m2m' : 'libx264', preset: s.preset, threads: s.threads });
+    const args = renderArgs({ listFile, out: part, fps, postRoll: s.postRoll, flipH, flipV, rotate90, encoder: hardware ? 'h264_v4l2m2m' : 'libx264', preset: x264Preset(s.preset, totalmem()), threads: s.threads });
     const totalUs = (frames.length / fps + s.postRoll) * 1e6;
     try {
       await this.run(args, (us) => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { concatList, renderArgs, timelapseFps } from '../../src/timelapse/render-args.js';
+import { concatList, renderArgs, timelapseFps, x264Preset } from '../../src/timelapse/render-args.js';
 import { timelapseName, validTimelapseName } from '../../src/timelapse/library.js';
 
 test('frame rate: fixed when set, else fitted to the target length within 5-60 fps', () => {
@@ -19,6 +19,13 @@ test('render arguments: concat input at the frame rate, x264 with the Pi-safe se
   assert.ok(!s.includes('vflip'));
   const hw = renderArgs({ listFile: 'l', out: 'o', fps: 10, postRoll: 0, flipH: false, flipV: false, rotate90: false, encoder: 'h264_v4l2m2m', preset: 'veryfast', threads: 1 });
   assert.ok(hw.includes('h264_v4l2m2m') && !hw.includes('libx264') && !hw.join(' ').includes('tpad'));
+});
+
+test('the automatic preset: ultrafast on a 512 MB Pi Zero 2 W, veryfast with more memory; a chosen preset stays', () => {
+  const mb = 1024 * 1024;
+  assert.equal(x264Preset('auto', 512 * mb), 'ultrafast');
+  assert.equal(x264Preset('auto', 4096 * mb), 'veryfast');
+  assert.equal(x264Preset('superfast', 512 * mb), 'superfast');
 });
 
 test('concat list quotes names the way the demuxer unquotes them', () => {

@@ -87,7 +87,7 @@ export function timelapseRoutes(deps: ApiDeps): Hono<Env> {
     };
     oneOf('type', ['off', 'zchange', 'timed']);
     oneOf('renderAfterPrint', ['always', 'success', 'failure', 'off']);
-    oneOf('preset', ['ultrafast', 'superfast', 'veryfast']);
+    oneOf('preset', ['auto', 'ultrafast', 'superfast', 'veryfast']);
     num('interval', 1, 86_400);
     num('minDelay', 0, 3_600);
     num('fps', 0, 120);
