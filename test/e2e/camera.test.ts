@@ -59,6 +59,9 @@ describe('camera relay (ffmpeg testsrc at 15 fps)', () => {
     const viewers = Array.from({ length: 20 }, () => view(rig.gantry.url));
     try {
       await waitFor('everyone streaming', () => viewers.every((v) => v.frames.length > 5), 15_000);
+      // as mjpg-streamer sends it: one raw multipart body, no chunk framing around each frame
+      assert.equal(viewers[0]!.res!.headers['content-type'], 'multipart/x-mixed-replace; boundary=boundarydonotcross');
+      assert.equal(viewers[0]!.res!.headers['transfer-encoding'], undefined);
       const t0 = Date.now();
       await new Promise((r) => setTimeout(r, 4000));
       const t1 = Date.now();
