@@ -30,6 +30,7 @@ import { VirtualPrinterProcess } from './sim/launcher.js';
 import { JsonStore } from './store/json-store.js';
 import { listCandidatePorts } from './transport/discovery.js';
 import { GANTRY_VERSION } from './version.js';
+import { writeAvahiService } from './system/avahi-service.js';
 
 export interface Gantry {
   readonly url: string;
@@ -212,6 +213,20 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     mqttConfig = JSON.stringify(settings.data.mqtt);
     // MQTT switched off: take the printer out of Home Assistant too (empty retained discovery)
     void applyMqtt(settings.data.mqtt.url === '');
+  });
+
+  // mDNS through avahi (the appliance): the name and this install's UUID, kept current
+  const announce = async () => {
+    if (!cfg.avahiService) return;
+    const info = { name: settings.data.appearance.name, port: (server.address() as AddressInfo).port, uuid: settings.data.server.uuid, version: GANTRY_VERSION };
+    await writeAvahiService(cfg.avahiService, info).catch((err: Error) => log.warn(`zeroconf: cannot write ${cfg.avahiService}: ${err.message}`));
+  };
+  await announce();
+  let announced = settings.data.appearance.name;
+  bus.on('settings.updated', () => {
+    if (settings.data.appearance.name === announced) return;
+    announced = settings.data.appearance.name;
+    void announce();
   });
 
   const push = new PushServer(server, {

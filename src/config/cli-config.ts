@@ -16,6 +16,8 @@ export interface ServeConfig {
   mqtt: string | undefined;
   /** camera source for this run: auto | none | testsrc | rpicam[:N] | /dev/videoN */
   camera: string | undefined;
+  /** an avahi service file Gantry keeps current, so slicers and Home Assistant find it by mDNS */
+  avahiService: string | undefined;
   virtualFallback: boolean;
   printApiKey: boolean;
   logLevel: LogLevel;
@@ -44,7 +46,8 @@ export const SERVE_HELP = `gantry serve [options]
   --camera SOURCE     auto | none | testsrc | rpicam[:N] | /dev/videoN (GANTRY_CAMERA; default: settings)
   --virtual-fallback  use the virtual printer when --serial auto finds none (GANTRY_VIRTUAL_FALLBACK=1)
   --print-api-key     print the admin API key on stdout at start (for make run)
-  --log-level LEVEL   debug | info | warn | error (GANTRY_LOG_LEVEL)`;
+  --log-level LEVEL   debug | info | warn | error (GANTRY_LOG_LEVEL)
+  (GANTRY_AVAHI_SERVICE=FILE: an avahi service file kept current, so slicers and Home Assistant find Gantry)`;
 
 export function parseServeArgs(argv: string[]): ServeConfig {
   const { values } = parseArgs({
@@ -91,6 +94,7 @@ export function parseServeArgs(argv: string[]): ServeConfig {
     apiKey,
     mqtt: values.mqtt ?? env('GANTRY_MQTT_URL'),
     camera: values.camera ?? env('GANTRY_CAMERA'),
+    avahiService: env('GANTRY_AVAHI_SERVICE'),
     virtualFallback: values['virtual-fallback'] ?? truthy(env('GANTRY_VIRTUAL_FALLBACK')),
     printApiKey: values['print-api-key'] ?? false,
     logLevel: level,

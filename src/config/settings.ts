@@ -119,7 +119,7 @@ export function defaultSettings(): Settings {
     files: { maxUploadBytes: 1024 * 1024 * 1024 },
     queue: { enabled: true, bedClearMode: 'confirm', bedClearScript: ['G28 X Y', 'M84'] },
     scripts: defaultScripts(),
-    camera: { source: 'none', width: 640, height: 480, fps: 15, lanOpen: false, flipH: false, flipV: false, rotate90: false },
+    camera: { source: 'auto', width: 640, height: 480, fps: 15, lanOpen: false, flipH: false, flipV: false, rotate90: false },
     timelapse: {
       type: 'zchange',
       interval: 10,

@@ -37,6 +37,7 @@ export async function gantryRig(overrides: Partial<ServeConfig> = {}, start: Sta
     apiKey: TEST_KEY,
     mqtt: undefined,
     camera: undefined,
+    avahiService: undefined,
     virtualFallback: false,
     printApiKey: false,
     logLevel: 'debug',
