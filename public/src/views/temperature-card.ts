@@ -162,4 +162,11 @@ export function initTemperatureCard(ctx: Ctx): void {
     if (shown) plot?.setData(data as uPlot.AlignedData);
   });
   new ResizeObserver(() => plot?.setSize({ width: Math.max(260, chartBox.clientWidth), height: 200 })).observe(chartBox);
+  // the axes take the text colour when the chart is built: rebuild it when the system switches light/dark
+  matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
+    plot?.destroy();
+    plot = undefined;
+    ensurePlot(series.filter((x) => x.kind === 'actual').map((x) => x.key));
+    (plot as uPlot | undefined)?.setData(data as uPlot.AlignedData); // rebuilt by ensurePlot
+  });
 }
