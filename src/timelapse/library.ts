@@ -43,8 +43,10 @@ export class TimelapseLibrary {
     this.framesRoot = join(root, 'frames');
   }
 
+  /** Creates the folders, and removes what a render cut short by a stop or a crash left (hidden .part files). */
   async init(): Promise<void> {
     await mkdir(this.framesRoot, { recursive: true });
+    for (const n of await readdir(this.root)) if (n.startsWith('.') && n.endsWith('.part')) await rm(join(this.root, n), { force: true });
   }
 
   framesDir(name: string): string {

@@ -53,6 +53,10 @@ test('12 frames with one missing and one cut short render to 10 pictures plus th
   assert.deepEqual((await lib.videos()).map((v) => [v.name, v.thumbnail]), [['cube_20261124.mp4', 'cube_20261124.jpg']]);
   assert.deepEqual(await lib.frameSets(), [], 'frames deleted after a good render');
   assert.deepEqual((await readdir(lib.root)).filter((f) => f.startsWith('.')), [], 'no partial video left behind');
+  // a render cut short by a power cut leaves its hidden part file: the next start removes it
+  await writeFile(join(lib.root, '.cube_2.mp4.part'), 'half a video');
+  await new TimelapseLibrary(lib.root).init();
+  assert.deepEqual((await readdir(lib.root)).filter((f) => f.startsWith('.')), []);
 });
 
 test('a recording with no usable frame fails, keeps its frames and publishes nothing', async () => {
