@@ -47,6 +47,17 @@ export async function api<T = unknown>(path: string, init: { method?: string; js
   return (type.includes('json') ? await res.json() : undefined) as T;
 }
 
+/** A multipart form POST (OctoPrint makes folders that way), with the CSRF token and errors as messages. */
+export async function postForm(path: string, form: FormData): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(path, { method: 'POST', body: form, headers: { 'X-CSRF-Token': csrf() }, credentials: 'same-origin' });
+  } catch {
+    throw new ApiError(0, 'Gantry cannot be reached; check the network');
+  }
+  if (!res.ok) throw await failure(res);
+}
+
 /** Uploads with progress (fetch cannot report upload progress). */
 export function upload(file: File, folder: string, onProgress: (fraction: number) => void): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -63,6 +63,14 @@ export function requireNumber(v: unknown, name: string, min = -Infinity, max = I
   return n;
 }
 
+/** A number (or numeric string) within [min, max] (whole if asked), else undefined: for settings that collect
+ * every error before answering. */
+export function numberIn(v: unknown, min: number, max: number, integer = false): number | undefined {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) return undefined;
+  return n;
+}
+
 /** Absolute URL for a path on this server, as clients expect in `Location` and `refs`. */
 export function absoluteUrl(c: Context, path: string): string {
   const proto = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim() || new URL(c.req.url).protocol.replace(':', '');

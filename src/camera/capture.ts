@@ -9,6 +9,8 @@ const IDLE_STOP_MS = 5_000;
 const MAX_BACKOFF_MS = 30_000;
 /** a camera that stops sending (a hung driver, a USB hiccup) is restarted after this long without a frame */
 const FRAME_WATCHDOG_MS = 10_000;
+/** a camera just started sends its auto-exposure's first guesses: snapshots skip them */
+const WARMUP_MS = 500;
 
 export class CameraCapture {
   /** the newest JPEG, and a counter that tells viewers a new one arrived */
@@ -21,6 +23,7 @@ export class CameraCapture {
   private restartTimer: NodeJS.Timeout | undefined;
   private backoff = 500;
   private stopped = false;
+  private startedAt = 0;
 
   constructor(
     private readonly source: CameraSource,
@@ -53,7 +56,7 @@ export class CameraCapture {
     return () => this.listeners.delete(listener);
   }
 
-  /** The next frame after now (a snapshot that is fresh, not one from before the camera started). */
+  /** The next frame after now, and not one of a just-started camera's first (a snapshot that is fresh and exposed). */
   nextFrame(timeoutMs = 10_000): Promise<Buffer> {
     const release = this.acquire();
     return new Promise<Buffer>((resolve, reject) => {
@@ -63,6 +66,7 @@ export class CameraCapture {
         reject(new Error('The camera sent no picture in time'));
       }, timeoutMs);
       const off = this.onFrame(() => {
+        if (Date.now() - this.startedAt < WARMUP_MS) return;
         clearTimeout(timer);
         off();
         release();
@@ -87,6 +91,7 @@ export class CameraCapture {
     if (this.stopped) return;
     const proc = spawnCamera(this.source);
     this.proc = proc;
+    this.startedAt = Date.now();
     let lastFrameAt = Date.now();
     const watchdog = setInterval(() => {
       if (this.proc !== proc) clearInterval(watchdog);

@@ -94,9 +94,8 @@ export class FileLineSource implements LineSource {
   }
 
   /** Layers already printed before this source's first line (resuming mid-file). */
-  startLayerCount(n: number, z = -Infinity): void {
+  startLayerCount(n: number): void {
     this.layer = n;
-    this.topZ = z;
   }
 
   private observe(line: string): string {
@@ -123,7 +122,8 @@ export class FileLineSource implements LineSource {
       if (Number.isFinite(e)) {
         const extrudes = this.modes.absoluteE ? e > this.modes.e : e > 0;
         this.modes.e = this.modes.absoluteE ? e : this.modes.e + e;
-        if (extrudes && this.layerMarker === 'z' && this.modes.z > this.topZ + 1e-6) {
+        // an extruding move across the bed, not a bare unretract (which some slicers do at z-hop height)
+        if (extrudes && this.layerMarker === 'z' && this.modes.z > this.topZ + 1e-6 && (Number.isFinite(param(line, 'X')) || Number.isFinite(param(line, 'Y')))) {
           this.topZ = this.modes.z;
           this.onLayer?.(++this.layer, this.zLineStart, this.modes);
         }

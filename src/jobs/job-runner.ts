@@ -248,9 +248,13 @@ export class JobRunner {
     const run = async () => {
       await printer.drained();
       const pos = await this.queryPosition();
-      await fn(pos);
-      const m = job.source.modes;
-      printer.commands([m.absoluteXYZ ? 'G90' : 'G91', m.absoluteE ? 'M82' : 'M83', `G1 F${m.feedrate}`]);
+      try {
+        await fn(pos);
+      } finally {
+        // whatever fn did (or failed to finish), the file goes on in the modes it had set
+        const m = job.source.modes;
+        printer.commands([m.absoluteXYZ ? 'G90' : 'G91', m.absoluteE ? 'M82' : 'M83', `G1 F${m.feedrate}`]);
+      }
       await printer.drained();
     };
     run()

@@ -83,6 +83,10 @@ export function octoEvent(name: keyof GantryEvents, payload: unknown, d: { jobs:
       if (p.state === 'failed') return [ev('MovieFailed', { ...base, returncode: 1, reason: 'returncode', error: p.error })];
       return [{ plugin: { plugin: 'gantry', data: { type: 'timelapse_progress', name: p.name, progress: p.progress } } }];
     }
+    case 'queue.changed': {
+      const p = payload as GantryEvents['queue.changed'];
+      return [{ plugin: { plugin: 'gantry', data: { type: 'queue_changed', items: p.items, bedClear: p.bedClear } } }];
+    }
     case 'timelapse.changed':
       return [{ plugin: { plugin: 'gantry', data: { type: 'timelapse_changed' } } }];
     default:

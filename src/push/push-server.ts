@@ -7,6 +7,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
+import { parse as parseCookie } from 'hono/utils/cookie';
 import type { WebSocket as WsSocket, WebSocketServer } from 'ws';
 import { SESSION_COOKIE, type Session, type Sessions } from '../accounts/sessions.js';
 import { permissionsOf } from '../accounts/permissions.js';
@@ -97,7 +98,7 @@ export class PushServer {
         if (this.pendingMessages.length > 50) this.pendingMessages.shift();
       }),
     );
-    for (const name of ['printer.state', 'printer.connected', 'printer.disconnected', 'printer.error', 'job.started', 'job.ended', 'job.paused', 'job.resumed', 'files.changed', 'files.uploaded', 'files.analysed', 'settings.updated', 'printer.position', 'appkeys.request', 'timelapse.frame', 'timelapse.render', 'timelapse.changed'] as const) {
+    for (const name of ['printer.state', 'printer.connected', 'printer.disconnected', 'printer.error', 'job.started', 'job.ended', 'job.paused', 'job.resumed', 'files.changed', 'files.uploaded', 'files.analysed', 'settings.updated', 'printer.position', 'appkeys.request', 'queue.changed', 'timelapse.frame', 'timelapse.render', 'timelapse.changed'] as const) {
       this.offs.push(
         bus.on(name, (payload: unknown) => {
           for (const msg of octoEvent(name, payload, this.d, this.eventState)) this.broadcast(JSON.stringify(msg));
@@ -133,8 +134,7 @@ export class PushServer {
     const origin = req.headers.origin;
     const host = req.headers.host;
     if (!origin || !host || origin.replace(/^https?:\/\//, '') !== host) return undefined;
-    const m = new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=([^;]+)`).exec(req.headers.cookie ?? '');
-    const s = m ? this.d.sessions.get(decodeURIComponent(m[1]!)) : undefined;
+    const s = this.d.sessions.get(parseCookie(req.headers.cookie ?? '', SESSION_COOKIE)[SESSION_COOKIE]);
     return s?.cookie && permissionsOf(s.roles).includes('STATUS') ? s : undefined;
   }
 

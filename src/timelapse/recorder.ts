@@ -114,11 +114,20 @@ export class TimelapseRecorder {
     // runs synchronously inside the layer change, so the file stops right at the layer boundary
     this.d.jobs.hold(async (pos) => {
       const { printer } = this.d;
-      printer.commands([...fill(s.parkScript, { park_x: 5, park_y: Math.max(0, v.depth - 5) }), 'M400']);
-      await printer.drained(60_000);
-      await this.capture(rec);
-      if (pos) printer.commands(fill(s.returnScript, { x: pos.x, y: pos.y, z: pos.z }));
-      else this.d.log.warn('timelapse: the printer did not report its position; the head was not moved back');
+      if (!pos) {
+        // parking without knowing the way back would resume the print in the wrong place
+        this.d.log.warn('timelapse: the printer did not report its position; frame taken without parking');
+        await this.capture(rec);
+        return;
+      }
+      try {
+        printer.commands([...fill(s.parkScript, { park_x: 5, park_y: Math.max(0, v.depth - 5) }), 'M400']);
+        await printer.drained(60_000);
+        await this.capture(rec);
+      } finally {
+        // back to where the head was, even if the park timed out: the print must go on from its own place
+        printer.commands(fill(s.returnScript, { x: pos.x, y: pos.y, z: pos.z }));
+      }
     });
   }
 

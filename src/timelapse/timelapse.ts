@@ -1,5 +1,7 @@
 // Timelapse as one service: the recorder, the render queue and the library, with OctoPrint's rules for when to
 // render (renderAfterPrint) and a size budget that prunes the oldest videos and frames.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { TimelapseSettings } from '../config/settings.js';
 import type { EventBus } from '../events.js';
 import type { JobRunner } from '../jobs/job-runner.js';
@@ -33,6 +35,7 @@ export class TimelapseService {
   readonly library: TimelapseLibrary;
   private readonly recorder: TimelapseRecorder;
   private readonly renderer: TimelapseRenderer;
+  /** which G-code each recording came from (render events name it); read from the frames' job.json after a restart */
   private readonly gcodeOf = new Map<string, string>();
 
   private constructor(private readonly d: TimelapseDeps) {
@@ -94,6 +97,10 @@ export class TimelapseService {
     const set = await this.frameSet(name);
     if (set.name === this.recorder.recording) throw new ServiceError(409, `${name} is still recording`);
     if (this.renderer.isQueued(name)) throw new ServiceError(409, `${name} is already being rendered`);
+    if (!this.gcodeOf.has(name)) {
+      const job = await readFile(join(this.library.framesDir(name), 'job.json'), 'utf8').then((t) => JSON.parse(t) as { gcode?: unknown }).catch(() => undefined);
+      if (typeof job?.gcode === 'string') this.gcodeOf.set(name, job.gcode);
+    }
     this.renderer.enqueue(name);
   }
 

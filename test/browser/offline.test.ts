@@ -88,6 +88,10 @@ describe('web page with the printer offline', () => {
     await page.locator('#queue-list li', { hasText: 'first.gcode' }).getByRole('button', { name: 'Remove' }).click();
     await page.waitForFunction(() => !/first\.gcode/.test(document.querySelector('#queue-list')?.textContent ?? ''));
     assert.equal(((await (await rig.api('/api/gantry/queue')).json()) as { items: unknown[] }).items.length, 1);
+    // added elsewhere (a farm manager, MQTT): the open page shows it by itself
+    assert.equal((await rig.api('/api/gantry/queue', { method: 'POST', json: { path: 'first.gcode', copies: 3 } })).status, 201);
+    await page.locator('#queue-list li', { hasText: '2. first.gcode' }).waitFor();
+    assert.match((await page.locator('#queue-list li', { hasText: 'first.gcode' }).textContent()) ?? '', /0 of 3 printed/);
     assert.deepEqual(errors, []);
   });
 });

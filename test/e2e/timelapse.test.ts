@@ -18,14 +18,17 @@ interface TimelapseList {
   unrendered?: { name: string; frames: number; recording: boolean; rendering: boolean; processing: boolean }[];
 }
 
-/** Three layers and no layer comments; each layer has a z-hop travel that must not count as a layer. */
+/** Three layers and no layer comments; each layer has a z-hop travel (with an unretract at the top) that must not
+ * count as a layer. */
 function threeLayers(): string {
   const out = ['G28', 'G90', 'M82', 'G92 E0'];
   let e = 0;
   for (let i = 1; i <= 3; i++) {
     const z = (0.2 * i).toFixed(1);
     out.push(`G1 Z${z} F600`, 'G1 X20 Y20 F3000', `G1 X40 Y20 E${(e += 1).toFixed(2)} F1200`, `G1 X40 Y40 E${(e += 1).toFixed(2)}`);
-    out.push(`G1 Z${(0.2 * i + 0.4).toFixed(1)} F600`, 'G1 X20 Y40 F3000', `G1 Z${z} F600`, `G1 X20 Y20 E${(e += 1).toFixed(2)} F1200`);
+    // retract, hop, travel, unretract while still up (some slicers do), down: none of it is a layer
+    out.push(`G1 E${(e - 0.5).toFixed(2)} F2700`, `G1 Z${(0.2 * i + 0.4).toFixed(1)} F600`, 'G1 X20 Y40 F3000', `G1 E${e.toFixed(2)} F2700`, `G1 Z${z} F600`);
+    out.push(`G1 X20 Y20 E${(e += 1).toFixed(2)} F1200`);
   }
   return out.join('\n') + '\n';
 }
@@ -132,8 +135,8 @@ describe('timelapse (ffmpeg test camera, virtual printer)', () => {
 
   test('timed mode: a frame every second while printing, plus the finished part', async () => {
     assert.equal((await rig.api('/api/timelapse', { method: 'POST', json: { type: 'timed', interval: 1, renderAfterPrint: 'off' } })).status, 200);
-    const times: number[] = [];
-    const off = rig.gantry.bus.on('timelapse.frame', () => times.push(Date.now()));
+    const frames: number[] = [];
+    const off = rig.gantry.bus.on('timelapse.frame', (f) => frames.push(f.frame));
     const started = nextEvent(rig.gantry.bus, 'job.started');
     const ended = nextEvent(rig.gantry.bus, 'job.ended', () => true, 120_000);
     assert.equal((await rig.api('/api/files/local/ps_cube20.gcode', { method: 'POST', json: { command: 'select', print: true } })).status, 204);
@@ -144,8 +147,7 @@ describe('timelapse (ffmpeg test camera, virtual printer)', () => {
     const entry = await waitFor('the recording listed', async () => (await list(true)).unrendered?.find((u) => u.name.startsWith('ps_cube20_') && !u.recording));
     off();
     assert.ok(Math.abs(entry.frames - (Math.floor(seconds) + 1)) <= 2, `${entry.frames} frames over ${seconds.toFixed(1)} s`);
-    const gaps = times.slice(1, -1).map((t, i) => t - times[i]!);
-    assert.ok(gaps.every((g) => g > 700), `frames about a second apart: ${gaps.join(', ')} ms`);
+    assert.equal(frames.length, entry.frames, 'every frame announced was saved');
     assert.equal((await rig.api(`/api/timelapse/unrendered/${entry.name}`, { method: 'DELETE' })).status, 200);
     assert.ok(!(await list(true)).unrendered?.some((u) => u.name === entry.name), 'deleted');
     await rig.api('/api/timelapse', { method: 'POST', json: { type: 'zchange', renderAfterPrint: 'always' } });

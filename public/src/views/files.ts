@@ -1,6 +1,6 @@
 // Files: folders, thumbnails and analysis figures; upload (button or drag and drop) with a progress bar;
 // print, queue, download and delete.
-import { api, upload } from '../api.js';
+import { api, postForm, upload } from '../api.js';
 import { $, act, bytes, confirmDialog, duration, h, toast, when } from '../dom.js';
 import type { Ctx, FileEntry } from '../types.js';
 
@@ -147,9 +147,7 @@ export function initFiles(ctx: Ctx): void {
     form.append('foldername', name);
     if (folder) form.append('path', folder);
     await act(mkdir, async () => {
-      const csrf = /(?:^|;\s*)gantry_csrf=([^;]+)/.exec(document.cookie)?.[1] ?? '';
-      const res = await fetch('/api/files/local', { method: 'POST', body: form, headers: { 'X-CSRF-Token': csrf } });
-      if (!res.ok) throw new Error(((await res.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`);
+      await postForm('/api/files/local', form);
       await load();
     });
   };

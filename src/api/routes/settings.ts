@@ -3,7 +3,7 @@
 import { Hono } from 'hono/tiny';
 import type { Settings } from '../../config/settings.js';
 import type { ApiDeps, ApiEnv } from '../context.js';
-import { badRequest, parseBool, readJsonObject } from '../http.js';
+import { badRequest, numberIn, parseBool, readJsonObject } from '../http.js';
 
 export function settingsView(s: Settings): Record<string, unknown> {
   return {
@@ -107,8 +107,8 @@ export function settingsRoutes(deps: ApiDeps): Hono<ApiEnv> {
       }
       for (const [k, min, max] of [['width', 160, 4096], ['height', 120, 3072], ['fps', 1, 60]] as const) {
         if (camera[k] === undefined) continue;
-        const v = Number(camera[k]);
-        if (!Number.isInteger(v) || v < min || v > max) errors.push(`gantry.camera.${k} must be a whole number from ${min} to ${max}`);
+        const v = numberIn(camera[k], min, max, true);
+        if (v === undefined) errors.push(`gantry.camera.${k} must be a whole number from ${min} to ${max}`);
         else apply.push((s) => (s.camera[k] = v));
       }
       for (const k of ['lanOpen', 'flipH', 'flipV', 'rotate90'] as const) {
@@ -125,8 +125,8 @@ export function settingsRoutes(deps: ApiDeps): Hono<ApiEnv> {
       const volume = obj(profile['volume']);
       for (const k of ['width', 'depth', 'height'] as const) {
         if (volume?.[k] === undefined) continue;
-        const v = Number(volume[k]);
-        if (!Number.isFinite(v) || v < 10 || v > 2000) errors.push(`gantry.printerProfile.volume.${k} must be 10 to 2000 mm`);
+        const v = numberIn(volume[k], 10, 2000);
+        if (v === undefined) errors.push(`gantry.printerProfile.volume.${k} must be 10 to 2000 mm`);
         else apply.push((s) => (s.printerProfile.volume[k] = v));
       }
       for (const k of ['heatedBed', 'heatedChamber'] as const) {
@@ -134,13 +134,13 @@ export function settingsRoutes(deps: ApiDeps): Hono<ApiEnv> {
       }
       const extruder = obj(profile['extruder']);
       if (extruder?.['count'] !== undefined) {
-        const n = Number(extruder['count']);
-        if (!Number.isInteger(n) || n < 1 || n > 8) errors.push('gantry.printerProfile.extruder.count must be 1 to 8');
+        const n = numberIn(extruder['count'], 1, 8, true);
+        if (n === undefined) errors.push('gantry.printerProfile.extruder.count must be 1 to 8');
         else apply.push((s) => (s.printerProfile.extruder.count = n));
       }
       if (extruder?.['nozzleDiameter'] !== undefined) {
-        const d = Number(extruder['nozzleDiameter']);
-        if (!Number.isFinite(d) || d < 0.1 || d > 2) errors.push('gantry.printerProfile.extruder.nozzleDiameter must be 0.1 to 2 mm');
+        const d = numberIn(extruder['nozzleDiameter'], 0.1, 2);
+        if (d === undefined) errors.push('gantry.printerProfile.extruder.nozzleDiameter must be 0.1 to 2 mm');
         else apply.push((s) => (s.printerProfile.extruder.nozzleDiameter = d));
       }
     }
@@ -155,8 +155,8 @@ export function settingsRoutes(deps: ApiDeps): Hono<ApiEnv> {
         else if (!(k === 'password' && v === '********')) apply.push((s) => (s.mqtt[k] = v));
       }
       if (mqtt['cameraInterval'] !== undefined) {
-        const v = Number(mqtt['cameraInterval']);
-        if (!Number.isFinite(v) || v < 0 || v > 86_400) errors.push('gantry.mqtt.cameraInterval must be seconds from 0 (off) to 86400');
+        const v = numberIn(mqtt['cameraInterval'], 0, 86_400);
+        if (v === undefined) errors.push('gantry.mqtt.cameraInterval must be seconds from 0 (off) to 86400');
         else apply.push((s) => (s.mqtt.cameraInterval = v));
       }
       if (mqtt['discovery'] !== undefined) {

@@ -6,7 +6,7 @@ import type { TimelapseSettings } from '../../config/settings.js';
 import { ServiceError } from '../../service-error.js';
 import { type TimelapseService, timelapseConfigView } from '../../timelapse/timelapse.js';
 import type { ApiDeps, ApiEnv } from '../context.js';
-import { absoluteUrl, badRequest, parseBool, readCommand, readJsonObject } from '../http.js';
+import { absoluteUrl, badRequest, numberIn, parseBool, readCommand, readJsonObject } from '../http.js';
 import { sendFile } from '../send-file.js';
 
 type Env = ApiEnv & { Bindings: HttpBindings };
@@ -75,8 +75,8 @@ export function timelapseRoutes(deps: ApiDeps): Hono<Env> {
     const apply: ((s: TimelapseSettings) => void)[] = [];
     const num = (key: 'interval' | 'minDelay' | 'fps' | 'postRoll' | 'targetSeconds' | 'threads' | 'budgetMB', min: number, max: number) => {
       if (b[key] === undefined) return;
-      const v = Number(b[key]);
-      if (!Number.isFinite(v) || v < min || v > max) errors.push(`${key} must be a number from ${min} to ${max}`);
+      const v = numberIn(b[key], min, max);
+      if (v === undefined) errors.push(`${key} must be a number from ${min} to ${max}`);
       else apply.push((s) => (s[key] = v));
     };
     const oneOf = <K extends 'type' | 'renderAfterPrint' | 'preset'>(key: K, values: readonly TimelapseSettings[K][]) => {
