@@ -22,7 +22,7 @@ import { AnalysisQueue } from './files/analysis/analysis-queue.js';
 import { PrintQueue, type QueueFile, defaultQueue } from './jobs/print-queue.js';
 import type { CheckpointFile } from './jobs/checkpoint.js';
 import { PushServer } from './push/push-server.js';
-import { MqttBridge } from './mqtt/bridge.js';
+import type { MqttBridge } from './mqtt/bridge.js';
 import { Camera } from './camera/camera.js';
 import { detectCameras } from './camera/detect.js';
 import { TimelapseService, timelapseConfigView } from './timelapse/timelapse.js';
@@ -45,6 +45,8 @@ export interface Gantry {
   readonly queue: PrintQueue;
   readonly push: PushServer;
   readonly mqtt: () => MqttBridge | undefined;
+  /** Resolves once every MQTT settings change so far has been applied. For tests. */
+  mqttSettled(): Promise<void>;
   readonly camera: Camera;
   readonly timelapse: TimelapseService;
   stop(): Promise<void>;
@@ -181,12 +183,18 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
   });
   // MQTT: off until a broker URL is configured; restarted when its settings change
   let bridge: MqttBridge | undefined;
-  const applyMqtt = async (removeFromHomeAssistant = false) => {
+  let mqttApplied = Promise.resolve();
+  // one change at a time: two quick settings saves must not each start a bridge and leave one running
+  const applyMqtt = (removeFromHomeAssistant = false) =>
+    (mqttApplied = mqttApplied.then(() => restartMqtt(removeFromHomeAssistant)).catch((err: Error) => log.warn(`mqtt: ${err.message}`)));
+  const restartMqtt = async (removeFromHomeAssistant: boolean) => {
     if (removeFromHomeAssistant) await bridge?.removeDiscovery();
     await bridge?.stop();
     bridge = undefined;
     const m = { ...settings.data.mqtt, ...(cfg.mqtt !== undefined ? { url: cfg.mqtt } : {}) };
     if (!m.url) return;
+    // loaded only when a broker is configured: most installs never pay for it
+    const { MqttBridge } = await import('./mqtt/bridge.js');
     bridge = new MqttBridge(m, {
       printer,
       jobs,
@@ -265,10 +273,12 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     queue,
     push,
     mqtt: () => bridge,
+    mqttSettled: () => mqttApplied,
     camera,
     timelapse,
     stop() {
       stopping ??= (async () => {
+        await mqttApplied;
         await bridge?.stop();
         await timelapse.stop();
         await camera.close();

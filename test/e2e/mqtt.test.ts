@@ -162,6 +162,20 @@ describe('MQTT bridge', () => {
     }
   });
 
+  test('settings saved several times in a row leave exactly one bridge running', async () => {
+    // each bridge listens on the bus; a bridge left behind would keep publishing under the same client id, and the
+    // broker would hand the connection back and forth between the two (Home Assistant sees the printer flap)
+    const listeners = () => rig.gantry.bus.listeners('job.started');
+    const before = listeners();
+    // each save restarts the bridge, and the next one lands while that restart is still under way
+    for (const n of [3, 4, 5, 6, 0]) {
+      assert.equal((await rig.api('/api/settings', { method: 'POST', json: { gantry: { mqtt: { cameraInterval: n } } } })).status, 200);
+    }
+    await rig.gantry.mqttSettled();
+    assert.equal(listeners(), before);
+    await waitFor('bridge connected', () => rig.gantry.mqtt()?.connected);
+  });
+
   test('Home Assistant coming online gets discovery again', async () => {
     const sub = await listen(broker.url, ['homeassistant/device/#']);
     const pub = mqtt.connect(broker.url);
