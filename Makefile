@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 NODE ?= node
 DATA_DIR ?= $(CURDIR)/data
+# the flags Gantry runs with everywhere (src/node-flags.ts says why)
+NODE_FLAGS := --max-semi-space-size=1 --optimize-for-size --single-threaded
 
 .PHONY: setup build run test bench clean test-deps
 
@@ -20,7 +22,7 @@ build: setup
 
 run: build
 	@command -v ffmpeg >/dev/null && cam=testsrc || { cam=none; echo "(no ffmpeg: running without the test camera; sudo apt-get install ffmpeg)"; }; \
-	$(NODE) --max-semi-space-size=1 dist/src/cli.js serve --data-dir "$(DATA_DIR)" --serial auto --virtual-fallback --camera $$cam --print-api-key
+	$(NODE) $(NODE_FLAGS) dist/src/cli.js serve --data-dir "$(DATA_DIR)" --serial auto --virtual-fallback --camera $$cam --print-api-key
 
 # system packages the tests use: python3 (the virtual printer's PTY), a real MQTT broker, ffmpeg, and Chromium
 # for the web page's browser tests
@@ -36,10 +38,10 @@ test-deps:
 	fi
 
 test: build test-deps
-	$(NODE) --test --test-concurrency=1 --test-timeout=600000 $$(find dist/test -name '*.test.js' | sort)
+	$(NODE) $(NODE_FLAGS) --test --test-concurrency=1 --test-timeout=600000 $$(find dist/test -name '*.test.js' | sort)
 
 bench: build
-	$(NODE) --expose-gc dist/bench/run.js
+	$(NODE) $(NODE_FLAGS) --expose-gc dist/bench/run.js
 
 clean:
 	rm -rf dist node_modules

@@ -57,8 +57,10 @@ async function main(): Promise<void> {
     console.log(`  live state on screen                   ${w.interactiveMs.toFixed(0)} ms; with the CPU slowed 4×: ${w.interactiveThrottledMs.toFixed(0)} ms (budget < 1 s)`);
     const m = await benchIdleRss(dir);
     console.log('\nMemory of gantry serve, idle with the printer connected');
-    console.log(`  RSS                                    ${m.rssMb.toFixed(1)} MB (target < 60 MB)`);
-    console.log(`  of which private to Gantry (USS)       ${m.ussMb.toFixed(1)} MB`);
+    console.log(`  RSS 5 s after connecting               ${m.rssMb.toFixed(1)} MB (target < 60 MB)`);
+    console.log(`  RSS after 30 s idle                    ${m.settledRssMb.toFixed(1)} MB`);
+    console.log(`  of which private to Gantry (USS)       ${m.ussMb.toFixed(1)} MB; the rest is the node binary's shared pages`);
+    console.log(`  hono + @hono/node-server, one route    ${m.httpStackRssMb.toFixed(1)} MB RSS, same flags: Gantry adds ${(m.rssMb - m.httpStackRssMb).toFixed(1)} MB to its HTTP stack`);
     console.log(`  a bare idle node process, for scale    ${m.bareNodeRssMb.toFixed(1)} MB RSS`);
   } finally {
     await rm(dir, { recursive: true, force: true });

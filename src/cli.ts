@@ -2,9 +2,7 @@
 // gantry serve | gantry virtual-printer
 import { parseArgs } from 'node:util';
 import { ConfigError, SERVE_HELP, parseServeArgs } from './config/cli-config.js';
-import { startGantry } from './main.js';
 import type { SimOptions } from './sim/options.js';
-import { startVirtualPrinter, startVirtualPrinterTcp } from './sim/run.js';
 import { GANTRY_VERSION } from './version.js';
 
 const SIM_HELP = `gantry virtual-printer --link PATH [options]
@@ -29,6 +27,8 @@ const SIM_HELP = `gantry virtual-printer --link PATH [options]
 
 async function serveCommand(argv: string[]): Promise<void> {
   const cfg = parseServeArgs(argv);
+  // each command loads only its own code: the server never carries the simulator, nor the simulator the server
+  const { startGantry } = await import('./main.js');
   const gantry = await startGantry(cfg);
   if (cfg.printApiKey) {
     process.stdout.write(`\n  Gantry is running: ${gantry.url}\n  API key: ${gantry.apiKey}\n\n`);
@@ -99,6 +99,7 @@ async function virtualPrinterCommand(argv: string[]): Promise<void> {
   set('recordPath', values.record);
   set('okOnly', values['ok-only']);
 
+  const { startVirtualPrinter, startVirtualPrinterTcp } = await import('./sim/run.js');
   const stops: (() => Promise<void>)[] = [];
   if (values.link) stops.push((await startVirtualPrinter(values.link, opts)).stop);
   if (values.tcp) {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NODE_FLAGS } from '../../src/node-flags.js';
@@ -51,4 +51,23 @@ test('a bad flag exits with status 2 and a message, not a stack trace', async ()
   assert.equal(code, 2);
   assert.match(err, /--port must be a TCP port number/);
   assert.doesNotMatch(err, /at .*\.js:\d+/);
+});
+
+test('the gantry command, the systemd unit, make run and make bench all start Node with the flags the benchmarks measured', async () => {
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const flags = NODE_FLAGS.join(' ');
+  const unit = await readFile(join(root, 'systemd/gantry.service'), 'utf8');
+  assert.match(unit, new RegExp(`^ExecStart=/usr/bin/node ${flags} /opt/gantry/dist/src/cli\\.js serve$`, 'm'));
+  const makefile = await readFile(join(root, 'Makefile'), 'utf8');
+  assert.match(makefile, new RegExp(`^NODE_FLAGS := ${flags}$`, 'm'));
+  assert.match(makefile, /^\t\$\(NODE\) \$\(NODE_FLAGS\) dist\/src\/cli\.js serve/m);
+  assert.match(makefile, /^\t\$\(NODE\) \$\(NODE_FLAGS\) --expose-gc dist\/bench\/run\.js$/m);
+  // the package's own command, run for real
+  const child = spawn(join(root, 'bin/gantry'), ['--version']);
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d));
+  const [code] = await once(child, 'exit');
+  assert.equal(code, 0);
+  assert.match(out, /^\d+\.\d+\.\d+/);
+  assert.match(await readFile(join(root, 'bin/gantry'), 'utf8'), new RegExp(`exec node ${flags} "`));
 });
