@@ -309,6 +309,10 @@ export class JobRunner {
     await printer.drained();
     // where the head was, and the heater targets, so resume can put everything back
     const pos = await this.queryPosition();
+    // targets as the firmware holds them now: an auto-report sent just before it ran the file's last M104 would
+    // otherwise stand for ~1 s, and resume would heat back to the old temperature
+    printer.commands(['M105']);
+    await printer.drained();
     const t = printer.temperatures;
     const targets = { tools: new Map<number, number>(), bed: t.bed?.target ?? null };
     for (const [i, h] of t.tools) if (h.target !== null) targets.tools.set(i, h.target);
