@@ -23,7 +23,8 @@ const SIM_HELP = `gantry virtual-printer --link PATH [options]
   --replug-after MS         after an unplug, plug back in after MS milliseconds
   --seed N                  seed for the fault pattern
   --record FILE             append every executed command to FILE
-  --ok-only                 answer "ok" to every line and nothing else (benchmarks)`;
+  --ok-only                 answer "ok" to every line and nothing else (benchmarks)
+  --stale-reports           auto-report the old targets just before each heater command runs`;
 
 async function serveCommand(argv: string[]): Promise<void> {
   const cfg = parseServeArgs(argv);
@@ -69,6 +70,7 @@ async function virtualPrinterCommand(argv: string[]): Promise<void> {
       seed: { type: 'string' },
       record: { type: 'string' },
       'ok-only': { type: 'boolean' },
+      'stale-reports': { type: 'boolean' },
     },
   });
   if (!values.link && !values.tcp) throw new ConfigError('virtual-printer needs --link PATH (or --tcp PORT)');
@@ -98,6 +100,7 @@ async function virtualPrinterCommand(argv: string[]): Promise<void> {
   set('seed', num('seed', values.seed, 0, 2 ** 32));
   set('recordPath', values.record);
   set('okOnly', values['ok-only']);
+  set('staleReports', values['stale-reports']);
 
   const { startVirtualPrinter, startVirtualPrinterTcp } = await import('./sim/run.js');
   const stops: (() => Promise<void>)[] = [];

@@ -26,6 +26,11 @@ export interface SimOptions {
   seed: number;
   /** Bench mode: answer `ok` to every line and do nothing else. */
   okOnly: boolean;
+  /**
+   * Before each heater command (M104/M109/M140/M190) runs, send an auto-report with the old targets: what a real
+   * board does when its report timer fires while the command still waits in its queue.
+   */
+  staleReports: boolean;
   /** Append every executed command to this file. */
   recordPath: string | undefined;
 }
@@ -49,6 +54,7 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   replugAfter: 0,
   seed: 1,
   okOnly: false,
+  staleReports: false,
   recordPath: undefined,
 };
 

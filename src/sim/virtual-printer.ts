@@ -219,6 +219,7 @@ export class VirtualPrinter {
   }
 
   private mcode(code: number, cmd: string): void {
+    if (this.opts.staleReports && this.autoreportTimer && (code === 104 || code === 109 || code === 140 || code === 190)) this.autoreport();
     switch (code) {
       case 0:
       case 1:
