@@ -1,5 +1,5 @@
 /**
- * How Node runs Gantry (bin/gantry, systemd/gantry.service, `make run` and `make bench` pass the same flags).
+ * How Node runs Gantry (bin/gantry, systemd/gantry.service, `make run`, `make test` and `make bench` pass the same flags).
  * They have to be command-line flags: V8 sizes its heap and threads before any of our code runs.
  *
  * - `--max-semi-space-size=1`: streams (uploads, the camera) make many short-lived buffers, and V8 otherwise

@@ -73,37 +73,36 @@ function showAuth(which: 'login-form' | 'setup-form' | 'setup-done'): void {
   first?.focus();
 }
 
-function showLogin(): void {
-  showAuth('login-form');
-  const form = $<HTMLFormElement>('#login-form');
+/** Runs `submit` with the form's fields; whatever it throws is shown in the form, in the API's words. */
+function onFormSubmit(id: string, submit: (f: FormData) => Promise<void>): void {
+  const form = $<HTMLFormElement>(`#${id}`);
   form.onsubmit = async (e) => {
     e.preventDefault();
-    const f = new FormData(form);
     try {
-      await api('/api/login', { json: { user: f.get('user'), pass: f.get('pass'), remember: f.get('remember') === 'on' } });
-      await start(await api<Me>('/api/login', { json: { passive: true } }));
+      await submit(new FormData(form));
     } catch (err) {
       formError(form, (err as Error).message);
     }
   };
 }
 
+function showLogin(): void {
+  showAuth('login-form');
+  onFormSubmit('login-form', async (f) => {
+    await api('/api/login', { json: { user: f.get('user'), pass: f.get('pass'), remember: f.get('remember') === 'on' } });
+    await start(await api<Me>('/api/login', { json: { passive: true } }));
+  });
+}
+
 function showSetup(): void {
   showAuth('setup-form');
-  const form = $<HTMLFormElement>('#setup-form');
-  form.onsubmit = async (e) => {
-    e.preventDefault();
-    const f = new FormData(form);
-    if (f.get('password') !== f.get('password2')) return formError(form, 'The passwords differ');
-    try {
-      const r = await api<{ apiKey: string }>('/api/gantry/setup', { json: { name: f.get('name'), password: f.get('password') } });
-      $('#setup-key').textContent = r.apiKey;
-      showAuth('setup-done');
-      $<HTMLButtonElement>('#setup-continue').onclick = async () => void start(await api<Me>('/api/login', { json: { passive: true } }));
-    } catch (err) {
-      formError(form, (err as Error).message);
-    }
-  };
+  onFormSubmit('setup-form', async (f) => {
+    if (f.get('password') !== f.get('password2')) throw new Error('The passwords differ');
+    const r = await api<{ apiKey: string }>('/api/gantry/setup', { json: { name: f.get('name'), password: f.get('password') } });
+    $('#setup-key').textContent = r.apiKey;
+    showAuth('setup-done');
+    $<HTMLButtonElement>('#setup-continue').onclick = async () => void start(await api<Me>('/api/login', { json: { passive: true } }));
+  });
 }
 
 let started = false;

@@ -3,25 +3,15 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TimelapseSettings } from '../config/settings.js';
-import type { EventBus } from '../events.js';
-import type { JobRunner } from '../jobs/job-runner.js';
-import type { Logger } from '../log.js';
-import type { Printer } from '../printer/printer.js';
 import { ServiceError } from '../service-error.js';
 import { type FrameSetEntry, TimelapseLibrary, type VideoEntry, validTimelapseName } from './library.js';
-import { type FinishedRecording, type FrameSource, TimelapseRecorder } from './recorder.js';
+import { type FinishedRecording, type RecorderDeps, TimelapseRecorder } from './recorder.js';
 import { TimelapseRenderer } from './renderer.js';
 
-export interface TimelapseDeps {
+/** What the recorder needs (it gets the library from here), plus where timelapses live and the camera's orientation. */
+export interface TimelapseDeps extends Omit<RecorderDeps, 'library'> {
   dir: string;
-  bus: EventBus;
-  jobs: JobRunner;
-  printer: Printer;
-  camera: () => FrameSource | undefined;
-  settings: () => TimelapseSettings;
   cameraSettings: () => { flipH: boolean; flipV: boolean; rotate90: boolean };
-  volume: () => { width: number; depth: number; height: number };
-  log: Logger;
 }
 
 export interface UnrenderedEntry extends FrameSetEntry {
