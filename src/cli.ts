@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// gantry serve | gantry virtual-printer
+// gantry serve | gantry reset-access | gantry virtual-printer
 import { parseArgs } from 'node:util';
 import { ConfigError, SERVE_HELP, parseServeArgs } from './config/cli-config.js';
 import type { SimOptions } from './sim/options.js';
@@ -116,6 +116,26 @@ async function virtualPrinterCommand(argv: string[]): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
+const RESET_HELP = `gantry reset-access [--data-dir DIR] [--api-key KEY]
+  removes every account and API key (keys.json is kept as keys.json.bak-<time>) and makes a new admin key;
+  first-run setup is then open again. Stop the service first (sudo systemctl stop gantry). With --api-key the
+  new admin key is yours and setup asks for it.`;
+
+async function resetAccessCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, strict: true, options: { 'data-dir': { type: 'string' }, 'api-key': { type: 'string' } } });
+  const cfg = parseServeArgs([...(values['data-dir'] ? ['--data-dir', values['data-dir']] : []), ...(values['api-key'] ? ['--api-key', values['api-key']] : [])]);
+  const { resetAccess, runningServer } = await import('./accounts/reset-access.js');
+  const { createLogger } = await import('./log.js');
+  const pid = await runningServer(cfg.dataDir);
+  if (pid !== undefined) throw new ConfigError(`Gantry is running on ${cfg.dataDir} (pid ${pid}); stop it first (sudo systemctl stop gantry)`);
+  const r = await resetAccess(cfg.dataDir, createLogger(cfg.logLevel), cfg.apiKey);
+  process.stdout.write(
+    `All accounts and API keys of ${cfg.dataDir} are removed${r.backup ? ` (the old file is ${r.backup})` : ''}.\n` +
+      `New admin API key: ${r.apiKey}\n` +
+      (cfg.apiKey ? 'Start Gantry and create the first account in the page with this key.\n' : 'Start Gantry and create the first account in the page right away: until then anyone on this network may.\n'),
+  );
+}
+
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   switch (command) {
@@ -123,12 +143,14 @@ async function main(): Promise<void> {
       return serveCommand(rest);
     case 'virtual-printer':
       return virtualPrinterCommand(rest);
+    case 'reset-access':
+      return resetAccessCommand(rest);
     case '--version':
     case 'version':
       process.stdout.write(`${GANTRY_VERSION}\n`);
       return;
     default:
-      process.stdout.write(`Gantry ${GANTRY_VERSION}: a lean 3D-printer host\n\n${SERVE_HELP}\n\n${SIM_HELP}\n`);
+      process.stdout.write(`Gantry ${GANTRY_VERSION}: a lean 3D-printer host\n\n${SERVE_HELP}\n\n${RESET_HELP}\n\n${SIM_HELP}\n`);
       if (command !== undefined && command !== 'help' && command !== '--help') process.exitCode = 2;
   }
 }

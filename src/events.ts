@@ -27,7 +27,11 @@ export interface GantryEvents {
   'job.resumed': { path: string };
   'job.ended': { path: string; result: 'success' | 'failed' | 'cancelled'; reason: string | null; fromQueue: boolean };
   'queue.changed': { items: number; bedClear: boolean };
-  'appkeys.request': { token: string; app: string; user: string | null; remoteAddress: string | null };
+  /** an app asks for a key: `id` is what approvers decide by (never the app's poll secret) */
+  'appkeys.request': { id: string; app: string; user: string | null; remoteAddress: string | null };
+  'appkeys.decided': { id: string; user: string | null };
+  /** login sessions that ended (logout, password or role change, removal, revoked key): their sockets close */
+  'sessions.ended': { ids: string[] };
   'timelapse.frame': { name: string; frame: number };
   'timelapse.render': { name: string; state: 'started' | 'progress' | 'done' | 'failed'; progress: number; file: string | null; error: string | null; gcode: string | null };
   /** videos or frame sets deleted or pruned */

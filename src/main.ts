@@ -1,5 +1,5 @@
 // Composition: config → stores → printer → API → server; and a clean shutdown of all of it.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -66,21 +66,24 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
   const log = opts.log ?? createLogger(cfg.logLevel);
   await mkdir(cfg.dataDir, { recursive: true, mode: 0o700 });
   await mkdir(join(cfg.dataDir, 'run'), { recursive: true });
+  // `gantry reset-access` refuses to run under a live server (which would write its old accounts back)
+  await writeFile(join(cfg.dataDir, 'run', 'gantry.pid'), `${process.pid}\n`);
 
   const settings = await JsonStore.open<Settings>(join(cfg.dataDir, 'settings.json'), defaultSettings(), log.child('store'));
   await settings.update(() => undefined); // first run: persist defaults (and the install's stable UUID)
   const keys = await JsonStore.open<AccountsFile>(join(cfg.dataDir, 'keys.json'), defaultAccounts(), log.child('store'));
   const accounts = new Accounts(keys);
-  const sessions = new Sessions();
-  if (cfg.apiKey && keys.data.admin?.key !== cfg.apiKey) {
-    await keys.update((k) => (k.admin = { key: cfg.apiKey!, user: 'admin', app: null, created: Date.now() }));
+  const bus = new EventBus();
+  const sessions = new Sessions({ rolesOf: (user) => accounts.identity(user)?.roles, onEnded: (ids) => bus.emit('sessions.ended', { ids }) });
+  if (cfg.apiKey && (keys.data.admin?.key !== cfg.apiKey || keys.data.admin.source !== 'operator')) {
+    // an operator's key: this install is taken, so keyless first-run setup is closed (Accounts.setupOpen)
+    await keys.update((k) => (k.admin = { key: cfg.apiKey!, user: 'admin', app: null, created: Date.now(), source: 'operator' }));
     log.info('admin API key set from --api-key');
   } else if (!keys.data.admin) {
-    await keys.update((k) => (k.admin = { key: generateApiKey(), user: 'admin', app: null, created: Date.now() }));
+    await keys.update((k) => (k.admin = { key: generateApiKey(), user: 'admin', app: null, created: Date.now(), source: 'generated' }));
     log.info(`generated an admin API key (stored in ${join(cfg.dataDir, 'keys.json')})`);
   }
 
-  const bus = new EventBus();
   const serial = { ...settings.data.serial, ...opts.serialOverrides };
   const virtual = new VirtualPrinterProcess(join(cfg.dataDir, 'run', 'virtual-printer'), opts.virtualPrinterArgs ?? []);
   const printer = new Printer(
@@ -160,7 +163,10 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     settings,
     accounts,
     sessions,
-    appKeys: new AppKeys(accounts, bus),
+    appKeys: new AppKeys(accounts, {
+      requested: (r) => bus.emit('appkeys.request', { id: r.id, app: r.app, user: r.user, remoteAddress: r.remoteAddress }),
+      decided: (r) => bus.emit('appkeys.decided', { id: r.id, user: r.user }),
+    }),
     runSystemCommand: (argv) =>
       new Promise<number>((resolve) => {
         const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });

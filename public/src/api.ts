@@ -30,9 +30,9 @@ export function whenAuthLost(fn: () => void): void {
   onAuthLost = fn;
 }
 
-export async function api<T = unknown>(path: string, init: { method?: string; json?: unknown } = {}): Promise<T> {
+export async function api<T = unknown>(path: string, init: { method?: string; json?: unknown; headers?: Record<string, string> } = {}): Promise<T> {
   const method = init.method ?? (init.json !== undefined ? 'POST' : 'GET');
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...init.headers };
   if (method !== 'GET') headers['X-CSRF-Token'] = csrf();
   if (init.json !== undefined) headers['Content-Type'] = 'application/json';
   let res: Response;

@@ -60,8 +60,13 @@ async function boot(): Promise<void> {
     return;
   }
   if (me.name && me.session) return start(me as Me);
-  const setup = await api<{ needed: boolean }>('/api/gantry/setup');
-  if (setup.needed) return showSetup();
+  const setup = await api<{ needed: boolean; keyRequired: boolean; hostAllowed: boolean }>('/api/gantry/setup');
+  if (setup.needed) {
+    showSetup(setup.keyRequired);
+    // a name Gantry does not know as its own (DNS rebinding guard): say where setup works instead of failing later
+    if (!setup.hostAllowed) formError($<HTMLFormElement>('#setup-form'), `To set Gantry up, open this page at the printer's IP address or its .local name: ${location.hostname} is not one of its own names`);
+    return;
+  }
   showLogin();
 }
 
@@ -94,11 +99,16 @@ function showLogin(): void {
   });
 }
 
-function showSetup(): void {
+/** First run. An install whose operator set an API key (or used the generated one) asks for that key too. */
+function showSetup(keyRequired: boolean): void {
+  const keyField = $<HTMLInputElement>('#setup-apikey');
+  keyField.required = keyRequired;
+  $('#setup-apikey-label').hidden = !keyRequired;
   showAuth('setup-form');
   onFormSubmit('setup-form', async (f) => {
     if (f.get('password') !== f.get('password2')) throw new Error('The passwords differ');
-    const r = await api<{ apiKey: string }>('/api/gantry/setup', { json: { name: f.get('name'), password: f.get('password') } });
+    const headers: Record<string, string> = keyRequired ? { 'X-Api-Key': String(f.get('apikey') ?? '').trim() } : {};
+    const r = await api<{ apiKey: string }>('/api/gantry/setup', { json: { name: f.get('name'), password: f.get('password') }, headers });
     $('#setup-key').textContent = r.apiKey;
     showAuth('setup-done');
     $<HTMLButtonElement>('#setup-continue').onclick = async () => void start(await api<Me>('/api/login', { json: { passive: true } }));

@@ -13,8 +13,16 @@ export interface KeyRecord {
   created: number;
 }
 
+/** The admin key: generated at first start, or set by the operator (--api-key / GANTRY_API_KEY). */
+export interface AdminKeyRecord extends KeyRecord {
+  /** absent in files from before first-run setup closed itself: those keys were generated */
+  source?: 'generated' | 'operator';
+  /** set the first time the key is used: someone holds it, so first-run setup is over */
+  used?: boolean;
+}
+
 export interface KeysFile {
-  admin: KeyRecord | null;
+  admin: AdminKeyRecord | null;
   keys: KeyRecord[];
 }
 

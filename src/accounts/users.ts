@@ -59,16 +59,46 @@ export class Accounts {
     return this.store.data.users.find((u) => u.name === name);
   }
 
-  /** Who a presented API key belongs to. The admin key acts as the `admin` user even before one is created. */
+  /**
+   * The identity an account name stands for right now: an active user with their roles, or the built-in
+   * `admin` identity the admin API key acts as while no user of that name exists. Undefined for anyone else.
+   */
+  identity(name: string): Omit<Identity, 'via'> | undefined {
+    const u = this.user(name);
+    if (u) return u.active ? { name: u.name, roles: u.roles } : undefined;
+    if (name === this.store.data.admin?.user) return { name, roles: ['admin'] };
+    return undefined;
+  }
+
+  /** Who a presented API key belongs to. A key's rights are its user's rights now, not when it was issued. */
   byKey(key: string): Identity | undefined {
     const rec = findKey(this.store.data, key);
     if (!rec) return undefined;
     if (rec === this.store.data.admin) return { name: rec.user, roles: ['admin'], via: 'apikey', key: rec };
-    const u = this.user(rec.user);
-    // keys issued to the built-in admin identity (the admin API key's user) before any such user exists
-    if (!u && rec.user === this.store.data.admin?.user) return { name: rec.user, roles: ['admin'], via: 'apikey', key: rec };
-    if (!u || !u.active) return undefined;
-    return { name: u.name, roles: u.roles, via: 'apikey', key: rec };
+    const who = this.identity(rec.user);
+    return who ? { ...who, via: 'apikey', key: rec } : undefined;
+  }
+
+  isAdminKey(rec: KeyRecord | undefined): boolean {
+    return rec !== undefined && rec === this.store.data.admin;
+  }
+
+  /**
+   * First-run setup may be done without a key only on a fresh install: no account, no issued key, and an admin
+   * key that Gantry generated itself and nobody has used yet. An operator who set a key (--api-key), or who used
+   * the generated one, has taken the appliance: from then on only an admin may create accounts.
+   */
+  setupOpen(): boolean {
+    const d = this.store.data;
+    return d.users.length === 0 && d.keys.length === 0 && d.admin?.source !== 'operator' && !d.admin?.used;
+  }
+
+  /** Records (once) that the admin key was used, which closes keyless first-run setup for good. */
+  async markAdminKeyUsed(): Promise<void> {
+    if (!this.store.data.admin || this.store.data.admin.used) return;
+    await this.store.update((d) => {
+      if (d.admin) d.admin.used = true;
+    });
   }
 
   async byPassword(name: string, password: string): Promise<UserRecord | undefined> {
@@ -95,6 +125,17 @@ export class Accounts {
     });
   }
 
+  /** Changes a user's roles and/or whether they may sign in (their keys and sessions follow at once). */
+  async updateUser(name: string, change: { roles?: Role[]; active?: boolean }): Promise<UserRecord> {
+    if (!this.user(name)) throw new ServiceError(404, `No user ${name}`);
+    await this.store.update((d) => {
+      const u = d.users.find((x) => x.name === name)!;
+      if (change.roles) u.roles = change.roles;
+      if (change.active !== undefined) u.active = change.active;
+    });
+    return this.user(name)!;
+  }
+
   async setPassword(name: string, password: string): Promise<void> {
     if (!this.user(name)) throw new ServiceError(404, `No user ${name}`);
     if (password.length < 8) throw new ServiceError(400, 'Passwords need at least 8 characters');
@@ -110,8 +151,8 @@ export class Accounts {
   }
 
   async revokeKey(key: string): Promise<boolean> {
-    const before = this.store.data.keys.length;
+    if (!this.store.data.keys.some((k) => k.key === key)) return false;
     await this.store.update((d) => (d.keys = d.keys.filter((k) => k.key !== key)));
-    return this.store.data.keys.length < before;
+    return true;
   }
 }

@@ -3,6 +3,7 @@ import { Hono } from 'hono/tiny';
 import { bodyLimit } from 'hono/body-limit';
 import { NotOperationalError } from '../printer/printer.js';
 import { apiAuth } from './auth.js';
+import { permissionFor } from './permission-map.js';
 import type { ApiDeps, ApiEnv } from './context.js';
 import { HttpError, jsonError, normalizedPath } from './http.js';
 import { connectionRoutes } from './routes/connection.js';
@@ -24,6 +25,9 @@ import { staticRoutes } from './static.js';
 import { ServiceError } from '../service-error.js';
 
 const JSON_BODY_LIMIT = 100 * 1024;
+/** login, setup, app-key requests: a few fields */
+const PUBLIC_BODY_LIMIT = 8 * 1024;
+const UPLOAD_PATH = /^\/api\/files\/(local|sdcard)\/?$/;
 
 export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>({ getPath: (req) => normalizedPath(req.url) });
@@ -34,9 +38,24 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.use('/plugin/*', auth);
   app.use('/webcam', auth);
   app.use('/webcam/*', auth);
-  const jsonLimit = bodyLimit({ maxSize: JSON_BODY_LIMIT, onError: (c) => jsonError(c, 413, `Request body larger than ${JSON_BODY_LIMIT / 1024} KB`) });
-  // uploads stream to disk with their own limit; everything else is a small JSON body
-  app.use('/api/*', (c, next) => (c.req.method === 'POST' && /^\/api\/files\/(local|sdcard)\/?$/.test(normalizedPath(c.req.url)) ? next() : jsonLimit(c, next)));
+  // Every body is bounded before anything reads it, and after auth, so a stranger's body is not read at all.
+  // Uploads stream to disk under their own limit; what anyone may send without a key gets the smallest limit;
+  // everything else is a small JSON body.
+  const bounded = (max: number) =>
+    bodyLimit({
+      maxSize: max,
+      onError: (c) => {
+        c.header('Connection', 'close'); // the rest of an oversized body is not worth reading
+        return jsonError(c, 413, `Request body larger than ${max / 1024} KB`);
+      },
+    });
+  const publicLimit = bounded(PUBLIC_BODY_LIMIT);
+  const jsonLimit = bounded(JSON_BODY_LIMIT);
+  app.use('*', (c, next) => {
+    const path = normalizedPath(c.req.url);
+    if (c.req.method === 'POST' && UPLOAD_PATH.test(path)) return next();
+    return permissionFor(c.req.method, path) === 'PUBLIC' ? publicLimit(c, next) : jsonLimit(c, next);
+  });
 
   for (const routes of [healthRoutes, versionRoutes, connectionRoutes, printerRoutes, printerProfileRoutes, jobRoutes, accountRoutes, appKeyRoutes, settingsRoutes, systemRoutes, queueRoutes, recoveryRoutes]) {
     app.route('/', routes(deps));

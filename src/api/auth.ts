@@ -34,6 +34,8 @@ export function apiAuth(deps: ApiDeps, path: (url: string) => string): Middlewar
     if (key) {
       identity = deps.accounts.byKey(key);
       if (!identity && required !== 'PUBLIC') return jsonError(c, 403, 'Invalid API key');
+      // someone holds the admin key and uses it: the install is taken, keyless first-run setup closes
+      if (identity && deps.accounts.isAdminKey(identity.key)) await deps.accounts.markAdminKeyUsed().catch((err: Error) => deps.log.warn(`cannot record the admin key's first use: ${err.message}`));
     } else {
       const session = deps.sessions.get(getCookie(c, SESSION_COOKIE));
       if (session) {
@@ -41,7 +43,7 @@ export function apiAuth(deps: ApiDeps, path: (url: string) => string): Middlewar
         if (!safe && c.req.header('x-csrf-token') !== session.csrf && required !== 'PUBLIC') {
           return jsonError(c, 403, 'Missing or wrong CSRF token (send the X-CSRF-Token header)');
         }
-        identity = { name: session.user, roles: session.roles, via: 'session' };
+        identity = { name: session.user, roles: session.roles, via: 'session' }; // roles as of now (sessions.get)
         sessionId = session.id;
       }
     }

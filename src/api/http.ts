@@ -86,3 +86,8 @@ export function normalizedPath(url: string): string {
   const path = q < 0 ? url.slice(start) : url.slice(start, q);
   return path.includes('//') ? path.replace(/\/{2,}/g, '/') : path;
 }
+
+/** The peer's address as the socket sees it (never a forwarded header: anyone can send one of those). */
+export function remoteAddress(c: Context): string | null {
+  return (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? null;
+}

@@ -46,6 +46,7 @@ const RULES: Rule[] = [
   ['POST', '/api/settings', 'SETTINGS'],
   ['*', '/api/system', 'SYSTEM'],
   ['*', '/api/gantry/keys', 'ANY'],
+  ['POST', '/api/gantry/password', 'ANY'],
   ['*', '/api/gantry/users', 'ADMIN'],
 ];
 

@@ -83,7 +83,11 @@ export interface Settings {
   camera: { source: string; width: number; height: number; fps: number; lanOpen: boolean; flipH: boolean; flipV: boolean; rotate90: boolean };
   timelapse: TimelapseSettings;
   api: { /** let requests without a key read status (never control); off by default */ allowAnonymousStatus: boolean };
-  server: { uuid: string };
+  server: {
+    uuid: string;
+    /** extra host names first-run setup answers to (IP literals, localhost, *.local and the machine's name always do) */
+    allowedHosts: string[];
+  };
 }
 
 export function defaultSettings(): Settings {
@@ -139,6 +143,6 @@ export function defaultSettings(): Settings {
     mqtt: { url: '', username: '', password: '', clientId: '', baseTopic: 'gantry', discoveryPrefix: 'homeassistant', discovery: 'device', commandRole: 'user', cameraInterval: 10 },
     system: { rebootCommand: ['sudo', '-n', '/usr/bin/systemctl', 'reboot'], shutdownCommand: ['sudo', '-n', '/usr/bin/systemctl', 'poweroff'] },
     api: { allowAnonymousStatus: false },
-    server: { uuid: randomUUID() },
+    server: { uuid: randomUUID(), allowedHosts: [] },
   };
 }

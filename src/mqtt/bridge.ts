@@ -1,6 +1,7 @@
 // The MQTT bridge: retained JSON state grouped by cadence (state, temperature, job) per printer, a per-printer
 // availability topic for the serial link, the appliance's last will, commands, and Home Assistant discovery.
 // MQTT.js connect() keeps retrying while the broker is away; Gantry never waits for it.
+import { redactUrl } from '../config/secrets.js';
 import { readFile, statfs } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { IClientOptions, MqttClient } from 'mqtt';
@@ -82,14 +83,14 @@ export class MqttBridge {
     const client = loadMqtt().connect(this.s.url, opts);
     this.client = client;
     client.on('connect', () => {
-      this.d.log.info(`MQTT connected to ${redact(this.s.url)}`);
+      this.d.log.info(`MQTT connected to ${redactUrl(this.s.url)}`);
       client.subscribe([`${t.cmd}/+`, `${t.set}/+`, `${this.s.discoveryPrefix}/status`], { qos: 1 });
       this.publish(t.bridge, 'online');
       this.publishDiscovery();
       this.publishAll();
     });
     client.on('error', (err) => this.d.log.warn(`MQTT: ${err.message}`));
-    client.on('offline', () => this.d.log.warn(`MQTT broker ${redact(this.s.url)} unreachable; retrying`));
+    client.on('offline', () => this.d.log.warn(`MQTT broker ${redactUrl(this.s.url)} unreachable; retrying`));
     client.on('message', (topic, payload, packet) => void this.onMessage(topic, payload.toString(), packet.retain));
 
     const bus = this.d.bus;
@@ -344,7 +345,3 @@ export class MqttBridge {
   }
 }
 
-/** user:password@ never reaches a log. */
-function redact(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
-}

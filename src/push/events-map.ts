@@ -69,7 +69,12 @@ export function octoEvent(name: keyof GantryEvents, payload: unknown, d: { jobs:
       return [ev('SettingsUpdated', { config_hash: String(Date.now()), effective_hash: String(Date.now()) })];
     case 'appkeys.request': {
       const p = payload as GantryEvents['appkeys.request'];
-      return [{ plugin: { plugin: 'appkeys', data: { type: 'request_access', app_name: p.app, user_token: p.token, user_id: p.user, remote_address: p.remoteAddress } } }];
+      return [{ plugin: { plugin: 'appkeys', data: { type: 'request_access', app_name: p.app, user_token: p.id, user_id: p.user, remote_address: p.remoteAddress } } }];
+    }
+    case 'appkeys.decided': {
+      // OctoPrint closes the request's dialog on every open page
+      const p = payload as GantryEvents['appkeys.decided'];
+      return [{ plugin: { plugin: 'appkeys', data: { type: 'end_request', user_token: p.id } } }];
     }
     case 'timelapse.frame': {
       const p = payload as GantryEvents['timelapse.frame'];

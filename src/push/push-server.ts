@@ -11,6 +11,7 @@ import { parse as parseCookie } from 'hono/utils/cookie';
 import type { WebSocket as WsSocket, WebSocketServer } from 'ws';
 import { SESSION_COOKIE, type Session, type Sessions } from '../accounts/sessions.js';
 import { permissionsOf } from '../accounts/permissions.js';
+import { mayDecide } from '../accounts/app-keys.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import type { JobRunner } from '../jobs/job-runner.js';
@@ -49,6 +50,8 @@ export interface PushDeps {
 interface Client {
   ws: WsSocket;
   user: string | null;
+  /** the login session it authenticated with: when that ends, the socket closes */
+  sessionId: string | null;
   throttle: number;
   ticks: number;
   /** a `current` was skipped because the socket was full: send the next one as soon as it drains */
@@ -98,7 +101,7 @@ export class PushServer {
         if (this.pendingMessages.length > 50) this.pendingMessages.shift();
       }),
     );
-    for (const name of ['printer.state', 'printer.connected', 'printer.disconnected', 'printer.error', 'job.started', 'job.ended', 'job.paused', 'job.resumed', 'files.changed', 'files.uploaded', 'files.analysed', 'settings.updated', 'printer.position', 'appkeys.request', 'queue.changed', 'timelapse.frame', 'timelapse.render', 'timelapse.changed'] as const) {
+    for (const name of ['printer.state', 'printer.connected', 'printer.disconnected', 'printer.error', 'job.started', 'job.ended', 'job.paused', 'job.resumed', 'files.changed', 'files.uploaded', 'files.analysed', 'settings.updated', 'printer.position', 'queue.changed', 'timelapse.frame', 'timelapse.render', 'timelapse.changed'] as const) {
       this.offs.push(
         bus.on(name, (payload: unknown) => {
           for (const msg of octoEvent(name, payload, this.d, this.eventState)) this.broadcast(JSON.stringify(msg));
@@ -106,6 +109,24 @@ export class PushServer {
       );
     }
     this.offs.push(bus.on('settings.updated', () => this.broadcast(JSON.stringify({ timelapse: this.d.timelapseConfig() }))));
+    // app-key requests reach only those who may decide them (the named user, or an admin), never readonly clients
+    for (const name of ['appkeys.request', 'appkeys.decided'] as const) {
+      this.offs.push(
+        bus.on(name, (payload) => {
+          const may = (c: Client) => {
+            const roles = c.sessionId ? this.d.sessions.get(c.sessionId)?.roles : undefined;
+            return roles !== undefined && c.user !== null && mayDecide({ name: c.user, roles }, payload);
+          };
+          for (const msg of octoEvent(name, payload, this.d, this.eventState)) this.broadcast(JSON.stringify(msg), may);
+        }),
+      );
+    }
+    this.offs.push(
+      bus.on('sessions.ended', ({ ids }) => {
+        const ended = new Set(ids);
+        for (const c of this.clients) if (c.sessionId !== null && ended.has(c.sessionId)) this.drop(c, 'its session ended');
+      }),
+    );
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.pingTimer = setInterval(() => this.ping(), 15_000);
   }
@@ -139,7 +160,7 @@ export class PushServer {
   }
 
   private accept(ws: WsSocket, session: Session | undefined): void {
-    const client: Client = { ws, user: null, throttle: 1, ticks: 0, pendingCurrent: false, stalledSince: 0, alive: true };
+    const client: Client = { ws, user: null, sessionId: null, throttle: 1, ticks: 0, pendingCurrent: false, stalledSince: 0, alive: true };
     this.clients.add(client);
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
@@ -166,6 +187,7 @@ export class PushServer {
     }));
     if (session) {
       client.user = session.user;
+      client.sessionId = session.id;
       this.sendHistory(client);
     }
   }
@@ -192,6 +214,7 @@ export class PushServer {
         return;
       }
       client.user = s.user;
+      client.sessionId = s.id;
       this.sendHistory(client);
       return;
     }
@@ -209,9 +232,9 @@ export class PushServer {
     return true;
   }
 
-  private broadcast(data: string): void {
+  private broadcast(data: string, only?: (c: Client) => boolean): void {
     for (const c of this.clients) {
-      if (c.user === null) continue;
+      if (c.user === null || (only && !only(c))) continue;
       if (c.ws.bufferedAmount > KILL_BYTES) {
         this.drop(c, 'too far behind');
         continue;

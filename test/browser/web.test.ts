@@ -57,9 +57,15 @@ describe('web page (Chromium, phone size)', () => {
     await page.fill('#setup-form [name=name]', 'maker');
     await page.fill('#setup-form [name=password]', 'correct horse');
     await page.fill('#setup-form [name=password2]', 'different');
+    // this install was started with an operator's key (--api-key): setup asks for it, and a wrong one is refused
+    await page.fill('#setup-form [name=apikey]', 'not-the-key-not-the-key-not-the-key');
     await page.click('#setup-form button[type=submit]');
     assert.equal(await page.textContent('#setup-form .form-error'), 'The passwords differ');
     await page.fill('#setup-form [name=password2]', 'correct horse');
+    await page.click('#setup-form button[type=submit]');
+    await page.waitForFunction(() => /API key/.test(document.querySelector('#setup-form .form-error')?.textContent ?? ''));
+    assert.deepEqual(errors.splice(0), ['Failed to load resource: the server responded with a status of 403 (Forbidden)'], 'the refused setup, nothing else');
+    await page.fill('#setup-form [name=apikey]', rig.gantry.apiKey);
     await page.click('#setup-form button[type=submit]');
     await page.waitForSelector('#setup-done:not([hidden])');
     const key = (await page.textContent('#setup-key')) ?? '';

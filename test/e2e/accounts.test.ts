@@ -11,20 +11,21 @@ describe('accounts, app keys, settings, system commands', () => {
   let rig: GantryRig;
   let restarts = 0;
   before(async () => {
-    rig = await gantryRig({ serial: 'NONE' }, { onRestart: () => restarts++ });
+    // a fresh install: no key set by an operator, so first-run setup is open until someone takes it
+    rig = await gantryRig({ serial: 'NONE', apiKey: undefined }, { onRestart: () => restarts++ });
   });
   after(() => rig.close());
 
   const json = async <T>(res: Response): Promise<T> => (await res.json()) as T;
 
   test('first-run setup creates the admin once and hands back a working key', async () => {
-    assert.deepEqual(await json(await rig.api('/api/gantry/setup', { key: null })), { needed: true });
+    assert.deepEqual(await json(await rig.api('/api/gantry/setup', { key: null })), { needed: true, keyRequired: false, hostAllowed: true });
     const res = await rig.api('/api/gantry/setup', { key: null, method: 'POST', json: { name: 'gina', password: 'correct horse' } });
     assert.equal(res.status, 201);
     const { apiKey } = await json<{ apiKey: string }>(res);
     assert.match(apiKey, /^[A-Za-z0-9_-]{43}$/);
     assert.equal((await rig.api('/api/version', { key: apiKey })).status, 200);
-    assert.equal((await rig.api('/api/gantry/setup', { key: null, method: 'POST', json: { name: 'evil', password: 'password123' } })).status, 409);
+    assert.equal((await rig.api('/api/gantry/setup', { key: null, method: 'POST', json: { name: 'evil', password: 'password123' } })).status, 403);
   });
 
   test('password login sets a session cookie; state changes need the CSRF token; bad passwords get 403, then 429', async () => {
@@ -87,10 +88,13 @@ describe('accounts, app keys, settings, system commands', () => {
     assert.equal((await json<{ app_token: string }>(req)).app_token, token);
     const pollPath = new URL(location).pathname;
     assert.equal((await rig.api(pollPath, { key: null })).status, 202);
-    const pending = await json<{ pending: { token: string; app: string }[] }>(await rig.api('/api/gantry/appkeys'));
+    const pending = await json<{ pending: { id: string; app: string }[] }>(await rig.api('/api/gantry/appkeys'));
     assert.deepEqual(pending.pending.map((p) => p.app), ['Home Assistant']);
-    assert.equal((await rig.api(`/plugin/appkeys/decision/${token}`, { key: null, method: 'POST', json: { decision: true } })).status, 403, 'approving needs a signed-in owner');
-    assert.equal((await rig.api(`/plugin/appkeys/decision/${token}`, { method: 'POST', json: { decision: true } })).status, 204);
+    const id = pending.pending[0]!.id;
+    assert.notEqual(id, token, 'approvers decide by an id that is not the poll secret');
+    assert.equal((await rig.api(`/plugin/appkeys/decision/${token}`, { method: 'POST', json: { decision: true } })).status, 404, 'the poll secret decides nothing');
+    assert.equal((await rig.api(`/plugin/appkeys/decision/${id}`, { key: null, method: 'POST', json: { decision: true } })).status, 403, 'approving needs a signed-in owner');
+    assert.equal((await rig.api(`/plugin/appkeys/decision/${id}`, { method: 'POST', json: { decision: true } })).status, 204);
     const granted = await rig.api(pollPath, { key: null });
     assert.equal(granted.status, 200);
     const { api_key } = await json<{ api_key: string }>(granted);
@@ -99,7 +103,8 @@ describe('accounts, app keys, settings, system commands', () => {
     assert.equal((await rig.api(pollPath, { key: null })).status, 404, 'the key is handed out once');
     const denied = await rig.api('/plugin/appkeys/request', { key: null, method: 'POST', json: { app: 'Stranger' } });
     const dToken = (await json<{ app_token: string }>(denied)).app_token;
-    assert.equal((await rig.api(`/api/gantry/appkeys/${dToken}`, { method: 'POST', json: { decision: false } })).status, 204);
+    const dId = (await json<{ pending: { id: string; app: string }[] }>(await rig.api('/api/gantry/appkeys'))).pending.find((p) => p.app === 'Stranger')!.id;
+    assert.equal((await rig.api(`/api/gantry/appkeys/${dId}`, { method: 'POST', json: { decision: false } })).status, 204);
     assert.equal((await rig.api(`/plugin/appkeys/request/${dToken}`, { key: null })).status, 404);
     assert.equal((await rig.api('/plugin/appkeys/request', { key: null, method: 'POST', json: {} })).status, 400);
   });

@@ -1,44 +1,9 @@
 // The OctoPrint push socket end to end, as FDM Monster and OctoPod use it, and under load with a stalled client.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import type { WebSocket as WsSocket } from 'ws';
 import { type GantryRig, gantryRig, waitOperational } from '../helpers/gantry-rig.js';
 import { waitFor } from '../helpers/wait.js';
-
-const WebSocket = createRequire(import.meta.url)('ws') as typeof WsSocket;
-
-interface Msg {
-  [type: string]: Record<string, unknown>;
-}
-
-class PushClient {
-  readonly messages: { at: number; msg: Msg }[] = [];
-  readonly ws: WsSocket;
-  constructor(url: string, headers: Record<string, string> = {}) {
-    this.ws = new WebSocket(url.replace(/^http/, 'ws') + '/sockjs/websocket', { headers });
-    this.ws.on('message', (d) => this.messages.push({ at: Date.now(), msg: JSON.parse(d.toString()) as Msg }));
-  }
-  opened(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.ws.readyState === WebSocket.OPEN) return resolve();
-      this.ws.once('open', () => resolve());
-      this.ws.once('error', reject);
-    });
-  }
-  of(type: string): { at: number; msg: Msg }[] {
-    return this.messages.filter((m) => type in m.msg);
-  }
-  events(): string[] {
-    return this.of('event').map((m) => (m.msg['event'] as { type: string }).type);
-  }
-  send(obj: unknown): void {
-    this.ws.send(JSON.stringify(obj));
-  }
-  close(): void {
-    this.ws.terminate();
-  }
-}
+import { PushClient, WebSocket } from '../helpers/push-client.js';
 
 describe('push socket', () => {
   let rig: GantryRig;
@@ -130,7 +95,7 @@ describe('push socket', () => {
     }
   });
   test('the web page\'s socket is signed in by its login cookie, but only from the page\'s own origin', async () => {
-    const setup = await rig.api('/api/gantry/setup', { method: 'POST', key: null, json: { name: 'pushuser', password: 'push-password' } });
+    const setup = await rig.api('/api/gantry/setup', { method: 'POST', json: { name: 'pushuser', password: 'push-password' } });
     assert.equal(setup.status, 201);
     const cookie = setup.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
     const host = new URL(rig.gantry.url).host;

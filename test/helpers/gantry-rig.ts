@@ -62,7 +62,7 @@ export async function gantryRig(overrides: Partial<ServeConfig> = {}, start: Sta
     logs,
     api(path, init = {}) {
       const headers = new Headers(init.headers);
-      if (init.key !== null) headers.set('X-Api-Key', init.key ?? TEST_KEY);
+      if (init.key !== null) headers.set('X-Api-Key', init.key ?? gantry.apiKey);
       let body = init.body;
       if (init.json !== undefined) {
         headers.set('Content-Type', 'application/json');

@@ -151,20 +151,22 @@ export function initSettings(ctx: Ctx): void {
   // apps asking for a key (Home Assistant, Cura, OctoPod …): approve or refuse here
   const loadApprovals = async () => {
     if (!ctx.can('PLUGIN_APPKEYS_GRANT')) return;
-    const r = await api<{ pending: { token: string; app: string; user: string | null; remoteAddress: string | null }[] }>('/api/gantry/appkeys').catch(() => undefined);
+    const r = await api<{ pending: { id: string; app: string; user: string | null; remoteAddress: string | null }[] }>('/api/gantry/appkeys').catch(() => undefined);
     $('#approvals').replaceChildren(
       ...(r?.pending ?? []).map((p) => {
-        const decide = (yes: boolean, b: HTMLButtonElement) => act(b, async () => (await api(`/api/gantry/appkeys/${p.token}`, { json: { decision: yes } }), loadApprovals(), loadKeys()), yes ? `${p.app} may now use Gantry` : `${p.app} refused`);
+        const decide = (yes: boolean, b: HTMLButtonElement) => act(b, async () => (await api(`/api/gantry/appkeys/${encodeURIComponent(p.id)}`, { json: { decision: yes } }), loadApprovals(), loadKeys()), yes ? `${p.app} may now use Gantry` : `${p.app} refused`);
         const allow = h('button', { type: 'button', class: 'primary' }, 'Allow');
         const deny = h('button', { type: 'button', class: 'danger' }, 'Deny');
         allow.onclick = () => decide(true, allow);
         deny.onclick = () => decide(false, deny);
-        return h('div', { class: 'banner', role: 'region', 'aria-label': 'Access request' }, h('span', {}, `${p.app} wants access${p.remoteAddress ? ` (from ${p.remoteAddress})` : ''}.`), h('span', { class: 'buttons' }, allow, deny));
+        return h('div', { class: 'banner', role: 'region', 'aria-label': 'Access request' }, h('span', {}, `${p.app} wants access${p.user ? ` as ${p.user}` : ''}${p.remoteAddress ? ` (from ${p.remoteAddress})` : ''}.`), h('span', { class: 'buttons' }, allow, deny));
       }),
     );
   };
   ctx.onPlugin((plugin, data) => {
-    if (plugin !== 'appkeys' || data['type'] !== 'request_access') return;
+    if (plugin !== 'appkeys') return;
+    if (data['type'] === 'end_request') return void loadApprovals(); // decided elsewhere
+    if (data['type'] !== 'request_access') return;
     toast(`${String(data['app_name'])} wants access to Gantry`, 'info', { label: 'Review', run: () => (location.hash = '#settings') });
     void loadApprovals();
   });

@@ -2,6 +2,7 @@
 // webcam.*; Cura reads feature.sdSupport and gcodeAnalysis.runAt; FDM Monster writes appearance.name).
 import { Hono } from 'hono/tiny';
 import type { Settings } from '../../config/settings.js';
+import { SECRET_MASK, maskUrlPassword, unmaskUrlPassword } from '../../config/secrets.js';
 import type { ApiDeps, ApiEnv } from '../context.js';
 import { badRequest, numberIn, parseBool, readJsonObject } from '../http.js';
 
@@ -42,8 +43,14 @@ export function settingsView(s: Settings): Record<string, unknown> {
     },
     scripts: { gcode: { afterPrintPaused: s.scripts.pause.join('\n'), afterPrintCancelled: s.scripts.cancel.join('\n') } },
     plugins: { discovery: { upnpUuid: s.server.uuid, publicHost: null, publicPort: null } },
-    // the password is never sent back
-    gantry: { mqtt: { ...s.mqtt, password: s.mqtt.password ? '********' : '' }, camera: { ...s.camera }, timelapse: { ...s.timelapse }, printerProfile: s.printerProfile },
+    // secrets are never sent back, to anyone: the mask stands for them (and leaves them unchanged when saved)
+    gantry: {
+      mqtt: { ...s.mqtt, url: maskUrlPassword(s.mqtt.url), password: s.mqtt.password ? SECRET_MASK : '' },
+      camera: { ...s.camera },
+      timelapse: { ...s.timelapse },
+      printerProfile: s.printerProfile,
+      server: { allowedHosts: [...s.server.allowedHosts] },
+    },
   };
 }
 
@@ -152,7 +159,9 @@ export function settingsRoutes(deps: ApiDeps): Hono<ApiEnv> {
         if (typeof v !== 'string' || v.length > 500) errors.push(`gantry.mqtt.${k} must be a string`);
         else if (k === 'url' && v !== '' && !/^(mqtts?|wss?):\/\//.test(v)) errors.push('gantry.mqtt.url must start with mqtt://, mqtts://, ws:// or wss://');
         else if ((k === 'baseTopic' || k === 'discoveryPrefix') && !/^[\w/-]+$/.test(v)) errors.push(`gantry.mqtt.${k} may hold letters, digits, _, - and /`);
-        else if (!(k === 'password' && v === '********')) apply.push((s) => (s.mqtt[k] = v));
+        else if (k === 'password' && v === SECRET_MASK) continue;
+        else if (k === 'url') apply.push((s) => (s.mqtt.url = unmaskUrlPassword(v, s.mqtt.url)));
+        else apply.push((s) => (s.mqtt[k] = v));
       }
       if (mqtt['cameraInterval'] !== undefined) {
         const v = numberIn(mqtt['cameraInterval'], 0, 86_400);
@@ -163,6 +172,13 @@ export function settingsRoutes(deps: ApiDeps): Hono<ApiEnv> {
         if (mqtt['discovery'] !== 'device' && mqtt['discovery'] !== 'entity') errors.push('gantry.mqtt.discovery must be "device" or "entity"');
         else apply.push((s) => (s.mqtt.discovery = mqtt['discovery'] as 'device' | 'entity'));
       }
+    }
+    const server = obj(obj(b['gantry'])?.['server']);
+    if (server?.['allowedHosts'] !== undefined) {
+      const hosts = server['allowedHosts'];
+      if (!Array.isArray(hosts) || hosts.length > 50 || !hosts.every((h) => typeof h === 'string' && /^(\*\.)?[A-Za-z0-9.-]{1,253}$/.test(h))) {
+        errors.push('gantry.server.allowedHosts must be a list of host names (or *.domain), at most 50');
+      } else apply.push((s) => (s.server.allowedHosts = hosts as string[]));
     }
     if (errors.length) throw badRequest(errors.join('; '));
     if (apply.length) {
