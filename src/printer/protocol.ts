@@ -105,7 +105,20 @@ const NO_LINE = -1;
 const KIND_LONG = 1;
 const KIND_TICKLE = 2;
 const KIND_TEMP_QUERY = 4;
+/** carries a line number (its own, in flightLine) */
+const KIND_NUMBERED = 8;
+/** M110: nothing else goes out until it is acknowledged (a line behind it would race the renumbering) */
+const KIND_BARRIER = 16;
 const OK_HELLO = 'N0 M110 N0*125\n';
+/** Marlin sends `wait` after 1 s idle; a line younger than that may simply not have arrived yet. */
+const WAIT_TICKLE_AFTER_MS = 1_000;
+const MERGED_ADVANCED_OK = /ok N\d+ P\d+ B\d+$/;
+
+/** The line an ok names: Marlin ADVANCED_OK `ok N12 P15 B3`, Repetier `ok 12`. */
+function okLineNumber(line: string): number | undefined {
+  const m = /^ok\s+N?(\d+)(?:\s|$)/.exec(line);
+  return m ? Number(m[1]) : undefined;
+}
 
 export class ProtocolEngine {
   readonly opts: ProtocolOptions;
@@ -135,7 +148,15 @@ export class ProtocolEngine {
 
   // flow control: a FIFO of in-flight lines (kind flags + byte counts) in fixed arrays
   private readonly flightKind: Uint8Array;
+  /** the line number a numbered entry carries; for an unnumbered one, the last number sent before it */
+  private readonly flightLine: Int32Array;
   private ticklesInFlight = 0;
+  private barriersInFlight = 0;
+  /** the firmware names the line in its oks (`ok N12 P15 B3`, Repetier `ok 12`): oks can be matched to lines */
+  private numberedOks = false;
+  private lastNumberSent = 0;
+  /** a long-running command got its one quiet-time tickle (no timeout counted for it) */
+  private softTickled = false;
   private readonly flightBytes: Uint16Array;
   private flightHead = 0;
   private inFlight = 0;
@@ -170,6 +191,7 @@ export class ProtocolEngine {
     this.history = new Array<string>(this.historyLen).fill('');
     const maxFlight = 64;
     this.flightKind = new Uint8Array(maxFlight);
+    this.flightLine = new Int32Array(maxFlight);
     this.flightBytes = new Uint16Array(maxFlight);
   }
 
@@ -189,6 +211,8 @@ export class ProtocolEngine {
     this.inFlight = 0;
     this.inFlightBytes = 0;
     this.ticklesInFlight = 0;
+    this.barriersInFlight = 0;
+    this.numberedOks = false;
     this.streaming = false;
     this.source = undefined;
     this.userQueue.length = 0;
@@ -235,7 +259,7 @@ export class ProtocolEngine {
       // The emergency parser acts on it as the bytes arrive; the line still earns an `ok` later.
       this.sink.log('>', cmd);
       this.sink.write(cmd + '\n');
-      this.pushFlight(0, cmd.length + 1);
+      this.pushFlight(0, cmd.length + 1, this.lastNumberSent);
       return true;
     }
     this.userQueue.push(cmd);
@@ -299,15 +323,23 @@ export class ProtocolEngine {
 
     if (this.awaitingResendOkUntil > 0 && now >= this.awaitingResendOkUntil) {
       this.awaitingResendOkUntil = 0;
-      this.onOk(now, false);
+      if (!this.numberedOks) this.onOk(now, false); // numbered oks: the rejected lines already left the window
     }
 
     if (this.inFlight > 0) {
       const longRunning = (this.flightKind[this.flightHead]! & KIND_LONG) !== 0;
-      let limit: number;
-      if (longRunning) limit = this.busySeen ? this.opts.busyTimeout : Infinity;
-      else limit = this.busySeen ? Math.max(this.opts.busyTimeout, this.opts.communicationTimeout) : this.opts.communicationTimeout;
-      if (now - this.lastProgress >= limit) this.onTimeout(now);
+      if (longRunning && !this.busySeen) {
+        // A heat-up or an M400 may rightly take minutes without a word, so no timeout is counted; but its ok may
+        // also have been lost (a job then sat at 100 % with nothing on the wire). One tickle per quiet spell finds
+        // out: a busy firmware answers it after the command, a free one at once.
+        if (!this.softTickled && this.ticklesInFlight === 0 && now - this.lastProgress >= this.opts.communicationTimeout) {
+          this.softTickled = true;
+          this.tickle(now);
+        }
+      } else {
+        const limit = longRunning ? this.opts.busyTimeout : this.busySeen ? Math.max(this.opts.busyTimeout, this.opts.communicationTimeout) : this.opts.communicationTimeout;
+        if (now - this.lastProgress >= limit) this.onTimeout(now);
+      }
     }
 
     if (!this.autoreport && !this.pollQueued && now - this.lastPoll >= this.opts.pollInterval && this.firmware) {
@@ -342,6 +374,14 @@ export class ProtocolEngine {
       this.onOkLine(line, now);
       return;
     }
+    // Marlin sometimes merges a temperature report with the next line: ` T:19.37 /0.00 B:19.37 /0.00ok N71 P0 B2`.
+    // The ok at the end is real; lose it and windowed mode stays a line behind.
+    const merged = MERGED_ADVANCED_OK.exec(line);
+    if (merged && this.phase === 'operational') {
+      this.receive(line.slice(0, merged.index), now);
+      this.onOkLine(merged[0], now);
+      return;
+    }
 
     if (this.phase === 'handshake') {
       if (line === 'wait') this.onHelloAnswered(now);
@@ -351,17 +391,19 @@ export class ProtocolEngine {
 
     const c0 = line.charCodeAt(0);
     if (line.startsWith('echo:busy') || line.startsWith('busy:')) {
+      // working on it: alive, so earlier timeouts do not add up to a dead printer
       this.busySeen = true;
       this.lastProgress = now;
+      this.consecutiveTimeouts = 0;
       if (this.awaitingResendOkUntil > 0) this.awaitingResendOkUntil = now + this.opts.resendOkTimeout;
       return;
     }
     if (line === 'wait') {
-      // The firmware is idle with an empty buffer: whatever we think is in flight was acknowledged.
-      if (this.inFlight > 0 && !this.opts.windowed) {
-        while (this.inFlight > 1) this.popFlight();
-        this.onOk(now, false);
-      }
+      // `wait` says the firmware's queue ran empty. It acknowledges nothing: counting it as an ok let a burst of
+      // them release a line each, flooding the firmware, and the real oks that followed released more. A line
+      // still in flight then has lost its ok (or is still on the wire): the same M105 tickle a timeout would
+      // send settles which, at once instead of after the timeout.
+      if (this.inFlight > 0 && this.ticklesInFlight === 0 && now - this.lastProgress >= WAIT_TICKLE_AFTER_MS) this.tickle(now);
       return;
     }
     const resend = parseResend(line);
@@ -433,7 +475,7 @@ export class ProtocolEngine {
         const cmd = this.history[n % this.historyLen]!;
         this.resendNext = n + 1 >= this.nextLine ? NO_LINE : n + 1;
         this.resendCount++;
-        this.writeLine(numberedLine(n, cmd), now, LONG_RUNNING.has(commandKey(cmd)) ? KIND_LONG : 0);
+        this.writeLine(numberedLine(n, cmd), now, (LONG_RUNNING.has(commandKey(cmd)) ? KIND_LONG : 0) | KIND_NUMBERED | (commandKey(cmd) === M(110) ? KIND_BARRIER : 0), n);
         continue;
       }
       const hasUser = this.userHead < this.userQueue.length;
@@ -497,7 +539,8 @@ export class ProtocolEngine {
     const acked = key >= 0 || !this.quirks.onlyGcodeIsAcked;
     const numbered = acked && (this.streaming || this.opts.alwaysChecksum || this.quirks.alwaysChecksum || !this.firmware || key === M(110));
     let text: string;
-    const kind = (LONG_RUNNING.has(key) ? KIND_LONG : 0) | (key === M(105) ? KIND_TEMP_QUERY : 0);
+    let kind = (LONG_RUNNING.has(key) ? KIND_LONG : 0) | (key === M(105) ? KIND_TEMP_QUERY : 0);
+    let line = this.lastNumberSent;
     if (numbered) {
       let n = this.nextLine;
       if (key === M(110)) {
@@ -508,36 +551,51 @@ export class ProtocolEngine {
       this.history[n % this.historyLen] = cmd;
       this.nextLine = n + 1;
       text = numberedLine(n, cmd);
+      kind |= KIND_NUMBERED | (key === M(110) ? KIND_BARRIER : 0);
+      line = n;
     } else text = cmd + '\n';
     if (!fromJob) this.sink.log('>', cmd);
-    if (acked) this.writeLine(text, now, kind);
+    if (acked) this.writeLine(text, now, kind, line);
     else this.sink.write(text);
   }
 
-  private writeLine(text: string, now: number, kind: number): void {
+  private writeLine(text: string, now: number, kind: number, line: number): void {
     this.sink.write(text);
     this.linesSent++;
     if (this.inFlight === 0) {
       this.lastProgress = now;
       this.busySeen = false;
+      this.softTickled = false;
     }
-    this.pushFlight(kind, text.length);
+    if (kind & KIND_NUMBERED) this.lastNumberSent = line;
+    this.pushFlight(kind, text.length, line);
   }
 
-  private pushFlight(kind: number, bytes: number): void {
+  private pushFlight(kind: number, bytes: number, line: number): void {
     const cap = this.flightKind.length;
     if (this.inFlight >= cap) return; // never: the window is far smaller than the ring
     const idx = (this.flightHead + this.inFlight) % cap;
     this.flightKind[idx] = kind;
+    this.flightLine[idx] = line;
     this.flightBytes[idx] = bytes;
     this.inFlight++;
     this.inFlightBytes += bytes;
     if (kind & KIND_TICKLE) this.ticklesInFlight++;
+    if (kind & KIND_BARRIER) this.barriersInFlight++;
   }
 
+  /**
+   * One line in flight by default. Windowed: more, but never more than the firmware's last ADVANCED_OK `B` proved
+   * free, and nothing behind an unacknowledged M110.
+   */
   private canSend(): boolean {
     if (this.inFlight === 0) return true;
-    return this.opts.windowed && this.inFlight < this.windowLimit;
+    return this.opts.windowed && this.barriersInFlight === 0 && this.inFlight < this.windowLimit;
+  }
+
+  /** Lines in flight that are not the one M105 a timeout may add to find a lost ok (the invariant tests check). */
+  get commandsInFlight(): number {
+    return this.inFlight - this.ticklesInFlight;
   }
 
   private sendHello(now: number): void {
@@ -571,7 +629,9 @@ export class ProtocolEngine {
     if (this.settleUntil > 0) return; // the answer to a repeated hello
     if (this.awaitingResendOkUntil > 0) this.awaitingResendOkUntil = 0;
     let carriesTemperatures = false;
+    let ackedLine: number | undefined;
     if (line.length > 2) {
+      ackedLine = okLineNumber(line);
       if (this.opts.windowed) {
         const adv = parseAdvancedOk(line);
         if (adv && adv.buffer !== undefined) this.windowLimit = Math.max(1, Math.min(this.opts.maxWindow, adv.buffer));
@@ -587,13 +647,55 @@ export class ProtocolEngine {
       }
     }
     if (this.collectingCaps) this.finishCapabilities(now);
-    this.onOk(now, carriesTemperatures);
+    if (ackedLine !== undefined) {
+      this.numberedOks = true;
+      this.onNumberedOk(ackedLine, now);
+      return;
+    }
+    if (this.numberedOks) this.onUnnumberedOk(now);
+    else this.onOk(now, carriesTemperatures);
+  }
+
+  /**
+   * Firmware that names lines in its oks answers a numbered line with a numbered ok, so a plain ok belongs to the
+   * first unnumbered line in flight (a tickle, a poll, a command outside a job), and every numbered line before it
+   * was done too (in order; their oks were lost). With no unnumbered line in flight it is the ok that follows a
+   * `Resend:` (the rejected line's), or a stray one: it settles nothing.
+   */
+  private onUnnumberedOk(now: number): void {
+    for (let i = 0; i < this.inFlight; i++) {
+      const idx = (this.flightHead + i) % this.flightKind.length;
+      if ((this.flightKind[idx]! & KIND_NUMBERED) !== 0) continue;
+      for (let k = 0; k <= i; k++) this.popFlight();
+      this.progress(now);
+      return;
+    }
+  }
+
+  /**
+   * An ok that names its line: that line is done, and so is everything sent before it (their oks were lost or
+   * mangled). An ok for a line already settled (a duplicate, or one from before a resend) settles nothing and
+   * releases nothing. This is what keeps windowed mode in step after one garbled ok.
+   */
+  private onNumberedOk(n: number, now: number): void {
+    let through = -1;
+    for (let i = 0; i < this.inFlight; i++) {
+      const idx = (this.flightHead + i) % this.flightKind.length;
+      if ((this.flightKind[idx]! & KIND_NUMBERED) !== 0 && this.flightLine[idx] === n) {
+        through = i;
+        break;
+      }
+    }
+    if (through < 0) return; // stale: not a line in flight
+    for (let i = 0; i <= through; i++) this.popFlight();
+    this.progress(now);
   }
 
   private popFlight(): number {
     if (this.inFlight === 0) return 0;
     const kind = this.flightKind[this.flightHead]!;
     if (kind & KIND_TICKLE) this.ticklesInFlight--;
+    if (kind & KIND_BARRIER) this.barriersInFlight--;
     this.inFlightBytes -= this.flightBytes[this.flightHead]!;
     this.flightHead = (this.flightHead + 1) % this.flightKind.length;
     this.inFlight--;
@@ -610,18 +712,15 @@ export class ProtocolEngine {
     if (carriesTemperatures && this.ticklesInFlight > 0 && (this.flightKind[this.flightHead]! & KIND_TEMP_QUERY) === 0) {
       while (this.inFlight > 0 && (this.popFlight() & KIND_TICKLE) === 0);
     } else this.popFlight();
+    this.progress(now);
+  }
+
+  private progress(now: number): void {
     this.consecutiveTimeouts = 0;
     this.lastProgress = now;
     this.busySeen = false;
+    this.softTickled = false;
     this.pump(now);
-  }
-
-  private dropNewestFlight(): void {
-    if (this.inFlight === 0) return;
-    const idx = (this.flightHead + this.inFlight - 1) % this.flightKind.length;
-    if (this.flightKind[idx]! & KIND_TICKLE) this.ticklesInFlight--;
-    this.inFlightBytes -= this.flightBytes[idx]!;
-    this.inFlight--;
   }
 
   private onResend(n: number, now: number): void {
@@ -649,6 +748,24 @@ export class ProtocolEngine {
     this.resendRequested = n;
     this.resendDuplicates = lastSent - n;
     this.resendNext = n;
+    // Firmware with numbered oks acknowledges a rejected line with a plain ok (ignored in onOkLine), so the rejected
+    // lines leave the window now: they are not in its buffer, and they go out again from `n`.
+    if (this.numberedOks) {
+      this.dropFlightFrom(n);
+      this.pump(now);
+    }
+  }
+
+  private dropFlightFrom(n: number): void {
+    const kept: [number, number, number][] = [];
+    while (this.inFlight > 0) {
+      const kind = this.flightKind[this.flightHead]!;
+      const line = this.flightLine[this.flightHead]!;
+      const bytes = this.flightBytes[this.flightHead]!;
+      this.popFlight();
+      if ((kind & KIND_NUMBERED) === 0 || line < n) kept.push([kind, bytes, line]);
+    }
+    for (const [kind, bytes, line] of kept) this.pushFlight(kind, bytes, line);
   }
 
   private onTimeout(now: number): void {
@@ -660,14 +777,25 @@ export class ProtocolEngine {
       return;
     }
     // Tickle the firmware with M105. Its answer tells a lost ok from a late one (see onOk). If the line itself
-    // never arrived, the next numbered line makes the firmware ask for it again. A tickle that times out itself
-    // is dropped and replaced, so firmware that answers M105 with a bare ok still converges.
-    if (this.inFlight > 0 && (this.flightKind[(this.flightHead + this.inFlight - 1) % this.flightKind.length]! & KIND_TICKLE) !== 0) {
-      this.dropNewestFlight();
+    // never arrived, the next numbered line makes the firmware ask for it again. One tickle at a time: a second
+    // one while the first may still be answered would leave an answer nobody can place, and a late answer would
+    // then release a line that is still running. Only when the tickle is all that is left in flight (firmware
+    // that answers M105 with a bare ok, or a lost tickle) is it given up.
+    if (this.ticklesInFlight > 0) {
+      if ((this.flightKind[this.flightHead]! & KIND_TICKLE) !== 0) {
+        while (this.inFlight > 0) this.popFlight();
+        this.pump(now);
+      }
+      this.lastProgress = now;
+      return;
     }
     if ((this.flightKind[this.flightHead]! & KIND_TEMP_QUERY) !== 0 && this.inFlight === 1) this.popFlight(); // it was a poll: its answer is the tickle's
+    this.tickle(now);
+  }
+
+  private tickle(now: number): void {
     this.sink.log('>', 'M105');
-    this.writeLine('M105\n', now, KIND_TICKLE | KIND_TEMP_QUERY);
+    this.writeLine('M105\n', now, KIND_TICKLE | KIND_TEMP_QUERY, this.lastNumberSent);
     this.lastProgress = now;
   }
 

@@ -293,11 +293,22 @@ test('host action commands and wait', () => {
   h.connect();
   h.feed('//action:pause', '// action:prompt_begin Load filament');
   assert.deepEqual(h.eventsOf('action').map((e) => e.action.name), ['pause', 'prompt_begin']);
-  h.engine.send('M0', h.now);
-  h.engine.send('M105', h.now);
-  h.take();
-  h.feed('wait');
-  assert.deepEqual(h.take(), ['M105'], '`wait` means the firmware is idle: the line in flight was acknowledged');
+  h.engine.send('G1 X5', h.now);
+  h.engine.send('G1 X6', h.now);
+  assert.deepEqual(h.take(), ['G1 X5']);
+  h.feed('wait', 'wait', 'wait', 'wait');
+  assert.deepEqual(h.take(), [], '`wait` acknowledges nothing: a burst of them releases no line');
+  h.advance(1000);
+  h.feed('wait', 'wait', 'wait', 'wait');
+  assert.deepEqual(h.take(), ['M105'], 'a line still in flight while the firmware idles: one tickle to find its ok');
+  h.feed('ok T:20 /0 B:20 /0');
+  assert.deepEqual(h.take(), ['G1 X6'], 'the tickle settled the lost ok; the next line goes');
+  h.feed('ok'); // G1 X6 done; the temperature poll that fell due meanwhile may go
+  const polls = h.take();
+  assert.ok(polls.every((l) => l === 'M105'));
+  h.feed(...polls.map(() => 'ok T:20 /0 B:20 /0'), 'ok', 'ok');
+  assert.deepEqual(h.take(), [], 'stray oks with nothing in flight send nothing');
+  assert.equal(h.engine.linesInFlight, 0);
 });
 
 test('Repetier: line numbers on every line and TargetExtr lines', () => {
@@ -374,4 +385,56 @@ test('windowed is opt-in and needs proof: without ADVANCED_OK buffer reports, on
   assert.equal(h.take().length, 1);
   h.feed('ok');
   assert.equal(h.take().length, 1);
+});
+
+test('windowed job start (real Marlin race): nothing goes out behind M110 until it is acknowledged', () => {
+  const h = new Harness({ windowed: true, maxWindow: 4 });
+  h.connect(['FIRMWARE_NAME:Marlin bugfix-2.1.x EXTRUDER_COUNT:1', 'ok P15 B3']);
+  h.engine.stream(arraySource(['M302 P1', 'M104 S180', 'M83']), h.now);
+  assert.deepEqual(h.take(), ['N0 M110 N0*125'], 'a line behind the M110 would race the renumbering (N1 ran twice)');
+  h.feed('ok N0 P15 B3');
+  assert.deepEqual(h.take(), [1, 2, 3].map((n) => numberedLine(n, ['M302 P1', 'M104 S180', 'M83'][n - 1]!).trim()));
+});
+
+test('windowed, a mangled ok (real Marlin: merged with a temperature report) does not leave the engine a line behind', () => {
+  const h = new Harness({ windowed: true, maxWindow: 4 });
+  h.connect(['FIRMWARE_NAME:Marlin bugfix-2.1.x EXTRUDER_COUNT:1', 'ok P15 B3']);
+  h.stream(Array.from({ length: 12 }, (_, i) => `G1 X${i + 1}`));
+  h.take();
+  h.feed('ok N1 P0 B2', 'ok N2 P0 B2');
+  h.take();
+  // ` T:19.37 /0.00 B:19.37 /0.00` + `ok N3 P0 B2` arrived as one line; the next ok names N4
+  h.feed(' T:19.37 /0.00 B:19.37 /0.00ok N3 P0 B2');
+  assert.equal(h.engine.commandsInFlight <= 3, true);
+  h.feed('ok N4 P0 B2');
+  const inFlightLines = h.engine.commandsInFlight;
+  h.feed('ok N4 P0 B2'); // a duplicate settles nothing more and sends nothing
+  assert.equal(h.engine.commandsInFlight, inFlightLines);
+  // the same with the merged ok lost outright: the next numbered ok settles both lines
+  const before = h.engine.commandsInFlight;
+  h.take();
+  h.feed(`ok N${4 + before} P0 B3`);
+  assert.equal(h.engine.commandsInFlight <= 3, true, 'back in step: every line through the named one is settled');
+});
+
+test('an M400 whose ok was lost: one quiet-time tickle after the communication timeout, and the job ends', () => {
+  const h = new Harness({ windowed: true, maxWindow: 4, communicationTimeout: 10_000 });
+  h.connect(['FIRMWARE_NAME:Marlin bugfix-2.1.x EXTRUDER_COUNT:1', 'Cap:AUTOREPORT_TEMP:1', 'ok P15 B3']);
+  h.feed('ok P15 B3'); // M155
+  h.stream(['G1 X1', 'M400']);
+  h.take();
+  h.feed('ok N1 P0 B3');
+  // the M400's ok never comes; auto-reports keep arriving, as in the real 58 s hang
+  for (let i = 0; i < 9; i++) {
+    h.advance(1000);
+    h.feed(' T:19.37 /0.00 B:19.37 /0.00 @:0 B@:0');
+  }
+  assert.deepEqual(h.take(), [], 'a long command may be quiet for a while');
+  h.advance(1000);
+  assert.deepEqual(h.take(), ['M105'], 'then one tickle');
+  h.advance(30_000);
+  assert.deepEqual(h.take(), [], 'only one');
+  assert.equal(h.eventsOf('timeout').length, 0, 'no timeout counted against a long command');
+  h.feed('ok T:19.37 /0.00 B:19.37 /0.00 @:0 B@:0');
+  assert.equal(h.eventsOf('stream-done').length, 1, 'the tickle settled the lost ok: the job is done');
 });
