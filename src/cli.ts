@@ -24,7 +24,8 @@ const SIM_HELP = `gantry virtual-printer --link PATH [options]
   --seed N                  seed for the fault pattern
   --record FILE             append every executed command to FILE
   --ok-only                 answer "ok" to every line and nothing else (benchmarks)
-  --stale-reports           auto-report the old targets just before each heater command runs`;
+  --stale-reports           auto-report the old targets just before each heater command runs
+  --exit-with-parent        exit when stdin closes (Gantry holds it open: its simulator dies with it, even on kill -9)`;
 
 async function serveCommand(argv: string[]): Promise<void> {
   const cfg = parseServeArgs(argv);
@@ -71,6 +72,7 @@ async function virtualPrinterCommand(argv: string[]): Promise<void> {
       record: { type: 'string' },
       'ok-only': { type: 'boolean' },
       'stale-reports': { type: 'boolean' },
+      'exit-with-parent': { type: 'boolean' },
     },
   });
   if (!values.link && !values.tcp) throw new ConfigError('virtual-printer needs --link PATH (or --tcp PORT)');
@@ -111,9 +113,19 @@ async function virtualPrinterCommand(argv: string[]): Promise<void> {
     process.stdout.write(`TCP 127.0.0.1:${tcp.port}\n`);
   }
   process.stdout.write(`READY ${values.link ?? ''}\n`);
-  const stop = () => void Promise.all(stops.map((s) => s())).then(() => process.exit(0));
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void Promise.all(stops.map((s) => s())).then(() => process.exit(0));
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  if (values['exit-with-parent']) {
+    // the pipe closes when the process that started us exits, however it exits: a SIGKILLed Gantry sends no
+    // SIGTERM, and an orphaned simulator would hold its PTY (and a CPU share) until the next reboot
+    process.stdin.on('end', stop).on('error', stop).on('close', stop).resume();
+  }
 }
 
 const RESET_HELP = `gantry reset-access [--data-dir DIR] [--api-key KEY]

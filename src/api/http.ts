@@ -2,6 +2,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { isPlainObject } from '../store/json-store.js';
+import { parseJsonSafe } from '../store/safe-json.js';
 
 export class HttpError extends Error {
   constructor(
@@ -19,7 +20,8 @@ export function jsonError(c: Context, status: ContentfulStatusCode, message: str
   return c.json({ error: message }, status);
 }
 
-/** Reads a JSON object body: 415 when it is not JSON, 400 when it does not parse or is not an object. */
+/** Reads a JSON object body: 415 when it is not JSON, 400 when it does not parse or is not an object. Keys that
+ * reach a prototype are dropped. */
 export async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
@@ -28,7 +30,8 @@ export async function readJsonObject(c: Context): Promise<Record<string, unknown
   const text = await c.req.text();
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // without __proto__ / constructor / prototype keys: handlers copy bodies into settings and stores
+    value = parseJsonSafe(text);
   } catch {
     throw badRequest('Malformed JSON body');
   }

@@ -95,9 +95,10 @@ export class FileStorage {
     await mkdir(dirname(target), { recursive: true });
     await rename(tempPath, target);
     await fsyncDir(dirname(target));
-    const old = this.meta.data.files[relative];
     await this.meta.update((m) => {
-      // keep the print statistics; keep the analysis only if the bytes are the same
+      // keep the print statistics; keep the analysis only if the bytes are the same. Read from the copy being
+      // saved, not from before the update: an update queued ahead of this one may have changed the record.
+      const old = m.files[relative];
       const same = old?.hash === meta.hash && old.analysis !== undefined;
       m.files[relative] = { ...meta, prints: old?.prints ?? { success: 0, failure: 0 }, printTimes: old?.printTimes ?? [], ...(same ? { analysis: old.analysis } : {}) };
     });
@@ -143,13 +144,18 @@ export class FileStorage {
   /** Stores an analysis if the file is still the one analysed (same hash). */
   async setAnalysis(path: string, hash: string, analysis: StoredAnalysis): Promise<void> {
     if (this.meta.data.files[path]?.hash !== hash) return;
-    await this.meta.update((m) => (m.files[path]!.analysis = analysis));
+    await this.meta.update((m) => {
+      // checked again on the copy: updates queue, and the file may have been replaced or removed meanwhile
+      const f = m.files[path];
+      if (f?.hash === hash) f.analysis = analysis;
+    });
   }
 
   async recordPrint(path: string, success: boolean, printTime: number): Promise<void> {
     if (!this.meta.data.files[path]) return;
     await this.meta.update((m) => {
-      const f = m.files[path]!;
+      const f = m.files[path];
+      if (!f) return; // removed while the update waited its turn
       if (success) f.prints.success++;
       else f.prints.failure++;
       f.prints.last = { date: Math.floor(Date.now() / 1000), success, printTime };

@@ -45,14 +45,16 @@ export class PrintQueue {
     private readonly settings: () => QueueSettings,
     private readonly log: Logger,
   ) {
+    // a save that fails (disk full) rejects: say so in the log rather than let it end the process unhandled
+    const logFailure = (what: string) => (err: Error) => log.warn(`queue: ${what}: ${err.message}`);
     this.offs.push(
       // any print, queued or not, leaves something on the bed
       bus.on('job.started', () => {
-        if (this.store.data.bedClear) void this.store.update((q) => (q.bedClear = false)).then(() => this.changed());
+        if (this.store.data.bedClear) void this.store.update((q) => (q.bedClear = false)).then(() => this.changed(), logFailure('cannot mark the bed used'));
       }),
-      bus.on('job.ended', (e) => void this.onJobEnded(e.path, e.result, e.fromQueue)),
+      bus.on('job.ended', (e) => void this.onJobEnded(e.path, e.result, e.fromQueue).catch(logFailure('cannot record the finished print'))),
       bus.on('printer.state', (s) => {
-        if (s.state === 'OPERATIONAL') void this.maybeStartNext();
+        if (s.state === 'OPERATIONAL') void this.maybeStartNext().catch(logFailure('cannot start the next item'));
       }),
     );
   }
@@ -70,7 +72,7 @@ export class PrintQueue {
     const item: QueueItem = { id: randomUUID(), path, copies, printed: 0, addedBy: user, added: Date.now() };
     await this.store.update((q) => q.items.push(item));
     this.changed();
-    void this.maybeStartNext();
+    void this.maybeStartNext().catch((err: Error) => this.log.warn(`queue: cannot start the next item: ${err.message}`));
     return item;
   }
 
@@ -87,8 +89,11 @@ export class PrintQueue {
     if (from < 0) throw new ServiceError(404, `No queue item ${id}`);
     if (!Number.isInteger(position) || position < 0 || position >= items.length) throw new ServiceError(400, `position must be from 0 to ${items.length - 1}`);
     await this.store.update((q) => {
-      const [item] = q.items.splice(from, 1);
-      q.items.splice(position, 0, item!);
+      // found again in the copy being saved: an update queued ahead of this one may have reordered the list
+      const at = q.items.findIndex((i) => i.id === id);
+      if (at < 0) return;
+      const [item] = q.items.splice(at, 1);
+      q.items.splice(Math.min(position, q.items.length), 0, item!);
     });
     this.changed();
   }
@@ -124,10 +129,12 @@ export class PrintQueue {
   }
 
   private async onJobEnded(path: string, result: string, fromQueue: boolean): Promise<void> {
-    const head = this.store.data.items[0];
-    // one update: counting the copy and marking the bed used must not let a confirmation slip in between
+    const headId = this.store.data.items[0]?.id;
+    // one update: counting the copy and marking the bed used must not let a confirmation slip in between.
+    // The item is matched by id: an update works on a copy of the queue, so object identity means nothing there.
     await this.store.update((q) => {
-      if (fromQueue && head && q.items[0] === head && head.path === path && result === 'success') {
+      const head = q.items[0];
+      if (fromQueue && head && head.id === headId && head.path === path && result === 'success') {
         head.printed++;
         if (head.printed >= head.copies) q.items.shift();
       }

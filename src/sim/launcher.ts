@@ -21,10 +21,13 @@ export class VirtualPrinterProcess {
     if (this.child && this.child.exitCode === null && !this.starting) return Promise.resolve(this.link);
     if (this.starting) return this.starting;
     this.starting = new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'virtual-printer', '--link', this.link, ...this.extraArgs], {
-        stdio: ['ignore', 'pipe', 'inherit'],
+      // stdin is a lifeline, never written: it closes when this process exits, even on kill -9, and the
+      // simulator then exits too (--exit-with-parent) instead of living on as an orphan
+      const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'virtual-printer', '--link', this.link, '--exit-with-parent', ...this.extraArgs], {
+        stdio: ['pipe', 'pipe', 'inherit'],
       });
       this.child = child;
+      child.stdin!.on('error', () => undefined); // never written; nothing to report if the child went first
       let out = '';
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();

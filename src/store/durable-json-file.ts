@@ -1,10 +1,12 @@
 // A lowdb adapter that survives power loss: write a temp file, fdatasync it, rename it over the old one,
-// fsync the directory. A reader sees the old file or the new one, never half of one. A file that does not
-// parse is moved aside (kept for inspection) and the caller starts from defaults: no crash loop.
+// fsync the directory. A reader sees the old file or the new one, never half of one; a write that fails (disk
+// full) removes its temp file. A file that does not parse is moved aside (kept for inspection) and the caller
+// starts from defaults: no crash loop. Keys that reach a prototype are dropped at parse (safe-json.ts).
 import { open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Adapter } from 'lowdb';
 import type { Logger } from '../log.js';
+import { parseJsonSafe } from './safe-json.js';
 
 export class DurableJsonFile<T> implements Adapter<T> {
   private chain: Promise<void> = Promise.resolve();
@@ -25,7 +27,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
       throw err;
     }
     try {
-      const data = JSON.parse(text) as unknown;
+      const data = parseJsonSafe(text);
       if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new Error('not a JSON object');
       return data as T;
     } catch (err) {
@@ -46,19 +48,31 @@ export class DurableJsonFile<T> implements Adapter<T> {
 
   private async writeNow(text: string): Promise<void> {
     const tmp = `${this.path}.tmp-${process.pid}`;
-    const fh = await open(tmp, 'w', this.mode);
     try {
-      await fh.writeFile(text, 'utf8');
-      await fh.datasync();
-    } finally {
-      await fh.close();
+      const fh = await open(tmp, 'w', this.mode);
+      try {
+        await fh.writeFile(text, 'utf8');
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, this.path);
+    } catch (err) {
+      // a half-written temp (ENOSPC mid-write) must not stay behind to fill the disk further or confuse anyone
+      await unlink(tmp).catch(() => undefined);
+      throw err;
     }
-    await rename(tmp, this.path);
-    const dir = await open(dirname(this.path), 'r');
+    // The new file is in place and readable: failing the save now would tell the caller it did not happen while
+    // the file says it did. Only its survival over a power cut is in doubt, so say that and go on.
     try {
-      await dir.sync();
-    } finally {
-      await dir.close();
+      const dir = await open(dirname(this.path), 'r');
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
+    } catch (err) {
+      this.log.error(`${this.path} saved, but syncing its folder failed (${(err as Error).message}); a power cut now may undo the save`);
     }
   }
 

@@ -1,49 +1,101 @@
-// Small persistent state (settings, keys) with lowdb over the durable adapter, merged over defaults so a
-// file from an older version, or a partly edited one, still loads.
+// Small persistent state (settings, keys, files metadata, checkpoint, queue) with lowdb over the durable adapter,
+// merged over defaults so a file from an older version, or a partly edited one, still loads. Updates are
+// transactions: the live data changes only once the file has it.
+import { basename } from 'node:path';
 import { Low } from 'lowdb';
 import type { Logger } from '../log.js';
+import { ServiceError } from '../service-error.js';
 import { DurableJsonFile } from './durable-json-file.js';
+import { isForbiddenKey } from './safe-json.js';
 
 export class JsonStore<T extends object> {
-  private readonly db: Low<T>;
+  /** the previous update, settled either way: the next one starts from what it left */
+  private last: Promise<void> = Promise.resolve();
 
-  private constructor(db: Low<T>) {
-    this.db = db;
-  }
+  private constructor(
+    private readonly db: Low<T>,
+    private readonly path: string,
+    private readonly log: Logger,
+  ) {}
 
   static async open<T extends object>(path: string, defaults: T, log: Logger): Promise<JsonStore<T>> {
     const db = new Low<T>(new DurableJsonFile<T>(path, log), structuredClone(defaults));
     await db.read();
     db.data = deepMerge(structuredClone(defaults), db.data ?? {}) as T;
-    return new JsonStore(db);
+    return new JsonStore(db, path, log);
   }
 
+  /** The saved state. Read it fresh after an update: an update replaces it, it does not edit it in place. */
   get data(): T {
     return this.db.data;
   }
 
-  async update(fn: (data: T) => void): Promise<void> {
-    fn(this.db.data);
-    await this.db.write();
+  /**
+   * Applies `fn` to a copy, saves the copy, and only then makes it the live data: a save that fails (disk full)
+   * leaves the running server with what the file has, never with a change that a restart would lose. Updates run
+   * one at a time, each on the result of the one before, so two concurrent updates never lose each other's change.
+   * A failed save rejects with a ServiceError: 507 when the disk is full, 500 (with the reason) otherwise; if `fn`
+   * throws, the update rejects with that and nothing changes either.
+   */
+  update(fn: (data: T) => void): Promise<void> {
+    const run = this.last.then(() => this.apply(fn));
+    this.last = run.catch(() => undefined);
+    return run;
   }
+
+  private async apply(fn: (data: T) => void): Promise<void> {
+    const next = structuredClone(this.db.data);
+    fn(next);
+    try {
+      await this.db.adapter.write(next);
+    } catch (err) {
+      this.log.error(`could not save ${this.path}: ${(err as Error).message}; the change was not applied`);
+      throw saveError(basename(this.path), err as NodeJS.ErrnoException);
+    }
+    this.db.data = next;
+  }
+}
+
+/** What the API answers for a failed save: the reason, without the server's paths. */
+function saveError(name: string, err: NodeJS.ErrnoException): ServiceError {
+  if (err.code === 'ENOSPC' || err.code === 'EDQUOT') {
+    return new ServiceError(507, `Could not save ${name}: the disk is full; free some space and try again (nothing was changed)`);
+  }
+  // Node's message is "CODE: description, syscall 'path'": keep "CODE: description"
+  const reason = err.code ? err.message.split(',')[0]! : err.message;
+  return new ServiceError(500, `Could not save ${name}: ${reason} (nothing was changed)`);
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Copies `patch` onto `base`, recursing into objects; keeps only keys that exist in base and values of the same kind. */
+/** null, array, object, string, number, boolean…: arrays and null are kinds of their own here, unlike typeof. */
+function kindOf(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+}
+
+/**
+ * Copies `patch` onto `base`, recursing into objects; keeps only keys that exist in base and values of the same
+ * kind (a null default takes anything: it stands for "not set yet"). An empty object in the defaults is a
+ * free-form map keyed by id (files.json's `files`) and takes every key. That is decided once, before copying:
+ * asked per key, the map was no longer empty after the first entry, and every other file's metadata was dropped
+ * at each start (issue #11: recovery then said the printed file was missing). Keys that reach a prototype are
+ * never assigned through.
+ */
 export function deepMerge(base: unknown, patch: unknown): unknown {
   if (!isPlainObject(base) || !isPlainObject(patch)) return base;
+  const freeForm = Object.keys(base).length === 0;
   for (const [k, v] of Object.entries(patch)) {
-    if (!(k in base)) {
-      // free-form maps (keyed by id) are allowed to grow
-      if (Object.keys(base).length === 0) base[k] = v;
+    if (isForbiddenKey(k)) continue;
+    // own keys only: `in` would also see toString, __proto__ and the rest of Object.prototype
+    if (!Object.hasOwn(base, k)) {
+      if (freeForm) base[k] = v;
       continue;
     }
     const cur = base[k];
     if (isPlainObject(cur)) deepMerge(cur, v);
-    else if (cur === null || v === null || typeof cur === typeof v || (Array.isArray(cur) && Array.isArray(v))) base[k] = v;
+    else if (cur === null || kindOf(cur) === kindOf(v)) base[k] = v;
   }
   return base;
 }

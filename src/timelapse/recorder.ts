@@ -54,6 +54,8 @@ const FRAME_TIMEOUT_MS = 5_000;
 
 export class TimelapseRecorder {
   private rec: Recording | undefined;
+  /** a recording whose print ended but whose last frames and job.json are still being written */
+  private finishing: string | undefined;
   private readonly offs: (() => void)[] = [];
 
   constructor(
@@ -67,9 +69,10 @@ export class TimelapseRecorder {
     );
   }
 
-  /** the name of the recording in progress */
+  /** the name of the recording in progress, until its files are complete: a delete or render before then would
+   * race the post-roll frame and job.json into the folder (seen as ENOTEMPTY from a delete) */
   get recording(): string | undefined {
-    return this.rec?.name;
+    return this.rec?.name ?? this.finishing;
   }
 
   async stop(): Promise<void> {
@@ -153,19 +156,26 @@ export class TimelapseRecorder {
     const rec = this.rec;
     if (!rec) return;
     this.rec = undefined;
+    this.finishing = rec.name;
     clearInterval(rec.timer);
-    // the last layer's frame may still be on its way
-    await Promise.allSettled([...rec.pending]);
-    // a timed recording also takes the finished part (OctoPrint's post-roll frame)
-    if (this.d.settings().type === 'timed') await this.capture(rec);
-    rec.release();
-    const frames = (await this.d.library.frameFiles(rec.name)).length;
-    this.d.log.info(`timelapse: ${rec.name} recorded ${frames} frames`);
-    if (frames === 0) {
-      await this.d.library.deleteFrames(rec.name);
-      return;
+    let finished: FinishedRecording | undefined;
+    try {
+      // the last layer's frame may still be on its way
+      await Promise.allSettled([...rec.pending]);
+      // a timed recording also takes the finished part (OctoPrint's post-roll frame)
+      if (this.d.settings().type === 'timed') await this.capture(rec);
+      rec.release();
+      const frames = (await this.d.library.frameFiles(rec.name)).length;
+      this.d.log.info(`timelapse: ${rec.name} recorded ${frames} frames`);
+      if (frames === 0) {
+        await this.d.library.deleteFrames(rec.name);
+        return;
+      }
+      await writeFile(join(rec.dir, 'job.json'), JSON.stringify({ gcode: rec.gcode, result, frames })).catch(() => undefined);
+      finished = { name: rec.name, gcode: rec.gcode, frames, result };
+    } finally {
+      if (this.finishing === rec.name) this.finishing = undefined;
     }
-    await writeFile(join(rec.dir, 'job.json'), JSON.stringify({ gcode: rec.gcode, result, frames })).catch(() => undefined);
-    this.onFinished({ name: rec.name, gcode: rec.gcode, frames, result });
+    if (finished) this.onFinished(finished); // after `finishing` is cleared: a render it starts must not see "still recording"
   }
 }

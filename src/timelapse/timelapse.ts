@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TimelapseSettings } from '../config/settings.js';
 import { ServiceError } from '../service-error.js';
+import { parseJsonSafe } from '../store/safe-json.js';
 import { type FrameSetEntry, TimelapseLibrary, type VideoEntry, validTimelapseName } from './library.js';
 import { type FinishedRecording, type RecorderDeps, TimelapseRecorder } from './recorder.js';
 import { TimelapseRenderer } from './renderer.js';
@@ -88,7 +89,7 @@ export class TimelapseService {
     if (set.name === this.recorder.recording) throw new ServiceError(409, `${name} is still recording`);
     if (this.renderer.isQueued(name)) throw new ServiceError(409, `${name} is already being rendered`);
     if (!this.gcodeOf.has(name)) {
-      const job = await readFile(join(this.library.framesDir(name), 'job.json'), 'utf8').then((t) => JSON.parse(t) as { gcode?: unknown }).catch(() => undefined);
+      const job = await readFile(join(this.library.framesDir(name), 'job.json'), 'utf8').then((t) => parseJsonSafe(t) as { gcode?: unknown } | null).catch(() => undefined);
       if (typeof job?.gcode === 'string') this.gcodeOf.set(name, job.gcode);
     }
     this.renderer.enqueue(name);

@@ -32,8 +32,11 @@ describe('print queue', () => {
     assert.equal((await add('a.gcode', 2)).status, 201);
     assert.equal((await add('b.gcode')).status, 201);
     await done; // a, first copy: the bed was clear, so it started at once
-    await waitFor('idle after the first print', () => !rig.gantry.jobs.active);
-    let q = await view();
+    // the queue shows the copy once its save has landed (updates are transactions), a moment after job.ended
+    let q = await waitFor('idle, the first copy counted', async () => {
+      const v = await view();
+      return !rig.gantry.jobs.active && v.items[0]?.printed === 1 ? v : undefined;
+    });
     assert.deepEqual(q.items.map((i) => [i.path, i.printed]), [['a.gcode', 1], ['b.gcode', 0]]);
     assert.equal(q.bedClear, false);
     assert.equal(rig.gantry.jobs.active, false, 'waits for the bed to be cleared');

@@ -148,6 +148,10 @@ describe('timelapse (ffmpeg test camera, virtual printer)', () => {
     off();
     assert.ok(Math.abs(entry.frames - (Math.floor(seconds) + 1)) <= 2, `${entry.frames} frames over ${seconds.toFixed(1)} s`);
     assert.equal(frames.length, entry.frames, 'every frame announced was saved');
+    // listed as no longer recording only once its files are complete (the post-roll frame, job.json): a delete
+    // in between raced them into the folder and failed with ENOTEMPTY
+    const job = JSON.parse(await readFile(join(rig.dir, 'data', 'timelapse', 'frames', entry.name, 'job.json'), 'utf8')) as { frames: number };
+    assert.equal(job.frames, entry.frames);
     assert.equal((await rig.api(`/api/timelapse/unrendered/${entry.name}`, { method: 'DELETE' })).status, 200);
     assert.ok(!(await list(true)).unrendered?.some((u) => u.name === entry.name), 'deleted');
     await rig.api('/api/timelapse', { method: 'POST', json: { type: 'zchange', renderAfterPrint: 'always' } });
