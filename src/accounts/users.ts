@@ -140,7 +140,11 @@ export class Accounts {
     if (!this.user(name)) throw new ServiceError(404, `No user ${name}`);
     if (password.length < 8) throw new ServiceError(400, 'Passwords need at least 8 characters');
     const hash = await hashPassword(password);
-    await this.store.update((d) => (d.users.find((u) => u.name === name)!.password = hash));
+    await this.store.update((d) => {
+      const u = d.users.find((x) => x.name === name);
+      if (!u) throw new ServiceError(404, `No user ${name}`); // removed while the hash was computed
+      u.password = hash;
+    });
   }
 
   /** A new key for a user (per-user key, or an app key when `app` is given). */

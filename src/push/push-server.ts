@@ -12,6 +12,7 @@ import type { WebSocket as WsSocket, WebSocketServer } from 'ws';
 import { SESSION_COOKIE, type Session, type Sessions } from '../accounts/sessions.js';
 import { permissionsOf } from '../accounts/permissions.js';
 import { mayDecide } from '../accounts/app-keys.js';
+import { parseJsonSafe } from '../store/safe-json.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import type { JobRunner } from '../jobs/job-runner.js';
@@ -200,7 +201,7 @@ export class PushServer {
   private onMessage(client: Client, text: string): void {
     let msg: unknown;
     try {
-      msg = JSON.parse(text);
+      msg = parseJsonSafe(text);
     } catch {
       return; // garbage is ignored, as OctoPrint does
     }
