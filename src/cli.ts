@@ -25,6 +25,14 @@ const SIM_HELP = `gantry virtual-printer --link PATH [options]
   --record FILE             append every executed command to FILE
   --ok-only                 answer "ok" to every line and nothing else (benchmarks)
   --stale-reports           auto-report the old targets just before each heater command runs
+  --volume WxDxH            report this machine volume after the caps (Marlin's area:{full:…})
+  --no-target-reports       temperature reports without targets (T:24.8 B:23.1)
+  --repetier                Repetier-Firmware: TargetExtr0:/TargetBed: lines, ok N for numbered lines
+  --wait-bursts             when idle, say wait four times a second (Marlin NO_TIMEOUTS after a stall)
+  --ok-before-output        answer ok before M105's temperatures and M114's position
+  --klipper                 Klipper: its M115, no M155, klippy's error form and STATUS/FIRMWARE_RESTART
+  --klipper-shutdown        start shut down (with --klipper), until FIRMWARE_RESTART
+  --garbled-ok-rate R       merge this fraction of ADVANCED_OK oks into the temperature report before them
   --exit-with-parent        exit when stdin closes (Gantry holds it open: its simulator dies with it, even on kill -9)`;
 
 async function serveCommand(argv: string[]): Promise<void> {
@@ -73,6 +81,14 @@ async function virtualPrinterCommand(argv: string[]): Promise<void> {
       'ok-only': { type: 'boolean' },
       'stale-reports': { type: 'boolean' },
       'exit-with-parent': { type: 'boolean' },
+      volume: { type: 'string' },
+      'no-target-reports': { type: 'boolean' },
+      repetier: { type: 'boolean' },
+      'wait-bursts': { type: 'boolean' },
+      'ok-before-output': { type: 'boolean' },
+      klipper: { type: 'boolean' },
+      'klipper-shutdown': { type: 'boolean' },
+      'garbled-ok-rate': { type: 'string' },
     },
   });
   if (!values.link && !values.tcp) throw new ConfigError('virtual-printer needs --link PATH (or --tcp PORT)');
@@ -103,6 +119,18 @@ async function virtualPrinterCommand(argv: string[]): Promise<void> {
   set('recordPath', values.record);
   set('okOnly', values['ok-only']);
   set('staleReports', values['stale-reports']);
+  if (values.volume !== undefined) {
+    const v = /^(\d+(?:\.\d+)?)x(\d+(?:\.\d+)?)x(\d+(?:\.\d+)?)$/.exec(values.volume);
+    if (!v) throw new ConfigError('--volume must be WxDxH in mm, e.g. 200x200x200');
+    opts.volume = { x: Number(v[1]), y: Number(v[2]), z: Number(v[3]) };
+  }
+  set('noTargetReports', values['no-target-reports']);
+  set('repetier', values.repetier);
+  set('waitBursts', values['wait-bursts']);
+  set('okBeforeOutput', values['ok-before-output']);
+  set('klipper', values.klipper || values['klipper-shutdown']);
+  set('klipperShutdown', values['klipper-shutdown']);
+  set('garbledOkRate', num('garbled-ok-rate', values['garbled-ok-rate'], 0, 1));
 
   const { startVirtualPrinter, startVirtualPrinterTcp } = await import('./sim/run.js');
   const stops: (() => Promise<void>)[] = [];

@@ -29,6 +29,7 @@ import { TimelapseService, timelapseConfigView } from './timelapse/timelapse.js'
 import { VirtualPrinterProcess } from './sim/launcher.js';
 import { JsonStore } from './store/json-store.js';
 import { listCandidatePorts } from './transport/discovery.js';
+import { isNetworkTarget } from './transport/open.js';
 import { GANTRY_VERSION } from './version.js';
 import { writeAvahiService } from './system/avahi-service.js';
 
@@ -179,7 +180,15 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     log: log.child('api'),
     version: GANTRY_VERSION,
     startedAt,
-    listPorts: () => listCandidatePorts(settings.data.serial.portGlobs),
+    // what the globs find, plus the port this Gantry was started with or saved (a path outside /dev, a PTY link):
+    // after "Offline after error" the page and the API can connect to it again
+    listPorts: async () => {
+      const found = await listCandidatePorts(settings.data.serial.portGlobs);
+      for (const p of [cfg.serial, settings.data.serial.port]) {
+        if (p && !/^(AUTO|VIRTUAL|NONE)$/i.test(p) && !isNetworkTarget(p) && !found.includes(p)) found.push(p);
+      }
+      return found;
+    },
   });
 
   const server = await new Promise<Server>((resolve, reject) => {
@@ -224,6 +233,8 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
   await applyMqtt();
   let mqttConfig = JSON.stringify(settings.data.mqtt);
   bus.on('settings.updated', () => {
+    // windowed mode and its window take effect on the running connection, no restart
+    printer.configureProtocol({ windowed: settings.data.serial.windowed, maxWindow: settings.data.serial.maxWindow });
     void camera.apply(cameraWanted()).then(() => bridge?.refreshDiscovery());
     if (JSON.stringify(settings.data.mqtt) === mqttConfig) return;
     mqttConfig = JSON.stringify(settings.data.mqtt);

@@ -10,7 +10,7 @@ import type { Printer } from '../printer/printer.js';
 import { ServiceError } from '../service-error.js';
 import { FileLineSource } from './file-line-source.js';
 import type { History, JobResult } from './history.js';
-import { type JobScripts, fill } from './scripts.js';
+import { type JobScripts, fill, parkPlaceholders } from './scripts.js';
 import { type Checkpoint, type CheckpointFile, checkpointFrom, recoveryPreamble } from './checkpoint.js';
 import type { JsonStore } from '../store/json-store.js';
 
@@ -379,9 +379,7 @@ export class JobRunner {
   }
 
   private placeholders(pos: Position | undefined): Record<string, number> {
-    const v = this.d.profile();
-    const z = pos?.z ?? this.job?.source.modes.z ?? 0;
-    return { lift_z: Math.min(v.height, Math.round((z + 10) * 100) / 100), park_x: 5, park_y: Math.max(0, v.depth - 5) };
+    return parkPlaceholders(this.d.profile(), this.d.printer.firmware?.area, pos?.z ?? this.job?.source.modes.z ?? 0);
   }
 
   private async onAction(name: string): Promise<void> {

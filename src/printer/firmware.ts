@@ -9,6 +9,17 @@ export interface FirmwareInfo {
   fields: Record<string, string>;
   /** `Cap:NAME:0|1` lines. */
   capabilities: Record<string, boolean>;
+  /** the machine's travel limits, when the firmware reports them (Marlin's `area:{full:{min:…,max:…}}`) */
+  area?: { min: { x: number; y: number; z: number }; max: { x: number; y: number; z: number } };
+}
+
+/** Marlin (EXTENDED_M115) reports its volume after the caps: `area:{full:{min:{x:0.00,y:0.00,z:0.00},max:{x:200.00,…}},work:…}`. */
+export function parseArea(line: string): FirmwareInfo['area'] {
+  const m = /^area:\{full:\{min:\{x:(-?[\d.]+),y:(-?[\d.]+),z:(-?[\d.]+)\},max:\{x:(-?[\d.]+),y:(-?[\d.]+),z:(-?[\d.]+)\}/.exec(line);
+  if (!m) return undefined;
+  const n = m.slice(1, 7).map(Number);
+  if (n.some((v) => !Number.isFinite(v))) return undefined;
+  return { min: { x: n[0]!, y: n[1]!, z: n[2]! }, max: { x: n[3]!, y: n[4]!, z: n[5]! } };
 }
 
 export interface FlavorQuirks {

@@ -60,6 +60,8 @@ export interface CurrentTemperatures {
 }
 
 const TICK_MS = 100;
+/** how long the port stays open after a fatal error or M112 */
+const FATAL_GRACE_MS = 1_500;
 
 export class Printer {
   readonly config: PrinterConfig;
@@ -86,6 +88,10 @@ export class Printer {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private connectSeq = 0;
   private closingOnPurpose = false;
+  /** the port of a board that was halted (M112, kill()): it answers nothing until someone resets it */
+  private haltedPort: { port: string; why: string } | undefined;
+  /** after a fatal error the link stays open a moment to read the firmware's last words */
+  private dying = false;
 
   constructor(config: Partial<PrinterConfig>, deps: PrinterDeps) {
     this.config = { ...DEFAULT_PRINTER_CONFIG, ...config };
@@ -150,6 +156,13 @@ export class Printer {
       }
     }
     if (seq !== this.connectSeq) return;
+    const halted = this.haltedPort && candidates.includes(this.haltedPort.port) ? this.haltedPort : undefined;
+    if (halted && /No answer/.test(lastError?.message ?? '')) {
+      // a halted Marlin ignores everything until it is reset: retrying would only knock on a locked door for ever
+      const msg = `${halted.port} does not answer: the printer was halted (${halted.why}) and needs a reset. Press its reset button or switch it off and on, then connect again.`;
+      this.fail(msg, 'halted');
+      throw new Error(msg);
+    }
     const msg = detecting
       ? `No printer answered on ${candidates.join(', ')} at ${bauds.join(', ')} baud${lastError ? ` (last error: ${lastError.message})` : ''}`
       : (lastError?.message ?? 'Connection failed');
@@ -263,6 +276,7 @@ export class Printer {
   }
 
   private onConnected(path: string, baud: number): void {
+    this.haltedPort = undefined;
     this.port = path;
     this.baudrate = baud;
     this.log.info(`connected to ${path} at ${baud} baud`);
@@ -271,6 +285,7 @@ export class Printer {
   }
 
   private async onLinkLost(err: Error | undefined): Promise<void> {
+    if (this.dying) return; // a fatal error is closing it already
     const message = err?.message ?? 'The connection to the printer was lost';
     this.log.warn(message);
     this.stopTicker();
@@ -318,6 +333,10 @@ export class Printer {
     this.transport = undefined;
     this.port = null;
     this.baudrate = null;
+    // what a closed link last reported is not a current temperature
+    this.temperatures.tools.clear();
+    this.temperatures.bed = undefined;
+    this.temperatures.chamber = undefined;
     if (t) {
       this.closingOnPurpose = true;
       try {
@@ -337,6 +356,17 @@ export class Printer {
   }
 
   // ---- commands ----------------------------------------------------------------------------------------------
+
+  /** Settings that may change on a live connection (windowed mode); the next connection starts with them too. */
+  configureProtocol(change: Pick<ProtocolOptions, 'windowed' | 'maxWindow'>): void {
+    this.config.protocol = { ...this.config.protocol, ...change };
+    this.engine?.configure(change);
+  }
+
+  /** A reconnect is scheduled (the device is watched for). For tests and the API. */
+  get reconnectScheduled(): boolean {
+    return this.reconnectTimer !== undefined && !this.operational;
+  }
 
   /** Queues commands in order. Throws NotOperationalError when not connected. */
   commands(lines: string[]): void {
@@ -392,9 +422,14 @@ export class Printer {
     }
   }
 
+  /** Connected and taking commands; in Error with the link open (a shut-down Klipper) the terminal still works. */
+  get acceptsCommands(): boolean {
+    return this.engine !== undefined && this.engine.isOperational && !this.dying && (this.operational || this.state === 'ERROR');
+  }
+
   private requireEngine(): ProtocolEngine {
-    if (!this.engine || !this.engine.isOperational || !this.operational) throw new NotOperationalError();
-    return this.engine;
+    if (!this.acceptsCommands) throw new NotOperationalError();
+    return this.engine!;
   }
 
   // ---- engine events -----------------------------------------------------------------------------------------
@@ -409,10 +444,13 @@ export class Printer {
       case 'temperature':
         this.onTemperature(e.reading);
         return;
-      case 'target':
-        if (e.heater === 'bed') this.temperatures.bed = { actual: this.temperatures.bed?.actual ?? 0, target: e.target };
-        else this.temperatures.tools.set(e.heater, { actual: this.temperatures.tools.get(e.heater)?.actual ?? 0, target: e.target });
+      case 'target': {
+        const t = this.temperatures;
+        if (e.heater === 'bed') t.bed = { actual: t.bed?.actual ?? 0, target: e.target };
+        else if (e.heater === 'chamber') t.chamber = { actual: t.chamber?.actual ?? 0, target: e.target };
+        else t.tools.set(e.heater, { actual: t.tools.get(e.heater)?.actual ?? 0, target: e.target });
         return;
+      }
       case 'position':
         this.position = e.position;
         this.bus.emit('printer.position', { printerId: this.id, position: e.position });
@@ -441,6 +479,21 @@ export class Printer {
       case 'fatal':
         void this.onFatal(e.reason, e.message);
         return;
+      case 'halted':
+        if (this.dying) return;
+        this.error = e.message;
+        if (this.state !== 'ERROR') {
+          this.log.error(`printer halted: ${e.message}`);
+          this.setState('ERROR');
+          this.bus.emit('printer.error', { printerId: this.id, reason: 'firmware', message: e.message });
+        } else this.bus.emit('printer.state', { printerId: this.id, state: this.state, text: this.stateText, error: this.error });
+        return;
+      case 'ready':
+        if (this.dying || this.state !== 'ERROR') return;
+        this.log.info('the firmware is ready again');
+        this.error = '';
+        this.setState('OPERATIONAL');
+        return;
       case 'connected':
       case 'tool':
         return;
@@ -459,10 +512,17 @@ export class Printer {
         this.logLine('>', line);
       }
     }
+    // a board that stopped itself (M112, kill()) answers nothing until it is reset: say so on the next connect
+    if (this.port && (reason === 'emergency' || /halted|kill\(\) called/i.test(message))) this.haltedPort = { port: this.port, why: reason === 'emergency' ? 'emergency stop' : message };
     this.error = message;
+    this.dying = true;
     this.setState('ERROR');
     this.bus.emit('printer.error', { printerId: this.id, reason, message });
+    // keep the port open a moment: the heaters-off lines must leave, and the firmware's last words (its halt
+    // message) are worth reading; closing at once lost both
+    if (t) await new Promise((r) => setTimeout(r, FATAL_GRACE_MS));
     await this.closeLink();
+    this.dying = false;
     this.error = message;
     this.setState('CLOSED_WITH_ERROR');
     this.bus.emit('printer.disconnected', { printerId: this.id });

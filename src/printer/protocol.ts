@@ -4,7 +4,7 @@
 
 import { LONG_RUNNING, M, commandKey, isToolChange, numberedLine, param, stripComment } from './gcode.js';
 import { type ErrorReason, classifyError, errorText } from './errors.js';
-import { type FirmwareInfo, type FlavorQuirks, detectFlavor, parseCapability, parseFirmwareLine, quirksFor } from './firmware.js';
+import { type FirmwareInfo, type FlavorQuirks, detectFlavor, parseArea, parseCapability, parseFirmwareLine, quirksFor } from './firmware.js';
 import {
   type HostAction,
   type Position,
@@ -80,7 +80,8 @@ export type ProtocolEvent =
   | { type: 'connected' }
   | { type: 'firmware'; info: FirmwareInfo }
   | { type: 'temperature'; reading: TemperatureReading }
-  | { type: 'target'; heater: 'bed' | number; target: number }
+  /** a target the firmware reported on its own line (Repetier), or one Gantry sent (`sent`: M104/M109/M140/M190/M141/M191) */
+  | { type: 'target'; heater: 'bed' | 'chamber' | number; target: number; sent?: boolean }
   | { type: 'position'; position: Position }
   | { type: 'action'; action: HostAction }
   | { type: 'message'; text: string }
@@ -88,6 +89,10 @@ export type ProtocolEvent =
   | { type: 'fatal'; reason: ErrorReason; message: string }
   | { type: 'timeout'; consecutive: number }
   | { type: 'stream-done' }
+  /** the firmware is up but refuses work (Klipper shut down): the link stays open so FIRMWARE_RESTART can be sent */
+  | { type: 'halted'; message: string }
+  /** it works again (Klipper `// Klipper state: Ready`) */
+  | { type: 'ready' }
   | { type: 'tool'; tool: number };
 
 export interface ProtocolSink {
@@ -183,6 +188,9 @@ export class ProtocolEngine {
   private lastPoll = 0;
   private pendingErrorJoin: string | undefined;
   private activeTool = 0;
+  /** Klipper reported a shutdown (or not ready): commands are refused until `Klipper state: Ready` */
+  private halted = false;
+  private haltDetails: string[] = [];
 
   constructor(sink: ProtocolSink, opts: Partial<ProtocolOptions> = {}) {
     this.opts = { ...DEFAULT_PROTOCOL_OPTIONS, ...opts };
@@ -267,6 +275,14 @@ export class ProtocolEngine {
     return true;
   }
 
+  /** Windowed mode on or off, and its window, on a live connection (settings change without a restart). */
+  configure(change: Pick<ProtocolOptions, 'windowed' | 'maxWindow'>): void {
+    this.opts.windowed = change.windowed;
+    this.opts.maxWindow = Math.max(1, Math.min(change.maxWindow, this.flightKind.length));
+    if (!change.windowed) this.windowLimit = 1;
+    else this.windowLimit = Math.min(this.windowLimit, this.opts.maxWindow);
+  }
+
   /** Starts streaming a job. Lines get numbers and checksums until the stream ends. */
   stream(source: LineSource, now: number): void {
     this.source = source;
@@ -290,8 +306,11 @@ export class ProtocolEngine {
     this.sink.write('M112\n');
     if (this.phase === 'operational') {
       this.sink.write(numberedLine(this.nextLine++, 'M112'));
-      for (const t of this.toolIndexes()) this.sink.write(`M104 T${t} S0\n`);
-      this.sink.write('M140 S0\n');
+      // heaters off behind it, for firmware without an emergency parser that may still read them
+      for (const line of [...this.toolIndexes().map((t) => `M104 T${t} S0`), 'M140 S0']) {
+        this.sink.log('>', line);
+        this.sink.write(line + '\n');
+      }
     }
     this.userQueue.length = 0;
     this.userHead = 0;
@@ -426,10 +445,12 @@ export class ProtocolEngine {
         this.sink.event({ type: 'action', action });
         return;
       }
-      if (line.startsWith('// Klipper state: Shutdown')) {
-        this.fatal('firmware', 'Klipper state: Shutdown');
+      if (line.startsWith('// Klipper state: ')) {
+        this.onKlipperState(line.slice(18).trim());
         return;
       }
+      if (this.halted) this.haltDetails.push(line.slice(2).trim()); // STATUS: the reason, line by line
+
       this.sink.event({ type: 'message', text: line.slice(2).trim() });
       return;
     }
@@ -440,6 +461,11 @@ export class ProtocolEngine {
     if (c0 === 67 /* C */ && line.startsWith('Cap:')) {
       const cap = parseCapability(line);
       if (cap && this.firmware) this.firmware.capabilities[cap[0]] = cap[1];
+      return;
+    }
+    if (c0 === 97 /* a */ && line.startsWith('area:{') && this.firmware) {
+      const area = parseArea(line);
+      if (area) this.firmware.area = area;
       return;
     }
     if (c0 === 88 /* X */) {
@@ -536,6 +562,7 @@ export class ProtocolEngine {
       this.activeTool = key % 100000;
       this.sink.event({ type: 'tool', tool: this.activeTool });
     }
+    this.noteSentTarget(key, cmd);
     const acked = key >= 0 || !this.quirks.onlyGcodeIsAcked;
     const numbered = acked && (this.streaming || this.opts.alwaysChecksum || this.quirks.alwaysChecksum || !this.firmware || key === M(110));
     let text: string;
@@ -557,6 +584,20 @@ export class ProtocolEngine {
     if (!fromJob) this.sink.log('>', cmd);
     if (acked) this.writeLine(text, now, kind, line);
     else this.sink.write(text);
+  }
+
+  /**
+   * The targets Gantry itself sets, from any command (the terminal, a job's start G-code). Firmware that reports
+   * no targets (`T:24.8` alone) then still shows them, as OctoPrint does; firmware that reports them overrides.
+   */
+  private noteSentTarget(key: number, cmd: string): void {
+    const heater = key === M(104) || key === M(109) ? 'tool' : key === M(140) || key === M(190) ? 'bed' : key === M(141) || key === M(191) ? 'chamber' : undefined;
+    if (!heater) return;
+    let target = param(cmd, 'S');
+    if (!Number.isFinite(target)) target = param(cmd, 'R');
+    if (!Number.isFinite(target)) return;
+    const t = param(cmd, 'T');
+    this.sink.event({ type: 'target', heater: heater === 'tool' ? (Number.isFinite(t) ? t : this.activeTool) : heater, target, sent: true });
   }
 
   private writeLine(text: string, now: number, kind: number, line: number): void {
@@ -686,7 +727,15 @@ export class ProtocolEngine {
         break;
       }
     }
-    if (through < 0) return; // stale: not a line in flight
+    if (through < 0) {
+      // Firmware that echoes its last line number on every ok (not only a numbered command's own) answers an
+      // unnumbered command with the number sent before it. Otherwise: stale, a duplicate or a rejected line's.
+      if (this.inFlight > 0 && (this.flightKind[this.flightHead]! & KIND_NUMBERED) === 0 && this.flightLine[this.flightHead] === n) {
+        this.popFlight();
+        this.progress(now);
+      }
+      return;
+    }
     for (let i = 0; i <= through; i++) this.popFlight();
     this.progress(now);
   }
@@ -777,20 +826,34 @@ export class ProtocolEngine {
       return;
     }
     // Tickle the firmware with M105. Its answer tells a lost ok from a late one (see onOk). If the line itself
-    // never arrived, the next numbered line makes the firmware ask for it again. One tickle at a time: a second
-    // one while the first may still be answered would leave an answer nobody can place, and a late answer would
-    // then release a line that is still running. Only when the tickle is all that is left in flight (firmware
-    // that answers M105 with a bare ok, or a lost tickle) is it given up.
+    // never arrived, the next numbered line makes the firmware ask for it again. One tickle at a time:
     if (this.ticklesInFlight > 0) {
-      if ((this.flightKind[this.flightHead]! & KIND_TICKLE) !== 0) {
+      const head = this.flightKind[this.flightHead]!;
+      if ((head & KIND_TICKLE) !== 0) {
+        // all that is left is the tickle (firmware that answers M105 with a bare ok, or a lost tickle): give it up
         while (this.inFlight > 0) this.popFlight();
         this.pump(now);
+      } else if ((head & KIND_LONG) === 0) {
+        // a whole timeout without its answer while the firmware is not busy: that answer was lost too (a free
+        // firmware answers M105 at once). Replace it. Behind a long command it is only waiting its turn, and a
+        // second one would leave a late answer nobody can place, releasing a line that is still running.
+        while (this.inFlight > 0 && (this.flightKind[(this.flightHead + this.inFlight - 1) % this.flightKind.length]! & KIND_TICKLE) !== 0) this.dropNewestFlight();
+        this.tickle(now);
       }
       this.lastProgress = now;
       return;
     }
     if ((this.flightKind[this.flightHead]! & KIND_TEMP_QUERY) !== 0 && this.inFlight === 1) this.popFlight(); // it was a poll: its answer is the tickle's
     this.tickle(now);
+  }
+
+  private dropNewestFlight(): void {
+    if (this.inFlight === 0) return;
+    const idx = (this.flightHead + this.inFlight - 1) % this.flightKind.length;
+    if (this.flightKind[idx]! & KIND_TICKLE) this.ticklesInFlight--;
+    if (this.flightKind[idx]! & KIND_BARRIER) this.barriersInFlight--;
+    this.inFlightBytes -= this.flightBytes[idx]!;
+    this.inFlight--;
   }
 
   private tickle(now: number): void {
@@ -820,13 +883,50 @@ export class ProtocolEngine {
       this.autoreport = true;
       this.userQueue.push(`M155 S${this.opts.autoreportInterval}`);
     }
+    // Klipper may already be shut down when we connect: STATUS says so (and why); it answers in any state
+    if (fw.flavor === 'klipper') this.userQueue.push('STATUS');
     this.lastPoll = now - this.opts.pollInterval; // first poll right away
     this.sink.event({ type: 'firmware', info: fw });
+  }
+
+  // ---- internals: Klipper's state ---------------------------------------------------------------------------
+
+  /**
+   * `// Klipper state: Shutdown` (after M112, a thermal error, a lost MCU) or `Not ready` (STATUS on a Klipper that
+   * is down): it still answers, and FIRMWARE_RESTART from the terminal brings it back, so the link stays open and
+   * the printer shows Error with Klipper's own reason. STATUS is asked for that reason (`!! <reason>`).
+   */
+  private onKlipperState(state: string): void {
+    if (state === 'Ready') {
+      const was = this.halted;
+      this.halted = false;
+      this.haltDetails = [];
+      if (was) this.sink.event({ type: 'ready' });
+      return;
+    }
+    if (state === 'Shutdown' || state === 'Not ready') {
+      const first = !this.halted;
+      this.halted = true;
+      if (first) {
+        this.streaming = false;
+        this.source = undefined;
+        const reason = this.haltDetails.find((l) => l !== '') ?? `Klipper state: ${state}`;
+        this.sink.event({ type: 'halted', message: `Klipper: ${reason}` });
+        if (state === 'Shutdown') this.userQueue.push('STATUS'); // the reason, to show it
+      }
+      this.haltDetails = [];
+    }
+    // Disconnect (during a restart) and others: informational
   }
 
   // ---- internals: errors -------------------------------------------------------------------------------------
 
   private handleError(text: string, bang: boolean, fatalPrefix: boolean): void {
+    if (this.halted && bang) {
+      // a halted Klipper explains itself with `!! <reason>` (STATUS, or any refused command)
+      this.sink.event({ type: 'halted', message: `Klipper: ${text}` });
+      return;
+    }
     const cls = classifyError(text, { bang, fatalPrefix });
     switch (cls) {
       case 'join-next':

@@ -33,6 +33,21 @@ export interface SimOptions {
   staleReports: boolean;
   /** Append every executed command to this file. */
   recordPath: string | undefined;
+  /** The machine volume reported after the caps (`area:{full:…}`), as Marlin's EXTENDED_M115 does; none if unset. */
+  volume: { x: number; y: number; z: number } | undefined;
+  /** Temperature reports without targets (`T:24.8 B:23.1`), as some boards send them. */
+  noTargetReports: boolean;
+  /** Repetier-Firmware: its name in M115, targets on their own lines (`TargetExtr0:210`), `ok N` for numbered lines. */
+  repetier: boolean;
+  /** When idle, say `wait` in bursts of four every second (Marlin's NO_TIMEOUTS, seen in bursts after a stall). */
+  waitBursts: boolean;
+  /** Answer `ok` before a command's output (M105's temperatures, M114's position), as Repetier does. */
+  okBeforeOutput: boolean;
+  /** Klipper: its name in M115, no M155; `--klipper-shutdown` starts it shut down, until FIRMWARE_RESTART. */
+  klipper: boolean;
+  klipperShutdown: boolean;
+  /** Probability that an ok is merged into the temperature report before it (` T:…ok N12 P0 B3`), as Marlin's serial does now and then. */
+  garbledOkRate: number;
 }
 
 export const DEFAULT_SIM_OPTIONS: SimOptions = {
@@ -56,6 +71,14 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   okOnly: false,
   staleReports: false,
   recordPath: undefined,
+  volume: undefined,
+  noTargetReports: false,
+  repetier: false,
+  waitBursts: false,
+  okBeforeOutput: false,
+  klipper: false,
+  klipperShutdown: false,
+  garbledOkRate: 0,
 };
 
 /** mulberry32: a small seeded PRNG so fault patterns repeat run to run. */

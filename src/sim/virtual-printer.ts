@@ -21,6 +21,7 @@ interface Axes {
 }
 
 const BUSY_INTERVAL_MS = 2000;
+const KLIPPER_SHUTDOWN_M112 = 'Shutdown due to M112 command\nOnce the underlying issue is corrected, use the\n"FIRMWARE_RESTART" command to reset the firmware, reload the\nconfig, and restart the host software.\nPrinter is shutdown';
 
 export class VirtualPrinter {
   readonly opts: SimOptions;
@@ -31,6 +32,8 @@ export class VirtualPrinter {
   private blocked = false;
   private killed = false;
   private lastN = 0;
+  /** the line number of the command being answered, null for an unnumbered one */
+  private okLine: number | null = null;
   private commandsReceived = 0;
   private readonly pos: Axes = { x: 0, y: 0, z: 0, e: 0 };
   private relative = false;
@@ -53,6 +56,10 @@ export class VirtualPrinter {
   keepExecuted = false;
   /** Lines that arrived while the command buffer was already full: a host overran the firmware. */
   overruns = 0;
+  /** --klipper: why it is shut down, or undefined while ready */
+  private klipperDown: string | undefined;
+  private lastActivity = Date.now();
+  private waitTimer2: NodeJS.Timeout | undefined;
 
   constructor(io: SimIO, opts: Partial<SimOptions> = {}) {
     this.opts = { ...DEFAULT_SIM_OPTIONS, ...opts };
@@ -60,6 +67,15 @@ export class VirtualPrinter {
     this.random = seededRandom(this.opts.seed);
     this.tools = Array.from({ length: this.opts.extruders }, () => makeHeater(3, 1.5));
     if (this.opts.recordPath) this.record = createWriteStream(this.opts.recordPath, { flags: 'a' });
+    if (this.opts.klipperShutdown) this.klipperDown = KLIPPER_SHUTDOWN_M112;
+    if (this.opts.waitBursts) {
+      // Marlin's NO_TIMEOUTS: idle for a second, it says `wait`; after a stall several arrive at once
+      this.waitTimer2 = setInterval(() => {
+        if (this.killed || this.blocked || this.queue.length > 0 || Date.now() - this.lastActivity < 1000) return;
+        for (let i = 0; i < 4; i++) this.out('wait');
+      }, 1000);
+      this.waitTimer2.unref();
+    }
   }
 
   /** Power on: the boot banner a host sees when it opens the port. */
@@ -73,6 +89,7 @@ export class VirtualPrinter {
 
   close(): Promise<void> {
     this.stopTimers();
+    clearInterval(this.waitTimer2);
     const rec = this.record;
     this.record = undefined;
     return new Promise((resolve) => (rec ? rec.end(resolve) : resolve()));
@@ -98,12 +115,14 @@ export class VirtualPrinter {
     }
     const line = raw.trim();
     if (!line) return;
+    this.lastActivity = Date.now();
     if (this.killed) return; // a killed Marlin answers nothing until reset
     // Marlin's emergency parser acts on these as the bytes arrive, before the command queue.
     if (this.opts.emergencyParser) {
       const bare = line.replace(/^N\d+\s+/, '').replace(/\*\d+$/, '');
       if (/^M112\b/i.test(bare)) {
-        this.kill('echo:M112 Shutdown');
+        if (this.opts.klipper) this.klipperShutdown(KLIPPER_SHUTDOWN_M112);
+        else this.kill('echo:M112 Shutdown');
         return;
       }
       if (/^M108\b/i.test(bare)) this.abortWait?.();
@@ -122,6 +141,7 @@ export class VirtualPrinter {
 
   private handleLine(line: string): void {
     let cmd = line;
+    this.okLine = null;
     if (line[0] === 'N' || line[0] === 'n') {
       const star = line.lastIndexOf('*');
       const sp = line.indexOf(' ');
@@ -138,6 +158,7 @@ export class VirtualPrinter {
         if (this.opts.lineErrorRate > 0 && this.random() < this.opts.lineErrorRate) return this.lineError('Line Number is not Last Line Number+1');
       }
       this.lastN = isM110 ? numberParam(cmd, 'N', n) : n;
+      this.okLine = n;
     }
     this.commandsReceived++;
     if (this.faultAt(this.opts.resetAtLine)) return this.reset();
@@ -163,6 +184,7 @@ export class VirtualPrinter {
   // ---- commands ------------------------------------------------------------------------------------------
 
   private execute(cmd: string): void {
+    if (this.opts.klipper && this.klipperCommand(cmd)) return;
     this.executed.length < 1e7 && this.keepExecuted && this.executed.push(cmd);
     this.record?.write(cmd + '\n');
     const word = /^([GMTgmt])(\d+)/.exec(cmd);
@@ -242,6 +264,7 @@ export class VirtualPrinter {
         this.updateThermal();
         const r = numberParam(cmd, 'R', NaN);
         heater.target = Number.isFinite(r) ? r : numberParam(cmd, 'S', heater.target);
+        if (this.opts.repetier) this.out(`TargetExtr${t}:${heater.target}`);
         if (code === 104) return this.ok();
         return this.heatWait(heater, Number.isFinite(r));
       }
@@ -250,6 +273,7 @@ export class VirtualPrinter {
         this.updateThermal();
         const r = numberParam(cmd, 'R', NaN);
         this.bed.target = Number.isFinite(r) ? r : numberParam(cmd, 'S', this.bed.target);
+        if (this.opts.repetier) this.out(`TargetBed:${this.bed.target}`);
         if (code === 140) return this.ok();
         return this.heatWait(this.bed, Number.isFinite(r));
       }
@@ -263,6 +287,10 @@ export class VirtualPrinter {
       }
       case 105:
         this.updateThermal();
+        if (this.opts.okBeforeOutput) {
+          this.ok();
+          return this.out(this.temperatureLine());
+        }
         return this.out(`ok ${this.temperatureLine()}`);
       case 108:
         this.abortWait?.();
@@ -272,9 +300,14 @@ export class VirtualPrinter {
       case 112:
         return this.kill('echo:M112 Shutdown');
       case 114:
+        if (this.opts.okBeforeOutput) {
+          this.ok();
+          return this.out(this.positionLine());
+        }
         this.out(this.positionLine());
         return this.ok();
       case 115:
+        if (this.opts.klipper) return this.out(`ok FIRMWARE_NAME:Klipper FIRMWARE_VERSION:v0.13.0-gantry-sim`);
         this.firmwareReport();
         return this.ok();
       case 118: {
@@ -293,6 +326,7 @@ export class VirtualPrinter {
         return this.ok();
       }
       case 155: {
+        if (this.opts.klipper) return this.unknown(cmd);
         const s = numberParam(cmd, 'S', 0);
         clearInterval(this.autoreportTimer);
         this.autoreportTimer = s > 0 ? setInterval(() => this.autoreport(), s * 1000) : undefined;
@@ -316,8 +350,65 @@ export class VirtualPrinter {
   }
 
   private unknown(cmd: string): void {
-    this.out(`echo:Unknown command: "${cmd}"`);
+    this.out(this.opts.klipper ? `// Unknown command:"${cmd.split(/\s/)[0]!.toUpperCase()}"` : `echo:Unknown command: "${cmd}"`);
     this.ok();
+  }
+
+  // ---- Klipper -------------------------------------------------------------------------------------------
+
+  /** Klipper's own commands, and its answers while shut down. True when the command was handled here. */
+  private klipperCommand(cmd: string): boolean {
+    const name = cmd.split(/\s/)[0]!.toUpperCase();
+    if (name === 'STATUS') {
+      if (this.klipperDown === undefined) this.out('// Klipper state: Ready');
+      else this.klipperError(`${this.klipperDown}\nKlipper state: Not ready`);
+      this.ok();
+      return true;
+    }
+    if (name === 'FIRMWARE_RESTART' || name === 'RESTART') {
+      this.ok();
+      this.out('// Klipper state: Disconnect');
+      const t = setTimeout(() => {
+        this.klipperDown = undefined;
+        for (const h of this.tools) h.target = 0;
+        this.bed.target = 0;
+        this.out('// Klipper state: Ready');
+      }, 300);
+      t.unref();
+      return true;
+    }
+    if (name === 'M112') {
+      this.klipperShutdown(KLIPPER_SHUTDOWN_M112);
+      this.ok();
+      return true;
+    }
+    if (this.klipperDown === undefined) return false;
+    // not ready: what klippy answers from its base handlers, an error for everything else
+    if (name === 'M105') this.out('ok T:0');
+    else if (name === 'M110' || name === 'M115') return false;
+    else {
+      this.klipperError(this.klipperDown);
+      this.ok();
+    }
+    return true;
+  }
+
+  /** klippy's error form: every line as `// …`, then `!! <first line>`. */
+  private klipperError(message: string): void {
+    const lines = message.split('\n');
+    if (lines.length > 1) for (const l of lines) this.out(`// ${l}`);
+    this.out(`!! ${lines[0]}`);
+  }
+
+  private klipperShutdown(reason: string): void {
+    if (this.klipperDown !== undefined) return;
+    this.klipperDown = reason;
+    this.queue.length = 0;
+    this.unblock();
+    this.moveEnds = [];
+    for (const h of this.tools) h.target = 0;
+    this.bed.target = 0;
+    this.out('// Klipper state: Shutdown');
   }
 
   private toolChange(t: number): void {
@@ -443,10 +534,13 @@ export class VirtualPrinter {
 
   temperatureLine(): string {
     const f = (n: number) => n.toFixed(2);
+    // some boards (and Repetier, which sends targets on their own lines) report no targets at all
+    const t = (n: number) => (this.opts.noTargetReports || this.opts.repetier ? '' : ` /${f(n)}`);
     const active = this.tools[this.tool]!;
-    let s = `T:${f(active.actual)} /${f(active.target)} B:${f(this.bed.actual)} /${f(this.bed.target)}`;
-    if (this.tools.length > 1) this.tools.forEach((h, i) => (s += ` T${i}:${f(h.actual)} /${f(h.target)}`));
-    if (this.opts.heatedChamber) s += ` C:${f(this.chamber.actual)} /${f(this.chamber.target)}`;
+    if (this.opts.klipper) return `B:${f(this.bed.actual)}${t(this.bed.target)} ${this.tools.map((h, i) => `T${i}:${f(h.actual)}${t(h.target)}`).join(' ')}`;
+    let s = `T:${f(active.actual)}${t(active.target)} B:${f(this.bed.actual)}${t(this.bed.target)}`;
+    if (this.tools.length > 1) this.tools.forEach((h, i) => (s += ` T${i}:${f(h.actual)}${t(h.target)}`));
+    if (this.opts.heatedChamber) s += ` C:${f(this.chamber.actual)}${t(this.chamber.target)}`;
     s += ` @:${heaterPower(active)} B@:${heaterPower(this.bed)}`;
     return s;
   }
@@ -458,7 +552,7 @@ export class VirtualPrinter {
 
   private firmwareReport(): void {
     this.out(
-      `FIRMWARE_NAME:Marlin 2.1.2.5 (Gantry virtual printer) SOURCE_CODE_URL:github.com/MarlinFirmware/Marlin PROTOCOL_VERSION:1.0 MACHINE_TYPE:Virtual Printer EXTRUDER_COUNT:${this.tools.length} UUID:00000000-0000-4000-8000-000000000001`,
+      `FIRMWARE_NAME:${this.opts.repetier ? 'Repetier_1.0.4' : 'Marlin 2.1.2.5'} (Gantry virtual printer) SOURCE_CODE_URL:github.com/MarlinFirmware/Marlin PROTOCOL_VERSION:1.0 MACHINE_TYPE:Virtual Printer EXTRUDER_COUNT:${this.tools.length} UUID:00000000-0000-4000-8000-000000000001`,
     );
     const caps: [string, boolean][] = [
       ['SERIAL_XON_XOFF', false], ['BINARY_FILE_TRANSFER', false], ['EEPROM', false], ['VOLUMETRIC', true],
@@ -471,6 +565,11 @@ export class VirtualPrinter {
       ['CHAMBER_TEMPERATURE', this.opts.heatedChamber], ['COOLER_TEMPERATURE', false], ['MEATPACK', false],
     ];
     for (const [name, on] of caps) this.out(`Cap:${name}:${on ? 1 : 0}`);
+    const v = this.opts.volume;
+    if (v) {
+      const box = `{min:{x:0.00,y:0.00,z:0.00},max:{x:${v.x.toFixed(2)},y:${v.y.toFixed(2)},z:${v.z.toFixed(2)}}}`;
+      this.out(`area:{full:${box},work:${box}}`); // Marlin's EXTENDED_M115 machine volume
+    }
   }
 
   // ---- faults and output ---------------------------------------------------------------------------------
@@ -481,8 +580,13 @@ export class VirtualPrinter {
     if (this.opts.advancedOk) {
       const plannerFree = this.opts.plannerSize - this.moveEnds.length;
       const bufferFree = Math.max(0, this.opts.bufsize - this.queue.length);
-      this.out(`ok N${this.lastN} P${Math.max(0, plannerFree)} B${bufferFree}`);
-    } else this.out('ok');
+      // as Marlin: the N is the command's own line number, and only a numbered command has one
+      const ok = `ok${this.okLine !== null ? ` N${this.okLine}` : ''} P${Math.max(0, plannerFree)} B${bufferFree}`;
+      // now and then Marlin's serial merges the ok into the temperature report before it
+      if (this.opts.garbledOkRate > 0 && this.random() < this.opts.garbledOkRate) this.out(` ${this.temperatureLine()}${ok}`);
+      else this.out(ok);
+    } else if (this.opts.repetier && this.okLine !== null) this.out(`ok ${this.okLine}`);
+    else this.out('ok');
   }
 
   private kill(first: string): void {

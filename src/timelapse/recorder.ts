@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { TimelapseSettings } from '../config/settings.js';
 import type { EventBus } from '../events.js';
 import type { JobRunner } from '../jobs/job-runner.js';
-import { fill } from '../jobs/scripts.js';
+import { fill, parkPlaceholders } from '../jobs/scripts.js';
 import type { Logger } from '../log.js';
 import type { Printer } from '../printer/printer.js';
 import { type TimelapseLibrary, frameFileName, timelapseName } from './library.js';
@@ -124,7 +124,7 @@ export class TimelapseRecorder {
         return;
       }
       try {
-        printer.commands([...fill(s.parkScript, { park_x: 5, park_y: Math.max(0, v.depth - 5) }), 'M400']);
+        printer.commands([...fill(s.parkScript, parkPlaceholders(v, printer.firmware?.area, 0)), 'M400']);
         await printer.drained(60_000);
         await this.capture(rec);
       } finally {

@@ -49,6 +49,7 @@ class Firmware {
   lastN = 0;
   overflow: string | undefined;
   busyUntil = 0; // a long command runs until then
+  private lastBusy = 0;
 
   constructor(
     private readonly f: Faults,
@@ -100,9 +101,16 @@ class Firmware {
   executeOne(now: number): void {
     const q = this.queue[0]!;
     if (/^(M400|G4|M109)\b/.test(q.cmd)) {
-      if (this.busyUntil === 0) this.busyUntil = now + 500 + this.rnd() * 15_000;
+      if (this.busyUntil === 0) {
+        this.busyUntil = now + 500 + this.rnd() * 15_000;
+        this.lastBusy = now;
+      }
       if (now < this.busyUntil) {
-        if (this.rnd() < 0.5) this.out.push('echo:busy: processing');
+        // Marlin's HOST_KEEPALIVE: busy every 2 s while a command blocks
+        if (now - this.lastBusy >= 2_000) {
+          this.out.push('echo:busy: processing');
+          this.lastBusy = now;
+        }
         return;
       }
       this.busyUntil = 0;
@@ -110,6 +118,7 @@ class Firmware {
     this.queue.shift();
     if (q.n !== null && !/^M110\b/.test(q.cmd)) this.executed.push(`${q.n} ${q.cmd}`);
     const temps = 'T:20.0 /0.0 B:20.0 /0.0 @:0 B@:0';
+    if (q.cmd === 'M105' && this.rnd() < this.f.lostOk) return; // the tickle's answer can be lost as well
     if (q.cmd === 'M105') {
       if (this.f.okBeforeOutput) this.out.push('ok', temps);
       else this.out.push(`ok ${temps}`);
@@ -223,7 +232,7 @@ function run(seed: number, windowed: boolean, faults: Faults, lines: number): vo
     } else if (fw.queue.length === 0 && fw.transit.length === 0 && rnd() < faults.waitBurst) {
       fw.idle();
     } else {
-      now += Math.floor(rnd() * (fw.blocked(now) ? 2_000 : 1_500));
+      now += Math.floor(rnd() * (fw.blocked(now) ? 500 : 1_500));
       if (fw.queue.length > 0) fw.executeOne(now); // a long command: busy now and then, or done
       engine.tick(now);
     }

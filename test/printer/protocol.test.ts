@@ -29,6 +29,9 @@ test('Klipper answers M115 on its ok line and knows no M155: the host polls M105
   h.take();
   h.feed('ok FIRMWARE_NAME:Klipper FIRMWARE_VERSION:v0.13.0-730-g84104bbbd');
   assert.equal(h.eventsOf('firmware')[0]!.info.flavor, 'klipper');
+  assert.deepEqual(h.take(), ['STATUS'], 'is it up? (Klipper may already be shut down)');
+  h.feed('// Klipper state: Ready', 'ok');
+  assert.deepEqual(h.eventsOf('halted'), []);
   h.advance(10);
   assert.deepEqual(h.take(), ['M105']);
   h.feed('ok B:25.0 /0.0 T0:25.0 /0.0');
@@ -269,6 +272,7 @@ test('fatal firmware errors, including Marlin 1.x two-line errors', () => {
 test('Klipper "!!" then ok is a failed command: reported, and the connection goes on', () => {
   const h = new Harness();
   h.connect(['ok FIRMWARE_NAME:Klipper FIRMWARE_VERSION:v0.13.0']);
+  h.feed('// Klipper state: Ready', 'ok'); // STATUS
   h.engine.send('G1 X500', h.now);
   h.engine.send('G28', h.now);
   h.take();
@@ -437,4 +441,62 @@ test('an M400 whose ok was lost: one quiet-time tickle after the communication t
   assert.equal(h.eventsOf('timeout').length, 0, 'no timeout counted against a long command');
   h.feed('ok T:19.37 /0.00 B:19.37 /0.00 @:0 B@:0');
   assert.equal(h.eventsOf('stream-done').length, 1, 'the tickle settled the lost ok: the job is done');
+});
+
+test('a Klipper that is shut down (at connect, or later): Error with its reason, the link stays up, FIRMWARE_RESTART brings it back', () => {
+  const h = new Harness();
+  h.connect(['ok FIRMWARE_NAME:Klipper FIRMWARE_VERSION:v0.13.0']);
+  // STATUS on a shut-down Klipper, as klippy answers it
+  h.feed(
+    '// Shutdown due to M112 command',
+    '// Once the underlying issue is corrected, use the',
+    '// "FIRMWARE_RESTART" command to reset the firmware, reload the',
+    '// config, and restart the host software.',
+    '// Klipper state: Not ready',
+    '!! Shutdown due to M112 command',
+    'ok',
+  );
+  assert.equal(h.eventsOf('fatal').length, 0, 'not a dead link: Klipper still answers');
+  const halted = h.eventsOf('halted');
+  assert.ok(halted.length >= 1);
+  assert.equal(halted[halted.length - 1]!.message, 'Klipper: Shutdown due to M112 command');
+  h.engine.send('FIRMWARE_RESTART', h.now);
+  assert.deepEqual(h.take().filter((l) => l !== 'M105'), ['FIRMWARE_RESTART']);
+  h.feed('ok', '// Klipper state: Disconnect', '// Klipper state: Ready');
+  assert.equal(h.eventsOf('ready').length, 1);
+  // later, mid-job: M112 from elsewhere shuts it down; the stream stops and the reason is asked for
+  h.engine.stream(arraySource(['G1 X1', 'G1 X2', 'G1 X3']), h.now);
+  h.take();
+  h.feed('ok');
+  h.take();
+  h.feed('// Klipper state: Shutdown', 'ok');
+  assert.equal(h.engine.isStreaming, false);
+  assert.ok(h.take().includes('STATUS'));
+  h.feed('// Shutdown due to M112 command', '// Klipper state: Not ready', '!! Shutdown due to M112 command', 'ok');
+  assert.equal(h.eventsOf('halted').at(-1)!.message, 'Klipper: Shutdown due to M112 command');
+  assert.equal(h.eventsOf('fatal').length, 0);
+});
+
+test('targets Gantry sends are reported as targets when the firmware reports none (T:24.8 alone)', () => {
+  const h = new Harness();
+  h.connect();
+  h.engine.send('M104 S210', h.now);
+  h.engine.send('M140 S60', h.now);
+  h.engine.send('M109 T1 S200', h.now);
+  const targets = h.eventsOf('target').map((e) => [e.heater, e.target, e.sent]);
+  assert.deepEqual(targets, [[0, 210, true]], 'noted as each line goes out');
+  h.feed('ok');
+  h.feed('ok');
+  assert.deepEqual(h.eventsOf('target').map((e) => [e.heater, e.target]), [[0, 210], ['bed', 60], [1, 200]]);
+});
+
+test('Marlin reports its volume after the caps (area:{full:…}); it is kept with the firmware', () => {
+  const h = new Harness();
+  h.connect([
+    'FIRMWARE_NAME:Marlin bugfix-2.1.x EXTRUDER_COUNT:1',
+    'Cap:EMERGENCY_PARSER:1',
+    'area:{full:{min:{x:0.00,y:0.00,z:0.00},max:{x:200.00,y:200.00,z:200.00}},work:{min:{x:0.00,y:0.00,z:0.00},max:{x:200.00,y:200.00,z:200.00}}}',
+    'ok',
+  ]);
+  assert.deepEqual(h.eventsOf('firmware')[0]!.info.area, { min: { x: 0, y: 0, z: 0 }, max: { x: 200, y: 200, z: 200 } });
 });

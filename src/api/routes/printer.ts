@@ -197,7 +197,9 @@ export function printerRoutes(deps: ApiDeps): Hono<ApiEnv> {
     const lines = (list as string[]).flatMap((l) => l.split(/\r?\n/)).map((l) => l.trim()).filter((l) => l.length > 0);
     if (lines.length === 0) throw badRequest('No command to send');
     if (lines.some((l) => l.length > 256)) throw badRequest('A command is longer than 256 characters');
-    send(lines);
+    // the terminal also works in Error while the link is open (FIRMWARE_RESTART for a shut-down Klipper)
+    if (!printer.acceptsCommands) throw conflict('Printer is not operational');
+    printer.commands(lines);
     return c.body(null, 204);
   });
 
