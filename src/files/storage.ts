@@ -148,7 +148,9 @@ export class FileStorage {
   async mkdir(relative: string): Promise<void> {
     if (await this.present(relative)) throw new StorageError(409, `${relative} already exists`);
     await this.assertCreatable(relative);
-    await mkdir(this.abs(relative), { recursive: true });
+    await mkdir(this.abs(relative), { recursive: true }).catch((err: unknown) => {
+      throw diskError(err);
+    });
   }
 
   async remove(relative: string): Promise<void> {
@@ -170,7 +172,7 @@ export class FileStorage {
     if (to === from || (await this.present(to))) throw new StorageError(409, `${to} already exists`);
     if (kind === 'folder' && (to + '/').startsWith(from + '/')) throw new StorageError(409, 'Cannot copy or move a folder into itself');
     if (move) await rename(this.abs(from), this.abs(to));
-    else if (kind === 'file') await copyFile(await this.real(from), this.abs(to), constants.COPYFILE_EXCL);
+    else if (kind === 'file') await this.copyIn(await this.real(from), to);
     else throw new StorageError(400, 'Copying folders is not supported; move it instead');
     await fsyncDir(dirname(this.abs(to)));
     await this.meta.update((m) => {
@@ -182,6 +184,26 @@ export class FileStorage {
       }
     });
     return to;
+  }
+
+  /** Copies through a temp file, fsynced, then renamed into place: a copy cut short (a full disk) is never visible
+   * as a truncated file. */
+  private async copyIn(src: string, to: string): Promise<void> {
+    const tmp = this.tempPath();
+    try {
+      // COPYFILE_EXCL: never through a symlink someone planted at the temp name
+      await copyFile(src, tmp, constants.COPYFILE_EXCL);
+      const fh = await open(tmp, 'r+');
+      try {
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, this.abs(to));
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      throw diskError(err);
+    }
   }
 
   /** Stores an analysis if the file is still the one analysed (same hash). */
@@ -281,6 +303,12 @@ export class FileStorage {
   async discardTemp(tempPath: string): Promise<void> {
     await unlink(tempPath).catch(() => undefined);
   }
+}
+
+/** A full disk or quota is for the client to know (507), not a server error (500). */
+export function diskError(err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' ? new StorageError(507, 'Not enough free disk space') : err;
 }
 
 function parentOf(relative: string): string {

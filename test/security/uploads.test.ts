@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { type IncomingHttpHeaders, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -202,6 +202,19 @@ test('a full disk answers 507 within seconds, leaves nothing behind, and the nex
     const small = await streamUpload(rig, 64 * 1024, { name: 'small.gcode' });
     assert.equal(small.status, 201, small.body);
     assert.ok((await listed(rig)).some((e) => e.path === 'small.gcode'));
+    // a copy on a full disk: 507, and no truncated copy appears
+    await mkdir(join(mnt, 'files', 'copies')); // (by hand: on a disk this small, the API keeps a 16 MB reserve)
+    const filler = join(mnt, 'filler');
+    await writeFile(filler, Buffer.alloc(4 * MB, 'x')).catch(() => undefined); // writes until the disk is full
+    const copy = () => rig!.api('/api/files/local/small.gcode', { method: 'POST', json: { command: 'copy', destination: 'copies' } });
+    const full = await copy();
+    assert.equal(full.status, 507, await full.clone().text());
+    assert.ok((await full.json()) as { error: string });
+    assert.ok(!(await listed(rig)).some((e) => e.path === 'copies/small.gcode'));
+    assert.deepEqual(await tempFiles(rig, mnt), []);
+    await rm(filler);
+    assert.equal((await copy()).status, 201);
+    assert.ok((await listed(rig)).some((e) => e.path === 'copies/small.gcode'));
   } finally {
     await rig?.close();
     try {
