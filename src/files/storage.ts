@@ -1,14 +1,14 @@
 // The local files folder: G-code files in folders, with metadata (hash, display name, user data, print
 // statistics) kept in one small durable JSON file. Writes are atomic: temp file, fsync, rename, dir fsync.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, open, readdir, rename, rm, stat, statfs, unlink } from 'node:fs/promises';
+import { type Stats, constants, createReadStream } from 'node:fs';
+import { copyFile, lstat, mkdir, open, readdir, realpath, rename, rm, stat, statfs, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../log.js';
 import { ServiceError } from '../service-error.js';
 import type { StoredAnalysis } from './analysis/analysis-queue.js';
 import { JsonStore } from '../store/json-store.js';
-import { PathError, isGcodeName, joinPath, sanitizePath, within } from './paths.js';
+import { MAX_DEPTH, MAX_PATH_LENGTH, childPath, isGcodeName, isInside, joinPath, sanitizePath, within } from './paths.js';
 
 export interface FileMeta {
   hash: string;
@@ -46,9 +46,15 @@ export class StorageError extends ServiceError {}
 
 const TMP_DIR = '.tmp';
 
+// Symlinks: the files folder may be shared (Samba, a USB stick, a shell user), so a link in it may point anywhere.
+// Whatever is read or written for a client goes through real(): the path with every link resolved, and only if it
+// is still inside the real root. A link that stays inside keeps working; one that leads out is as good as absent
+// (not listed, 404), so nothing outside (its bytes, size or hash) ever reaches a client or the printer.
 export class FileStorage {
   private constructor(
     readonly root: string,
+    /** the root with its own symlinks resolved (the data dir may itself live behind one) */
+    private readonly realRoot: string,
     private readonly meta: JsonStore<MetaFile>,
     private readonly log: Logger,
   ) {}
@@ -59,11 +65,46 @@ export class FileStorage {
     await rm(join(root, TMP_DIR), { recursive: true, force: true });
     await mkdir(join(root, TMP_DIR), { recursive: true });
     const meta = await JsonStore.open<MetaFile>(metaPath, { files: {} }, log);
-    return new FileStorage(root, meta, log);
+    return new FileStorage(root, await realpath(root), meta, log);
   }
 
+  /** The lexical absolute path (no symlinks resolved): for what is about to be created, renamed or removed. */
   abs(relative: string): string {
     return within(this.root, relative);
+  }
+
+  /** The real path of an existing entry: 404 if it does not exist or a symlink on the way leads out of the root. */
+  async real(relative: string): Promise<string> {
+    const real = await this.resolve(relative);
+    if (real === undefined) throw new StorageError(404, `${relative || '/'} not found`);
+    return real;
+  }
+
+  private async resolve(relative: string): Promise<string | undefined> {
+    const real = await realpath(this.abs(relative)).catch(() => undefined);
+    return real !== undefined && isInside(this.realRoot, real) ? real : undefined;
+  }
+
+  /** Whether anything (a dangling or outside symlink too) is at the path. */
+  private present(relative: string): Promise<boolean> {
+    return lstat(this.abs(relative)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Refuses to create anything in a folder that a symlink leads out of the root (the deepest existing entry on
+   * the way must really be inside), or below a file (mkdir would fail with a bare EEXIST/ENOTDIR, a 500). */
+  private async assertCreatable(relative: string): Promise<void> {
+    for (let p = parentOf(relative); ; p = parentOf(p)) {
+      if (await this.present(p)) {
+        const real = await this.resolve(p);
+        if (real === undefined) throw new StorageError(404, `Folder ${p} not found`);
+        if (!(await stat(real)).isDirectory()) throw new StorageError(409, `${p} is a file, not a folder`);
+        return;
+      }
+      if (p === '') return;
+    }
   }
 
   /** A fresh temp path for an upload in progress (inside the root, so the final rename stays on one disk). */
@@ -77,12 +118,11 @@ export class FileStorage {
   }
 
   async exists(relative: string): Promise<'file' | 'folder' | undefined> {
-    try {
-      const s = await stat(this.abs(relative));
-      return s.isDirectory() ? 'folder' : 'file';
-    } catch {
-      return undefined;
-    }
+    const real = await this.resolve(relative);
+    if (real === undefined) return undefined;
+    const s = await stat(real).catch(() => undefined);
+    if (!s) return undefined;
+    return s.isDirectory() ? 'folder' : 'file';
   }
 
   metaFor(path: string): FileMeta | undefined {
@@ -92,7 +132,9 @@ export class FileStorage {
   /** Moves a finished, fsynced temp file into place atomically and records its metadata. */
   async commit(tempPath: string, relative: string, meta: { hash: string; display: string; userdata?: unknown }): Promise<void> {
     const target = this.abs(relative);
+    await this.assertCreatable(relative);
     await mkdir(dirname(target), { recursive: true });
+    // rename replaces a symlink at the target itself, never what it points to
     await rename(tempPath, target);
     await fsyncDir(dirname(target));
     await this.meta.update((m) => {
@@ -105,8 +147,11 @@ export class FileStorage {
   }
 
   async mkdir(relative: string): Promise<void> {
-    if (await this.exists(relative)) throw new StorageError(409, `${relative} already exists`);
-    await mkdir(this.abs(relative), { recursive: true });
+    if (await this.present(relative)) throw new StorageError(409, `${relative} already exists`);
+    await this.assertCreatable(relative);
+    await mkdir(this.abs(relative), { recursive: true }).catch((err: unknown) => {
+      throw diskError(err);
+    });
   }
 
   async remove(relative: string): Promise<void> {
@@ -123,11 +168,12 @@ export class FileStorage {
     if (!kind) throw new StorageError(404, `${from} not found`);
     if ((await this.exists(toFolder)) !== 'folder') throw new StorageError(404, `Destination folder ${toFolder || '/'} not found`);
     const name = from.split('/').pop()!;
-    const to = joinPath(toFolder, name);
-    if (to === from || (await this.exists(to))) throw new StorageError(409, `${to} already exists`);
+    const to = childPath(toFolder, name);
+    // present, not exists: a symlink there (even one leading out) must not be written through or replaced
+    if (to === from || (await this.present(to))) throw new StorageError(409, `${to} already exists`);
     if (kind === 'folder' && (to + '/').startsWith(from + '/')) throw new StorageError(409, 'Cannot copy or move a folder into itself');
     if (move) await rename(this.abs(from), this.abs(to));
-    else if (kind === 'file') await copyFile(this.abs(from), this.abs(to));
+    else if (kind === 'file') await this.copyIn(await this.real(from), to);
     else throw new StorageError(400, 'Copying folders is not supported; move it instead');
     await fsyncDir(dirname(this.abs(to)));
     await this.meta.update((m) => {
@@ -139,6 +185,26 @@ export class FileStorage {
       }
     });
     return to;
+  }
+
+  /** Copies through a temp file, fsynced, then renamed into place: a copy cut short (a full disk) is never visible
+   * as a truncated file. */
+  private async copyIn(src: string, to: string): Promise<void> {
+    const tmp = this.tempPath();
+    try {
+      // COPYFILE_EXCL: never through a symlink someone planted at the temp name
+      await copyFile(src, tmp, constants.COPYFILE_EXCL);
+      const fh = await open(tmp, 'r+');
+      try {
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, this.abs(to));
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      throw diskError(err);
+    }
   }
 
   /** Stores an analysis if the file is still the one analysed (same hash). */
@@ -165,7 +231,13 @@ export class FileStorage {
 
   /** Lists a folder; `depth` 1 = direct children only (folders without their children), Infinity = all. */
   async list(folder: string, depth: number): Promise<Entry[]> {
-    const dir = this.abs(folder);
+    const dir = await this.resolve(folder);
+    if (dir === undefined) throw new StorageError(404, `Folder ${folder || '/'} not found`);
+    return this.listReal(folder, dir, depth, new Set([dir]));
+  }
+
+  /** `chain`: the real folders being listed, outermost first; a symlink back to one of them is a loop, not shown. */
+  private async listReal(folder: string, dir: string, depth: number, chain: Set<string>): Promise<Entry[]> {
     let names: string[];
     try {
       names = await readdir(dir);
@@ -176,16 +248,26 @@ export class FileStorage {
     for (const name of names.sort()) {
       if (folder === '' && name === TMP_DIR) continue;
       const path = joinPath(folder, name);
-      let s;
+      // what the API could not address (hand-made trees too deep) is not shown either
+      if (path.split('/').length > MAX_DEPTH || path.length > MAX_PATH_LENGTH) continue;
+      let real = join(dir, name);
+      let s: Stats;
       try {
-        s = await stat(join(dir, name));
+        s = await lstat(real);
+        if (s.isSymbolicLink()) {
+          // follow it only as far as the root: an outside target is not listed (not even its size)
+          real = await realpath(real);
+          if (!isInside(this.realRoot, real)) continue;
+          s = await stat(real);
+        }
       } catch {
         continue;
       }
       if (s.isDirectory()) {
-        const children = depth > 1 ? await this.list(path, depth - 1) : [];
+        if (chain.has(real)) continue;
+        const children = depth > 1 ? await this.listReal(path, real, depth - 1, new Set([...chain, real])) : [];
         out.push({ kind: 'folder', name, path, size: children.reduce((a, c) => a + c.size, 0), children });
-      } else if (isGcodeName(name)) {
+      } else if (s.isFile() && isGcodeName(name)) {
         out.push({ kind: 'file', name, path, size: s.size, date: Math.floor(s.mtimeMs / 1000), meta: this.meta.data.files[path] ?? (await this.adopt(path)) });
       }
     }
@@ -199,32 +281,44 @@ export class FileStorage {
       const children = await this.list(path, 2);
       return { kind: 'folder', name: path.split('/').pop() ?? '', path, size: children.reduce((a, c) => a + c.size, 0), children };
     }
-    const s = await stat(this.abs(path));
+    const s = await stat(await this.real(path));
     return { kind: 'file', name: path.split('/').pop()!, path, size: s.size, date: Math.floor(s.mtimeMs / 1000), meta: this.meta.data.files[path] ?? (await this.adopt(path)) };
   }
 
   /** A file that appeared without an upload (copied in by hand): hash it once and remember it. */
   private async adopt(path: string): Promise<FileMeta> {
-    const hash = await sha1File(this.abs(path));
+    const hash = await sha1File(await this.real(path));
     const meta: FileMeta = { hash, display: path.split('/').pop()!, prints: { success: 0, failure: 0 }, printTimes: [] };
     await this.meta.update((m) => (m.files[path] = meta));
     this.log.info(`found ${path} in the files folder; added it`);
     return meta;
   }
 
-  /** Parses a user path for an existing or new entry; PathError → 400 at the API. */
+  /** Parses a user path (URL-encoded: `%2F` and `%2e%2e` are decoded first, then refused like `/` and `..`) for
+   * an existing or new entry; a bad one is a PathError, 400 at the API. */
   static path(raw: string): string {
+    let decoded: string;
     try {
-      return sanitizePath(decodeURIComponent(raw));
+      decoded = decodeURIComponent(raw);
     } catch (err) {
-      if (err instanceof PathError || err instanceof URIError) throw new StorageError(400, (err as Error).message);
-      throw err;
+      throw new StorageError(400, `Invalid path encoding: ${(err as Error).message}`);
     }
+    return sanitizePath(decoded);
   }
 
   async discardTemp(tempPath: string): Promise<void> {
     await unlink(tempPath).catch(() => undefined);
   }
+}
+
+/** A full disk or quota is for the client to know (507), not a server error (500). */
+export function diskError(err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' ? new StorageError(507, 'Not enough free disk space') : err;
+}
+
+function parentOf(relative: string): string {
+  return relative.includes('/') ? relative.slice(0, relative.lastIndexOf('/')) : '';
 }
 
 export async function fsyncDir(dir: string): Promise<void> {

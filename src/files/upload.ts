@@ -1,11 +1,12 @@
 // Streams a multipart upload to a temp file: never buffered in memory, hashed on the way, refused as soon as
-// it is clearly wrong (not G-code, binary, too big), fsynced before anyone may see it. The caller renames it into
-// place or discards it; an aborted upload leaves nothing behind.
-import type { IncomingMessage } from 'node:http';
+// it is clearly wrong (not G-code, binary, too big, disk full), fsynced before anyone may see it. The caller
+// renames it into place or discards it; a refused or aborted upload leaves nothing behind and is answered at once,
+// without reading the rest of the request (closeAfterAnswer).
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { Transform, type TransformCallback } from 'node:stream';
+import { open, unlink } from 'node:fs/promises';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createRequire } from 'node:module';
 import type BusboyModule from 'busboy';
@@ -13,19 +14,36 @@ import type BusboyModule from 'busboy';
 // busboy is CommonJS: require() it (no CJS export lexer for an ESM import), on the first upload
 let busboyModule: typeof BusboyModule | undefined;
 const busboy = (config: BusboyModule.BusboyConfig) => (busboyModule ??= createRequire(import.meta.url)('busboy') as typeof BusboyModule)(config);
-import { isGcodeName } from './paths.js';
+import { isGcodeName, sanitizeFileName } from './paths.js';
 import { StorageError } from './storage.js';
 
 export interface ParsedUpload {
   fields: Record<string, string>;
-  file?: { tempPath: string; filename: string; size: number; hash: string };
+  /** `display` is the name as the client sent it (last path segment), `name` the sanitized one it is stored as. */
+  file?: { tempPath: string; display: string; name: string; size: number; hash: string };
 }
 
-/** Hashes and checks bytes as they pass: a NUL byte means a binary file, not G-code text. */
+/** Reads a part we do not keep to its end; busboy errors it if the request breaks off (or is refused) first. */
+function discard(stream: Readable): void {
+  stream.on('error', () => undefined);
+  stream.resume();
+}
+
+const tooBig = (maxBytes: number) => new StorageError(413, `The file is larger than the upload limit of ${maxBytes} bytes`);
+
+/** Hashes and checks bytes as they pass: a NUL byte means a binary file, not G-code text; a chunk that would take
+ * the file over the limit is refused before a byte of it is written. */
 class GcodeGuard extends Transform {
   readonly hash = createHash('sha1');
   size = 0;
+  constructor(private readonly maxBytes: number) {
+    super();
+  }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (this.size + chunk.length > this.maxBytes) {
+      cb(tooBig(this.maxBytes));
+      return;
+    }
     if (chunk.includes(0)) {
       cb(new StorageError(415, 'The file contains binary data (NUL bytes); only G-code text files can be uploaded'));
       return;
@@ -36,86 +54,117 @@ class GcodeGuard extends Transform {
   }
 }
 
+/** What the client hears when writing the temp file fails: a full disk or quota is theirs to see (507), as is a
+ * file larger than the file system takes (413); any other disk error is ours (rethrown: 500, logged). */
+function writeFailure(err: Error): Error {
+  if (err instanceof StorageError) return err;
+  const { code, syscall } = err as NodeJS.ErrnoException;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new StorageError(507, 'Not enough free disk space for this upload');
+  if (code === 'EFBIG') return new StorageError(413, 'The file is larger than the file system allows');
+  if (syscall !== undefined) return err;
+  return new StorageError(400, `The upload failed: ${err.message}`); // the multipart stream itself broke off
+}
+
 export async function parseUpload(req: IncomingMessage, tempPath: () => string, maxBytes: number): Promise<ParsedUpload> {
   const type = req.headers['content-type'] ?? '';
   if (!/^multipart\/form-data/i.test(type)) throw new StorageError(400, 'Expected a multipart/form-data upload');
   let bb: BusboyModule.Busboy;
   try {
-    bb = busboy({ headers: req.headers, limits: { files: 1, fileSize: maxBytes, fields: 32, fieldSize: 64 * 1024 } });
+    bb = busboy({
+      headers: req.headers,
+      // file names as UTF-8 (what browsers and slicers send), not busboy's default Latin-1; filename*= says its own
+      defParamCharset: 'utf8',
+      // one byte over the limit is enough to know (busboy flags a file of exactly fileSize bytes as truncated)
+      limits: { files: 1, fileSize: maxBytes + 1, fields: 32, fieldSize: 64 * 1024 },
+    });
   } catch (err) {
     throw new StorageError(400, `Bad multipart request: ${(err as Error).message}`);
   }
   const out: ParsedUpload = { fields: {} };
   let written: string | undefined;
-  let failure: Error | undefined;
-  const fileDone: Promise<void>[] = [];
-  const streams: NodeJS.ReadableStream[] = [];
+  let fileStream: Readable | undefined;
+  let fileDone: Promise<void> | undefined;
 
+  // Settles on the first failure, at once (the client may still be sending: it must hear the answer now, not after
+  // the rest of the body), or once the request is parsed and the file written and fsynced.
   const done = new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      reject(err);
+    };
     bb.on('field', (name, value) => {
       out.fields[name] = value;
     });
     bb.on('file', (field, stream, info) => {
-      const filename = info.filename ?? '';
-      if (field !== 'file' || out.file || failure) {
-        stream.resume();
+      if (field !== 'file' || fileStream || settled) {
+        discard(stream);
         return;
       }
-      if (!isGcodeName(filename)) {
-        failure = new StorageError(415, `${filename || 'The file'} is not G-code (allowed: .gcode .gco .g .gc)`);
-        stream.resume();
+      const display = (info.filename ?? '').split(/[\\/]/).pop()!;
+      if (!isGcodeName(display)) {
+        discard(stream);
+        fail(new StorageError(415, `${display || 'The file'} is not G-code (allowed: .gcode .gco .g .gc)`));
+        return;
+      }
+      let name: string;
+      try {
+        name = sanitizeFileName(display);
+      } catch (err) {
+        discard(stream);
+        fail(err as Error);
         return;
       }
       const path = tempPath();
       written = path;
-      streams.push(stream);
-      const guard = new GcodeGuard();
-      let truncated = false;
-      stream.on('limit', () => {
-        truncated = true;
-      });
-      fileDone.push(
-        pipeline(stream, guard, createWriteStream(path, { mode: 0o644 })).then(
-          async () => {
-            if (truncated) throw new StorageError(413, `The file is larger than the upload limit of ${maxBytes} bytes`);
-            const fh = await open(path, 'r+');
-            try {
-              await fh.datasync();
-            } finally {
-              await fh.close();
-            }
-            out.file = { tempPath: path, filename, size: guard.size, hash: guard.hash.digest('hex') };
-          },
-          (err: Error) => {
-            failure ??= err;
-            stream.resume();
-          },
-        ).catch((err: Error) => {
-          failure ??= err;
-        }),
-      );
+      fileStream = stream;
+      const guard = new GcodeGuard(maxBytes);
+      stream.on('limit', () => fail(tooBig(maxBytes)));
+      // 'wx': a fresh file, never an existing one (nor whatever a symlink planted at that name points to)
+      fileDone = pipeline(stream, guard, createWriteStream(path, { mode: 0o644, flags: 'wx' }))
+        .then(async () => {
+          const fh = await open(path, 'r+');
+          try {
+            await fh.datasync();
+          } finally {
+            await fh.close();
+          }
+          out.file = { tempPath: path, display, name, size: guard.size, hash: guard.hash.digest('hex') };
+        })
+        .catch((err: Error) => fail(writeFailure(err)));
     });
-    bb.on('close', () => resolve());
-    bb.on('error', (err: Error) => reject(new StorageError(400, `Bad multipart request: ${err.message}`)));
+    bb.on('close', () => void (fileDone ?? Promise.resolve()).then(() => resolve()));
+    bb.on('error', (err: Error) => fail(new StorageError(400, `Bad multipart request: ${err.message}`)));
     req.on('close', () => {
-      if (!req.complete) reject(new StorageError(400, 'The upload was aborted by the client'));
+      if (!req.complete) fail(new StorageError(400, 'The upload was aborted by the client'));
     });
-    req.on('error', (err) => reject(new StorageError(400, `The upload failed: ${err.message}`)));
+    req.on('error', (err) => fail(new StorageError(400, `The upload failed: ${err.message}`)));
   });
 
   req.pipe(bb);
   try {
     await done;
-    await Promise.all(fileDone);
-    if (failure) throw failure;
     return out;
   } catch (err) {
+    // stop reading: the rest of the body is unwanted (the route answers with Connection: close)
     req.unpipe(bb);
-    req.resume(); // drain so the client can read our answer
-    // a half-received file part never ends by itself: end it, so its pipeline settles and the temp file goes
-    for (const s of streams) (s as unknown as { destroy(err?: Error): void }).destroy(new Error('upload aborted'));
-    await Promise.all(fileDone).catch(() => undefined);
-    if (written) await import('node:fs/promises').then((fs) => fs.unlink(written!).catch(() => undefined));
-    throw err instanceof StorageError ? err : new StorageError(400, (err as Error).message);
+    req.pause();
+    // a half-received file part never ends by itself: end it, so its pipeline settles and the temp file can go
+    fileStream?.destroy(new Error('upload refused'));
+    await fileDone;
+    if (written) await unlink(written).catch(() => undefined);
+    bb.destroy();
+    throw err;
   }
+}
+
+/** After refusing an upload whose body is still arriving: answer with `Connection: close`, which makes Node end and
+ * close the socket as soon as the answer is flushed, instead of reading (and discarding) the rest of the body the
+ * way it does to keep a connection alive. A client streaming gigabytes is cut off, not drained. */
+export function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
+  if (req.complete) return; // the whole body was read: the connection can be reused
+  if (!res.headersSent) res.setHeader('Connection', 'close');
+  req.unpipe();
+  req.pause();
 }

@@ -114,8 +114,9 @@ export class JobRunner {
     if (this.job || this.recovering || printer.printing || printer.state === 'PAUSED') throw conflict('Printer is already printing; did you mean "restart"?');
     if (!this.selected) throw conflict('No file selected to print');
     const file = this.selected;
-    const abs = this.d.storage.abs(file.path);
-    const size = (await stat(abs).catch(() => undefined))?.size;
+    // real(): a file a symlink has replaced since it was selected is gone as far as printing goes
+    const abs = await this.d.storage.real(file.path).catch(() => undefined);
+    const size = abs === undefined ? undefined : (await stat(abs).catch(() => undefined))?.size;
     if (size === undefined) throw new ServiceError(404, `${file.path} no longer exists`);
     file.size = size;
     await this.launch(file, user, fromQueue, 0, Date.now(), 0);
@@ -158,7 +159,7 @@ export class JobRunner {
 
   private async launch(file: JobFile, user: string | null, fromQueue: boolean, startAt: number, startedAt: number, layersDone: number): Promise<void> {
     const { printer } = this.d;
-    const abs = this.d.storage.abs(file.path);
+    const abs = await this.d.storage.real(file.path);
     const source = await FileLineSource.open(
       abs,
       file.size,

@@ -7,8 +7,8 @@ import type { HttpBindings } from '@hono/node-server';
 import { Hono } from 'hono/tiny';
 import type { Context } from 'hono';
 import { type Entry, FileStorage } from '../../files/storage.js';
-import { joinPath, sanitizeName } from '../../files/paths.js';
-import { parseUpload } from '../../files/upload.js';
+import { childPath, sanitizeName } from '../../files/paths.js';
+import { closeAfterAnswer, parseUpload } from '../../files/upload.js';
 import { ServiceError } from '../../service-error.js';
 import type { ApiDeps, ApiEnv } from '../context.js';
 import { sendFile } from '../send-file.js';
@@ -107,18 +107,25 @@ export function fileRoutes(deps: ApiDeps): Hono<Env> {
   app.post('/api/files/local', async (c) => {
     const length = Number(c.req.header('content-length') ?? NaN);
     const max = deps.settings.data.files.maxUploadBytes;
-    if (Number.isFinite(length)) {
-      if (length > max + 64 * 1024) throw new ServiceError(413, `The upload is larger than the limit of ${max} bytes`);
-      const { free } = await storage.freeBytes();
-      if (length > free - 16 * 1024 * 1024) throw new ServiceError(507, `Not enough free disk space for this upload (${free} bytes free)`);
+    let upload;
+    try {
+      if (Number.isFinite(length)) {
+        if (length > max + 64 * 1024) throw new ServiceError(413, `The upload is larger than the limit of ${max} bytes`);
+        const { free } = await storage.freeBytes();
+        if (length > free - 16 * 1024 * 1024) throw new ServiceError(507, `Not enough free disk space for this upload (${free} bytes free)`);
+      }
+      upload = await parseUpload(c.env.incoming, () => storage.tempPath(), max);
+    } catch (err) {
+      // refused before the body was read: do not read (nor wait for) the rest of it
+      closeAfterAnswer(c.env.incoming, c.env.outgoing);
+      throw err;
     }
-    const upload = await parseUpload(c.env.incoming, () => storage.tempPath(), max);
     const f = upload.fields;
     try {
       const folder = FileStorage.path(f['path'] ?? '');
       if (!upload.file) {
         if (f['foldername'] === undefined) throw badRequest('No file to upload and no folder to create');
-        const path = joinPath(folder, sanitizeName(f['foldername']));
+        const path = childPath(folder, sanitizeName(f['foldername']));
         await storage.mkdir(path);
         c.header('Location', resourceUrl(c, path));
         deps.bus.emit('files.changed', { path, kind: 'folder-added' });
@@ -132,8 +139,8 @@ export function fileRoutes(deps: ApiDeps): Hono<Env> {
           throw badRequest('userdata is not valid JSON');
         }
       }
-      const display = upload.file.filename.split(/[\\/]/).pop()!;
-      const path = joinPath(folder, sanitizeName(display));
+      const { display } = upload.file;
+      const path = childPath(folder, upload.file.name);
       if (path === jobs.printingPath) throw new ServiceError(409, `${path} is being printed and cannot be overwritten`);
       if (parseBool(f['noOverwrite']) && (await storage.exists(path))) throw new ServiceError(409, `${path} already exists`);
       if ((await storage.exists(path)) === 'folder') throw new ServiceError(409, `${path} is a folder`);
@@ -217,6 +224,8 @@ export function fileRoutes(deps: ApiDeps): Hono<Env> {
 
   app.get('/api/gantry/thumbnails/*', async (c) => {
     const path = rest(c, '/api/gantry/thumbnails/');
+    // only for a file that is (still) really in the files folder, not one a symlink has replaced since
+    if ((await storage.exists(path)) !== 'file') throw new ServiceError(404, `${path} not found`);
     const thumbs = storage.metaFor(path)?.analysis?.thumbnails ?? [];
     const want = c.req.query('size');
     const pick = thumbs.find((t) => `${t.width}x${t.height}` === want) ?? [...thumbs].sort((a, b) => b.width * b.height - a.width * a.height)[0];
@@ -226,9 +235,9 @@ export function fileRoutes(deps: ApiDeps): Hono<Env> {
     return c.body(data, 200, { 'Content-Type': type, 'Cache-Control': 'private, max-age=86400' });
   });
 
-  app.get('/downloads/files/local/*', (c) => {
+  app.get('/downloads/files/local/*', async (c) => {
     const path = rest(c, '/downloads/files/local/');
-    return sendFile(c, storage.abs(path), path.split('/').pop()!);
+    return sendFile(c, await storage.real(path), path.split('/').pop()!);
   });
 
   return app;

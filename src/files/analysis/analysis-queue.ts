@@ -67,7 +67,8 @@ export class AnalysisQueue {
       const meta = this.storage.metaFor(path);
       if (meta) {
         const t0 = Date.now();
-        const analysis = await this.run(this.storage.abs(path));
+        // real(): never read through a symlink that leads out of the files folder
+        const analysis = await this.run(await this.storage.real(path));
         const thumbnails: StoredAnalysis['thumbnails'] = [];
         if (analysis.thumbnails.length) await mkdir(this.thumbnailDir, { recursive: true });
         for (const t of analysis.thumbnails) {
