@@ -1,7 +1,7 @@
 // Who is asking, and may they? An API key (X-Api-Key, Authorization: Bearer, ?apikey=) or a login session
 // cookie (state-changing requests then need the session's CSRF token in X-CSRF-Token). Every route needs a
 // permission (permission-map.ts); failures are 403 with a JSON error, as OctoPrint answers them.
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { permissionsOf } from '../accounts/permissions.js';
 import type { Identity } from '../accounts/users.js';
@@ -22,6 +22,11 @@ export function presentedKey(header: (name: string) => string | undefined, query
 }
 
 export function apiAuth(deps: ApiDeps, path: (url: string) => string): MiddlewareHandler<ApiEnv> {
+  // a refused request's body is never read: close the connection after the answer instead of draining it
+  const refuse = (c: Context<ApiEnv>, message: string) => {
+    if (c.req.header('content-length') !== undefined || c.req.header('transfer-encoding') !== undefined) c.header('Connection', 'close');
+    return jsonError(c, 403, message);
+  };
   return async (c, next) => {
     const p = path(c.req.url);
     const method = c.req.method;
@@ -33,7 +38,7 @@ export function apiAuth(deps: ApiDeps, path: (url: string) => string): Middlewar
     let sessionId: string | undefined;
     if (key) {
       identity = deps.accounts.byKey(key);
-      if (!identity && required !== 'PUBLIC') return jsonError(c, 403, 'Invalid API key');
+      if (!identity && required !== 'PUBLIC') return refuse(c, 'Invalid API key');
       // someone holds the admin key and uses it: the install is taken, keyless first-run setup closes
       if (identity && deps.accounts.isAdminKey(identity.key)) await deps.accounts.markAdminKeyUsed().catch((err: Error) => deps.log.warn(`cannot record the admin key's first use: ${err.message}`));
     } else {
@@ -41,7 +46,7 @@ export function apiAuth(deps: ApiDeps, path: (url: string) => string): Middlewar
       if (session) {
         const safe = method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
         if (!safe && c.req.header('x-csrf-token') !== session.csrf && required !== 'PUBLIC') {
-          return jsonError(c, 403, 'Missing or wrong CSRF token (send the X-CSRF-Token header)');
+          return refuse(c, 'Missing or wrong CSRF token (send the X-CSRF-Token header)');
         }
         identity = { name: session.user, roles: session.roles, via: 'session' }; // roles as of now (sessions.get)
         sessionId = session.id;
@@ -53,10 +58,10 @@ export function apiAuth(deps: ApiDeps, path: (url: string) => string): Middlewar
     if (required === 'PUBLIC') return next();
     if (!identity) {
       if (method === 'GET' && required === 'STATUS' && deps.settings.data.api.allowAnonymousStatus) return next();
-      return jsonError(c, 403, 'Missing API key: send it as X-Api-Key, Authorization: Bearer, or ?apikey=, or log in');
+      return refuse(c, 'Missing API key: send it as X-Api-Key, Authorization: Bearer, or ?apikey=, or log in');
     }
     if (required !== 'ANY' && !permissionsOf(identity.roles).includes(required)) {
-      return jsonError(c, 403, `Insufficient permissions: ${required} needed`);
+      return refuse(c, `Insufficient permissions: ${required} needed`);
     }
     return next();
   };

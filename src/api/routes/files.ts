@@ -10,6 +10,7 @@ import { type Entry, FileStorage } from '../../files/storage.js';
 import { childPath, sanitizeName } from '../../files/paths.js';
 import { closeAfterAnswer, parseUpload } from '../../files/upload.js';
 import { ServiceError } from '../../service-error.js';
+import { parseJsonSafe } from '../../store/safe-json.js';
 import type { ApiDeps, ApiEnv } from '../context.js';
 import { sendFile } from '../send-file.js';
 import { absoluteUrl, badRequest, normalizedPath, parseBool, readCommand } from '../http.js';
@@ -134,7 +135,7 @@ export function fileRoutes(deps: ApiDeps): Hono<Env> {
       let userdata: unknown;
       if (f['userdata'] !== undefined) {
         try {
-          userdata = JSON.parse(f['userdata']);
+          userdata = parseJsonSafe(f['userdata']);
         } catch {
           throw badRequest('userdata is not valid JSON');
         }
