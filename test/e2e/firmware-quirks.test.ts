@@ -49,6 +49,7 @@ test('Repetier: TargetExtr/TargetBed lines and numbered oks; a print is exact', 
     assert.equal(rig.gantry.printer.firmware?.flavor, 'repetier');
     assert.equal((await rig.api('/api/printer/command', { method: 'POST', json: { command: 'M140 S45' } })).status, 204);
     await waitFor('the bed target from TargetBed', async () => ((await (await rig.api('/api/printer')).json()) as PrinterView).temperature['bed']?.target === 45);
+    await rig.waitExecuted('M140 S45 in the record', (e) => e.includes('M140 S45')); // before the job's mark is taken
     await printExactly(rig, 'repetier.gcode');
   } finally {
     await rig.close();

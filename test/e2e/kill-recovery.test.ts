@@ -14,22 +14,12 @@ import { NODE_FLAGS } from '../../src/node-flags.js';
 import { TEST_KEY } from '../helpers/gantry-rig.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
+import { seededRandom } from '../../src/sim/options.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 const LAYERS = 24;
 const ROUNDS = 3;
 
-/** mulberry32: a small seeded generator, so a failing run can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A print of LAYERS layers, about 0.2 s each on the real-time virtual printer; no heating, no homing (time). */
 function gcode(variant: number): string {
@@ -102,7 +92,7 @@ function api(s: Server, path: string, init: RequestInit & { json?: unknown } = {
 test('kill -9 at random points of a print, again and again on the same data dir: recovery finds the file each time and resumes to the end', { timeout: 120_000 }, async (t) => {
   const seed = Number(process.env['GANTRY_TEST_SEED'] ?? Date.now() % 100_000);
   t.diagnostic(`seed ${seed} (GANTRY_TEST_SEED=${seed} replays it)`);
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const { dir, cleanup } = await tempDir();
   const dataDir = join(dir, 'data');
   await mkdir(dataDir);

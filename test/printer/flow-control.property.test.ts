@@ -8,18 +8,8 @@ import assert from 'node:assert/strict';
 import { checksum } from '../../src/printer/gcode.js';
 import { type ProtocolEvent, ProtocolEngine } from '../../src/printer/protocol.js';
 import { arraySource } from '../helpers/engine-harness.js';
+import { seededRandom } from '../../src/sim/options.js';
 
-/** mulberry32: small, seedable, good enough to pick faults. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type OkStyle = 'plain' | 'advanced' | 'repetier';
 
@@ -159,7 +149,7 @@ function job(lines: number): string[] {
 }
 
 function run(seed: number, windowed: boolean, faults: Faults, lines: number): void {
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   const fw = new Firmware(faults, rnd);
   const events: ProtocolEvent[] = [];
   let now = 1_000;
