@@ -73,7 +73,11 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
   const settings = await JsonStore.open<Settings>(join(cfg.dataDir, 'settings.json'), defaultSettings(), log.child('store'));
   // first run: persist defaults (and the install's stable UUID); on a full disk Gantry still starts, so space
   // can be freed through the page
-  await settings.update(() => undefined).catch((err: Error) => log.warn(`settings not saved at start: ${err.message}`));
+  await settings
+    .update((s) => {
+      if (!s.camera.token) s.camera.token = generateApiKey(); // the camera link's token, made once per install
+    })
+    .catch((err: Error) => log.warn(`settings not saved at start: ${err.message}`));
   const keys = await JsonStore.open<AccountsFile>(join(cfg.dataDir, 'keys.json'), defaultAccounts(), log.child('store'));
   const accounts = new Accounts(keys);
   const bus = new EventBus();

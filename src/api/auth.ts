@@ -1,6 +1,7 @@
 // Who is asking, and may they? An API key (X-Api-Key, Authorization: Bearer, ?apikey=) or a login session
 // cookie (state-changing requests then need the session's CSRF token in X-CSRF-Token). Every route needs a
 // permission (permission-map.ts); failures are 403 with a JSON error, as OctoPrint answers them.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { permissionsOf } from '../accounts/permissions.js';
@@ -21,6 +22,14 @@ export function presentedKey(header: (name: string) => string | undefined, query
   return query('apikey') || undefined;
 }
 
+/** Constant-time comparison of a presented secret with the expected one ('' never matches). */
+function sameSecret(presented: string | undefined, expected: string): boolean {
+  if (!presented || !expected) return false;
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
 export function apiAuth(deps: ApiDeps, path: (url: string) => string): MiddlewareHandler<ApiEnv> {
   // a refused request's body is never read: close the connection after the answer instead of draining it
   const refuse = (c: Context<ApiEnv>, message: string) => {
@@ -31,8 +40,11 @@ export function apiAuth(deps: ApiDeps, path: (url: string) => string): Middlewar
     const p = path(c.req.url);
     const method = c.req.method;
     // the camera may be opened to the LAN (settings camera.lanOpen): players that cannot send a key
-    const lanOpenCamera = deps.settings.data.camera.lanOpen && (p === '/webcam' || p.startsWith('/webcam/') || p === '/downloads/camera/current');
-    const required = lanOpenCamera ? 'PUBLIC' : permissionFor(method, p);
+    const cameraPath = (method === 'GET' || method === 'HEAD') && (p === '/webcam' || p.startsWith('/webcam/') || p === '/downloads/camera/current');
+    const camera = deps.settings.data.camera;
+    // the camera opened to the LAN, or its own token (camera URLs in the settings carry it): the camera and nothing else
+    const openCamera = cameraPath && (camera.lanOpen || sameSecret(c.req.query('token'), camera.token));
+    const required = openCamera ? 'PUBLIC' : permissionFor(method, p);
     const key = presentedKey((n) => c.req.header(n), (n) => c.req.query(n));
     let identity: Identity | undefined;
     let sessionId: string | undefined;

@@ -80,7 +80,21 @@ export interface Settings {
   system: { rebootCommand: string[]; shutdownCommand: string[] };
   mqtt: MqttSettings;
   /** source: none | auto | testsrc | rpicam[:N] | a /dev/video path (MJPEG copied through, raw encoded) */
-  camera: { source: string; width: number; height: number; fps: number; lanOpen: boolean; flipH: boolean; flipV: boolean; rotate90: boolean };
+  camera: {
+    source: string;
+    width: number;
+    height: number;
+    fps: number;
+    lanOpen: boolean;
+    flipH: boolean;
+    flipV: boolean;
+    rotate90: boolean;
+    /**
+     * Grants the stream and the snapshot, nothing else: the camera URLs handed to clients that read the settings
+     * with a key carry it, because Home Assistant and slicers fetch those URLs without a key. '' until first start.
+     */
+    token: string;
+  };
   timelapse: TimelapseSettings;
   api: { /** let requests without a key read status (never control); off by default */ allowAnonymousStatus: boolean };
   server: {
@@ -123,7 +137,7 @@ export function defaultSettings(): Settings {
     files: { maxUploadBytes: 1024 * 1024 * 1024 },
     queue: { enabled: true, bedClearMode: 'confirm', bedClearScript: ['G28 X Y', 'M84'] },
     scripts: defaultScripts(),
-    camera: { source: 'auto', width: 640, height: 480, fps: 15, lanOpen: false, flipH: false, flipV: false, rotate90: false },
+    camera: { source: 'auto', width: 640, height: 480, fps: 15, lanOpen: false, flipH: false, flipV: false, rotate90: false, token: '' },
     timelapse: {
       type: 'zchange',
       interval: 10,

@@ -51,7 +51,41 @@ describe('camera relay (ffmpeg testsrc at 15 fps)', () => {
     assert.equal((await rig.api('/webcam/?action=snapshot', { key: null })).status, 403, 'the camera follows the API auth');
     const settings = (await (await rig.api('/api/settings')).json()) as { webcam: { webcamEnabled: boolean; streamUrl: string } };
     assert.equal(settings.webcam.webcamEnabled, true);
-    assert.equal(settings.webcam.streamUrl, '/webcam/?action=stream');
+    assert.match(settings.webcam.streamUrl, /^\/webcam\/\?action=stream&token=[A-Za-z0-9_-]{43}$/);
+  });
+
+  test('Home Assistant and slicers: the camera URLs from the settings work without a key, grant nothing else, and a new token revokes them', async () => {
+    type View = { webcam: { streamUrl: string; snapshotUrl: string } };
+    const { webcam } = (await (await rig.api('/api/settings')).json()) as View;
+    // fetched as HA fetches them: relative to the base URL, no key
+    const snap = await rig.api(webcam.snapshotUrl, { key: null });
+    assert.equal(snap.status, 200);
+    assert.equal(snap.headers.get('content-type'), 'image/jpeg');
+    const stream = await fetch(rig.gantry.url + webcam.streamUrl);
+    assert.equal(stream.status, 200);
+    assert.match(stream.headers.get('content-type') ?? '', /multipart\/x-mixed-replace/);
+    await stream.body!.cancel();
+    const token = new URL(webcam.streamUrl, rig.gantry.url).searchParams.get('token')!;
+    assert.equal((await rig.api(`/downloads/camera/current?token=${token}`, { key: null })).status, 200);
+    for (const path of ['/api/printer', '/api/settings', '/api/files', '/api/job', '/downloads/files/local/x.gcode', '/api/timelapse']) {
+      assert.equal((await rig.api(`${path}?token=${token}`, { key: null })).status, 403, `${path}: the camera token grants the camera only`);
+    }
+    assert.equal((await rig.api(`/webcam/?action=snapshot&token=${token.slice(0, -1)}x`, { key: null })).status, 403, 'a wrong token');
+    assert.equal((await rig.api('/api/settings', { key: null })).status, 403, 'no key, no settings: the token is never handed out anonymously');
+    // one click in settings: a new token, the old links stop working
+    const renewed = (await (await rig.api('/api/settings', { method: 'POST', json: { gantry: { camera: { newToken: true } } } })).json()) as View;
+    assert.notEqual(renewed.webcam.snapshotUrl, webcam.snapshotUrl);
+    assert.equal((await rig.api(webcam.snapshotUrl, { key: null })).status, 403, 'the old link is revoked');
+    assert.equal((await rig.api(renewed.webcam.snapshotUrl, { key: null })).status, 200);
+    // opened to the LAN on purpose: plain URLs
+    assert.equal((await rig.api('/api/settings', { method: 'POST', json: { gantry: { camera: { lanOpen: true } } } })).status, 200);
+    try {
+      const open = (await (await rig.api('/api/settings')).json()) as View;
+      assert.equal(open.webcam.streamUrl, '/webcam/?action=stream');
+      assert.equal((await rig.api(open.webcam.snapshotUrl, { key: null })).status, 200);
+    } finally {
+      await rig.api('/api/settings', { method: 'POST', json: { gantry: { camera: { lanOpen: false } } } });
+    }
   });
 
   test('20 viewers each get ≥ 14 fps while a stalled viewer holds at most a frame or two', async () => {

@@ -51,6 +51,7 @@ export function initSettings(ctx: Ctx): void {
     $<HTMLSelectElement>('#set-baud').replaceChildren(...[0, 250000, 115200, 230400, 57600, 38400, 19200, 9600].map((b) => h('option', { value: String(b) }, b ? String(b) : 'Detect')));
     $<HTMLSelectElement>('#set-baud').value = String(s.serial.baudrate ?? 0);
     fill($<HTMLFormElement>('#set-camera'), g.camera);
+    $<HTMLInputElement>('#cam-link').value = new URL(s.webcam.streamUrl, location.origin).href;
     fill($<HTMLFormElement>('#set-timelapse'), g.timelapse);
     fill($<HTMLFormElement>('#set-mqtt'), g.mqtt);
   };
@@ -75,6 +76,9 @@ export function initSettings(ctx: Ctx): void {
     '/api/settings',
     { gantry: { camera: { source: v['source'], width: Number(v['width']), height: Number(v['height']), fps: Number(v['fps']), flipH: v['flipH'], flipV: v['flipV'], rotate90: v['rotate90'], lanOpen: v['lanOpen'] } } },
   ]);
+  // the camera link carries a camera-only token: a new one revokes every link handed out so far
+  $<HTMLButtonElement>('#cam-new-link').onclick = (e) =>
+    act(e.currentTarget as HTMLButtonElement, async () => show(((await api('/api/settings', { json: { gantry: { camera: { newToken: true } } } })) as SettingsView)), 'New camera link made');
   onSave('set-timelapse', (v) => [
     '/api/timelapse',
     { type: v['type'], interval: Number(v['interval']), minDelay: Number(v['minDelay']), postRoll: Number(v['postRoll']), renderAfterPrint: v['renderAfterPrint'], preset: v['preset'], park: v['park'] },

@@ -3,8 +3,13 @@
 import { Hono } from 'hono/tiny';
 import type { Settings } from '../../config/settings.js';
 import { SECRET_MASK, maskUrlPassword, unmaskUrlPassword } from '../../config/secrets.js';
+import { generateApiKey } from '../../accounts/api-keys.js';
 import type { ApiDeps, ApiEnv } from '../context.js';
 import { badRequest, numberIn, parseBool, readJsonObject } from '../http.js';
+
+function cameraUrl(action: 'stream' | 'snapshot', camera: Settings['camera']): string {
+  return `/webcam/?action=${action}${camera.lanOpen || !camera.token ? '' : `&token=${encodeURIComponent(camera.token)}`}`;
+}
 
 export function settingsView(s: Settings): Record<string, unknown> {
   return {
@@ -31,8 +36,10 @@ export function settingsView(s: Settings): Record<string, unknown> {
     webcam: {
       webcamEnabled: s.camera.source !== 'none',
       timelapseEnabled: s.timelapse.type !== 'off',
-      streamUrl: '/webcam/?action=stream',
-      snapshotUrl: '/webcam/?action=snapshot',
+      // Home Assistant and slicers fetch these without a key: unless the camera is open to the LAN, they carry the
+      // camera-only token (it grants the stream and the snapshot, nothing else; a new one is one click away)
+      streamUrl: cameraUrl('stream', s.camera),
+      snapshotUrl: cameraUrl('snapshot', s.camera),
       flipH: s.camera.flipH,
       flipV: s.camera.flipV,
       rotate90: s.camera.rotate90,
@@ -121,6 +128,8 @@ export function settingsRoutes(deps: ApiDeps): Hono<ApiEnv> {
       for (const k of ['lanOpen', 'flipH', 'flipV', 'rotate90'] as const) {
         if (camera[k] !== undefined) apply.push((s) => (s.camera[k] = parseBool(camera[k])));
       }
+      // a new camera token: every camera link handed out so far stops working
+      if (parseBool(camera['newToken'])) apply.push((s) => (s.camera.token = generateApiKey()));
     }
     const profile = obj(obj(b['gantry'])?.['printerProfile']);
     if (profile) {
