@@ -20,7 +20,9 @@ async function printExactly(rig: GantryRig, name: string): Promise<void> {
   await waitFor('the job to end', () => !rig.gantry.jobs.active, 120_000, 50);
   const history = (await (await rig.api('/api/gantry/history')).json()) as { jobs: { result: string; reason: string | null }[] };
   assert.equal(history.jobs[0]!.result, 'success', history.jobs[0]!.reason ?? '');
-  assert.deepEqual((await rig.executed()).slice(mark), JOB, 'every line once, in order');
+  // the record is written as the printer runs: wait until it holds as many lines as the job, then compare
+  const executed = await rig.waitExecuted('the whole job in the record', (e) => e.length - mark >= JOB.length);
+  assert.deepEqual(executed.slice(mark), JOB, 'every line once, in order');
 }
 
 test('a board that reports no targets: Gantry shows the targets it sent, from the API and from a job', async () => {
