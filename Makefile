@@ -5,7 +5,7 @@ DATA_DIR ?= $(CURDIR)/data
 # the flags Gantry runs with everywhere (src/node-flags.ts says why)
 NODE_FLAGS := --max-semi-space-size=1 --optimize-for-size --single-threaded
 
-.PHONY: setup build run test bench clean test-deps
+.PHONY: setup build run test bench clean test-deps fuzz
 
 setup: node_modules/.installed
 
@@ -39,6 +39,11 @@ test-deps:
 
 test: build test-deps
 	$(NODE) $(NODE_FLAGS) --test --test-concurrency=1 --test-timeout=600000 $$(find dist/test -name '*.test.js' | sort)
+
+# the long HTTP fuzz run (the suite runs a short one): FUZZ_SEED (default: the clock), FUZZ_CASES (default
+# 100000), FUZZ_ONLY=<case> replays one case, FUZZ_SEND_KNOWN=1 sends the known findings' cases too
+fuzz: build
+	$(NODE) $(NODE_FLAGS) dist/test/security/fuzz-run.js
 
 bench: build
 	$(NODE) $(NODE_FLAGS) --expose-gc dist/bench/run.js

@@ -3,13 +3,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
 import { generateApiKey } from './accounts/api-keys.js';
 import { AppKeys } from './accounts/app-keys.js';
 import { Sessions } from './accounts/sessions.js';
 import { Accounts, type AccountsFile, defaultAccounts } from './accounts/users.js';
 import { spawn } from 'node:child_process';
 import { createApi } from './api/app.js';
+import { createHttpServer } from './api/http-server.js';
 import type { ServeConfig } from './config/cli-config.js';
 import { type Settings, defaultSettings } from './config/settings.js';
 import { EventBus } from './events.js';
@@ -196,7 +196,8 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
   });
 
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: cfg.port, hostname: cfg.host }) as Server;
+    const s = createHttpServer(app.fetch, cfg.host, log.child('http'));
+    s.listen(cfg.port, cfg.host);
     s.once('listening', () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) =>
       reject(new Error(err.code === 'EADDRINUSE' ? `Port ${cfg.port} is already in use (another Gantry or OctoPrint?); choose one with --port` : err.message)),

@@ -40,6 +40,16 @@ export async function sendFile<E extends { Bindings: HttpBindings }>(c: Context<
   };
   if (status === 206) headers['Content-Range'] = `bytes ${start}-${end}/${s.size}`;
   res.writeHead(status, headers);
-  createReadStream(abs, { start, end }).pipe(res);
+  // an empty file has no byte to read: createReadStream refuses end -1 (thrown after the headers went out, the
+  // connection was left broken)
+  if (end < start) {
+    res.end();
+    return RESPONSE_ALREADY_SENT;
+  }
+  // the file can go between stat and open (deleted meanwhile): end this response, not the process (an 'error'
+  // with no listener is an uncaught exception)
+  createReadStream(abs, { start, end })
+    .on('error', () => res.destroy())
+    .pipe(res);
   return RESPONSE_ALREADY_SENT;
 }

@@ -6,6 +6,14 @@ import { badRequest, conflict, parseBool, readCommand } from '../http.js';
 
 const BAUDRATES = [...AUTODETECT_BAUDRATES].sort((a, b) => b - a);
 
+/** A client's value for an error message. Not String(v): an object with a "toString" key, or a list nested
+ * thousands deep, makes that throw (a 500 instead of the 400). */
+function shown(v: unknown): string {
+  if (typeof v === 'string') return v.length > 100 ? `${v.slice(0, 100)}…` : v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return Array.isArray(v) ? 'a list' : typeof v === 'object' && v !== null ? 'an object' : typeof v;
+}
+
 export function connectionRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const { printer, settings } = deps;
@@ -53,10 +61,10 @@ export function connectionRoutes(deps: ApiDeps): Hono<ApiEnv> {
     const rawBaud = body['baudrate'] === undefined || body['baudrate'] === null ? settings.data.serial.baudrate : body['baudrate'];
     const baudrate = typeof rawBaud === 'string' ? Number(rawBaud) : rawBaud;
     if (typeof baudrate !== 'number' || !Number.isInteger(baudrate) || (baudrate !== 0 && !BAUDRATES.includes(baudrate))) {
-      throw badRequest(`Invalid baudrate: ${String(rawBaud)}`);
+      throw badRequest(`Invalid baudrate: ${shown(rawBaud)}`);
     }
     const profile = body['printerProfile'];
-    if (profile !== undefined && profile !== null && profile !== '_default') throw badRequest(`Invalid printer profile: ${String(profile)}`);
+    if (profile !== undefined && profile !== null && profile !== '_default') throw badRequest(`Invalid printer profile: ${shown(profile)}`);
     if (parseBool(body['save']) || body['autoconnect'] !== undefined) {
       await settings.update((s) => {
         if (parseBool(body['save'])) {
