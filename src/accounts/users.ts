@@ -47,6 +47,7 @@ export async function verifyPassword(password: string, stored: string): Promise<
 }
 
 const NAME = /^[A-Za-z0-9_.@-]{1,64}$/;
+const MAX_KEYS_PER_USER = 50;
 
 export class Accounts {
   constructor(private readonly store: JsonStore<AccountsFile>) {}
@@ -149,6 +150,10 @@ export class Accounts {
 
   /** A new key for a user (per-user key, or an app key when `app` is given). */
   async issueKey(user: string, app: string | null): Promise<string> {
+    // each key rewrites and fsyncs keys.json, and any signed-in account may make keys for itself: bounded
+    if (this.store.data.keys.filter((k) => k.user === user).length >= MAX_KEYS_PER_USER) {
+      throw new ServiceError(409, `${user} has ${MAX_KEYS_PER_USER} API keys already; revoke one first`);
+    }
     const key = generateApiKey();
     await this.store.update((d) => d.keys.push({ key, user, app, created: Date.now() }));
     return key;

@@ -53,10 +53,11 @@ const TRUES = new Set(['true', 'yes', 'y', '1', 'on']);
 
 /** OctoPrint's booleans: true, 1, "true", "yes", "y", "1" (any case). */
 export function parseBool(v: unknown, fallback = false): boolean {
-  if (v === undefined || v === null) return fallback;
   if (typeof v === 'boolean') return v;
   if (typeof v === 'number') return v === 1;
-  return TRUES.has(String(v).trim().toLowerCase());
+  // anything else (an object, an array nested 10 000 deep) is not a boolean: never String() it
+  if (typeof v !== 'string') return fallback;
+  return TRUES.has(v.trim().toLowerCase());
 }
 
 export function requireNumber(v: unknown, name: string, min = -Infinity, max = Infinity): number {

@@ -139,6 +139,8 @@ export function fileRoutes(deps: ApiDeps): Hono<Env> {
         } catch {
           throw badRequest('userdata is not valid JSON');
         }
+        // kept in files.json: it must serialize again (JSON nested 10 000 deep parses, then breaks every save)
+        if (jsonDepth(userdata) > 32) throw badRequest('userdata is nested too deeply (at most 32 levels)');
       }
       const { display } = upload.file;
       const path = childPath(folder, upload.file.name);
@@ -246,4 +248,18 @@ export function fileRoutes(deps: ApiDeps): Hono<Env> {
 
 function encodePath(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
+}
+
+/** How deep a parsed JSON value nests (iteratively: a deep value must not overflow the stack here either). */
+function jsonDepth(value: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    max = Math.max(max, d);
+    if (max > 32) return max;
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return max;
 }

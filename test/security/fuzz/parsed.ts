@@ -15,24 +15,3 @@ export function parsedBody(c: FuzzCase): Record<string, unknown> | undefined {
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
-
-/** The value at a key path, through own properties only (a `__proto__` key is data here, as after JSON.parse). */
-export function at(v: unknown, path: readonly string[]): unknown {
-  let cur = v;
-  for (const k of path) {
-    if (!isObject(cur) || !Object.hasOwn(cur, k)) return undefined;
-    cur = cur[k];
-  }
-  return cur;
-}
-
-/** String(v) throws: an object with a "toString" (or "valueOf") key that is not a function (TypeError), or an array
- * nested thousands deep (RangeError: Array.prototype.join recurses). */
-export function stringThrows(v: unknown): boolean {
-  try {
-    String(v);
-    return false;
-  } catch {
-    return true;
-  }
-}
