@@ -216,7 +216,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     const m = { ...settings.data.mqtt, ...(cfg.mqtt !== undefined ? { url: cfg.mqtt } : {}) };
     if (!m.url) return;
     // loaded only when a broker is configured: most installs never pay for it
-    const { MqttBridge } = await import('./mqtt/bridge.js');
+    const { MqttBridge, deviceName, pageUrl } = await import('./mqtt/bridge.js');
     bridge = new MqttBridge(m, {
       printer,
       jobs,
@@ -229,9 +229,26 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
       discovery: () => {
         const p = settings.data.printerProfile;
         const hasCamera = camera.capture !== undefined && settings.data.mqtt.cameraInterval > 0;
-        return { hostId: settings.data.server.uuid.replace(/-/g, ''), printerId: 'printer', name: settings.data.appearance.name, version: GANTRY_VERSION, tools: p.extruder.count, bed: p.heatedBed, chamber: p.heatedChamber, camera: hasCamera };
+        return {
+          hostId: settings.data.server.uuid.replace(/-/g, ''),
+          printerId: 'printer',
+          // the printer's name, or one from the host name while it is the default: not "Gantry" for every install
+          name: deviceName(settings.data.appearance.name),
+          version: GANTRY_VERSION,
+          tools: p.extruder.count,
+          bed: p.heatedBed,
+          chamber: p.heatedChamber,
+          camera: hasCamera,
+          pageUrl: pageUrl(cfg.host, (server.address() as AddressInfo).port),
+        };
       },
       snapshot: () => camera.capture?.nextFrame(5_000),
+      // what Gantry connects to at start: --serial, else the saved port (AUTO by default)
+      connectTarget: () => ({
+        port: cfg.serial !== undefined && cfg.serial !== 'NONE' ? cfg.serial : settings.data.serial.port,
+        baudrate: cfg.baud ?? settings.data.serial.baudrate,
+      }),
+      settings: () => ({ ...settings.data.mqtt, ...(cfg.mqtt !== undefined ? { url: cfg.mqtt } : {}) }),
     });
     bridge.start();
   };

@@ -14,7 +14,9 @@ import type { MqttSettings } from '../config/settings.js';
 import type { Logger } from '../log.js';
 import type { Printer } from '../printer/printer.js';
 import { stateFlags } from '../printer/state.js';
-import { type DiscoveryInput, deviceDiscovery, entityDiscovery, topics } from './discovery.js';
+import { type DiscoveryInput, configTopics, deviceDiscovery, entityDiscovery, topics } from './discovery.js';
+
+export { deviceName, pageUrl } from './discovery.js';
 
 // mqtt is CommonJS: require() it (no CJS export lexer for an ESM import), and only when a broker is configured:
 // MQTT is off by default and the library is a few MB of a 512 MB board's memory
@@ -33,6 +35,11 @@ export interface BridgeDeps {
   discovery: () => Omit<DiscoveryInput, 'prefix' | 'base'>;
   /** a fresh camera frame, or undefined when there is no camera */
   snapshot: () => Promise<Buffer> | undefined;
+  /** where the Connect command connects: the port and baud rate Gantry connects to at start */
+  connectTarget: () => { port: string; baudrate: number };
+  /** the MQTT settings as they are now: when the bridge stops for a change of broker, discovery prefix, base topic or
+   * discovery mode, it first removes its discovery from Home Assistant (the new bridge publishes the new one) */
+  settings: () => MqttSettings;
 }
 
 const COMMANDS: Record<string, Permission> = {
@@ -45,6 +52,16 @@ const COMMANDS: Record<string, Permission> = {
   emergency_stop: 'CONTROL',
 };
 
+/** The broker a URL names, without its credentials (a new password is not a new broker). */
+function broker(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return url;
+  }
+}
+
 export class MqttBridge {
   private client: MqttClient | undefined;
   private readonly offs: (() => void)[] = [];
@@ -55,6 +72,12 @@ export class MqttBridge {
   private birthTimer: NodeJS.Timeout | undefined;
   private cameraTimer: NodeJS.Timeout | undefined;
   private input: DiscoveryInput;
+  /** config topics this bridge published discovery on (retained) */
+  private readonly published = new Set<string>();
+  /** the running job's layer and the Z it was reached at (job.layer events); null between jobs */
+  private layer: { layer: number; z: number } | null = null;
+  private jobSoonTimer: NodeJS.Timeout | undefined;
+  private lastJob = 0;
 
   constructor(
     private readonly s: MqttSettings,
@@ -99,9 +122,21 @@ export class MqttBridge {
         this.publishState();
         this.publishJob();
       }),
+      // an error that leaves the state as it was (a connect failing again after "Offline after error") is news too
+      bus.on('printer.error', () => this.publishState()),
       bus.on('printer.temperature', () => this.publishTemperatureSoon()),
-      bus.on('job.started', () => this.publishJob()),
-      bus.on('job.ended', () => this.publishJob()),
+      bus.on('job.started', () => {
+        this.layer = null;
+        this.publishJob();
+      }),
+      bus.on('job.layer', (e) => {
+        this.layer = { layer: e.layer, z: e.z };
+        this.publishJobSoon();
+      }),
+      bus.on('job.ended', () => {
+        this.layer = null;
+        this.publishJob();
+      }),
       bus.on('queue.changed', () => this.publishState()),
     );
     this.jobTimer = setInterval(() => this.publishJob(), 5000);
@@ -128,23 +163,36 @@ export class MqttBridge {
     clearInterval(this.systemTimer);
     clearTimeout(this.tempTimer);
     clearTimeout(this.birthTimer);
+    clearTimeout(this.jobSoonTimer);
     clearInterval(this.cameraTimer);
     const client = this.client;
-    this.client = undefined;
     if (!client) return;
     if (client.connected) {
+      // the discovery moves (another prefix, base topic, mode or broker): take the old one out first, or Home
+      // Assistant sees every entity twice under the same unique_id
+      const next = this.d.settings();
+      const moved: string[] = (['discoveryPrefix', 'baseTopic', 'discovery'] as const).filter((k) => next[k] !== this.s[k]);
+      if (broker(next.url) !== broker(this.s.url)) moved.push('url');
+      if (next.url !== '' && moved.length > 0) await this.clearDiscovery(`its ${moved.join(', ')} changed`);
       await new Promise<void>((resolve) => client.publish(topics(this.input).bridge, 'offline', { qos: 1, retain: true }, () => resolve()));
     }
+    this.client = undefined;
     await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
   }
 
   /** Removes this printer from Home Assistant (empty retained discovery). */
   async removeDiscovery(): Promise<void> {
+    await this.clearDiscovery('MQTT is switched off');
+  }
+
+  /** Empty retained payloads on every config topic this bridge published or would publish. */
+  private async clearDiscovery(why: string): Promise<void> {
     const c = this.client;
     if (!c?.connected) return;
-    const topicsToClear = this.s.discovery === 'device' ? [deviceDiscovery(this.input).topic] : entityDiscovery(this.input).map((e) => e.topic);
-    await Promise.all(topicsToClear.map((topic) => new Promise<void>((resolve) => c.publish(topic, '', { qos: 1, retain: true }, () => resolve()))));
-    this.d.log.info('removed the printer from Home Assistant (empty retained discovery)');
+    const old = new Set([...this.published, ...configTopics(this.input, this.s.discovery)]);
+    this.published.clear();
+    await Promise.all([...old].map((topic) => new Promise<void>((resolve) => c.publish(topic, '', { qos: 1, retain: true }, () => resolve()))));
+    this.d.log.info(`removed the printer from Home Assistant under ${this.s.discoveryPrefix}/ (${why}): ${old.size} empty retained config${old.size === 1 ? '' : 's'}`);
   }
 
   // ---- publishing ----------------------------------------------------------------------------------------
@@ -157,10 +205,16 @@ export class MqttBridge {
 
   private publishDiscovery(): void {
     this.input = { ...this.d.discovery(), prefix: this.s.discoveryPrefix, base: this.s.baseTopic };
-    if (this.s.discovery === 'device') {
-      const d = deviceDiscovery(this.input);
-      this.publish(d.topic, d.payload);
-    } else for (const e of entityDiscovery(this.input)) this.publish(e.topic, e.payload);
+    if (!this.client?.connected) return;
+    const configs = this.s.discovery === 'device' ? [deviceDiscovery(this.input)] : entityDiscovery(this.input);
+    // one message per entity: an entity that went (the camera) is removed by clearing its own config
+    const now = new Set(configs.map((c) => c.topic));
+    for (const topic of this.published) if (!now.has(topic)) this.publish(topic, '');
+    this.published.clear();
+    for (const c of configs) {
+      this.publish(c.topic, c.payload);
+      this.published.add(c.topic);
+    }
   }
 
   private publishAll(): void {
@@ -208,12 +262,17 @@ export class MqttBridge {
   }
 
   private publishJob(): void {
+    clearTimeout(this.jobSoonTimer);
+    this.jobSoonTimer = undefined;
+    this.lastJob = Date.now();
     const { jobs, storage, printer } = this.d;
     const { file } = jobs.current();
     const active = jobs.active;
     const analysis = file ? storage.metaFor(file.path)?.analysis : undefined;
     const progress = active ? jobs.progress(analysis?.estimatedPrintTime ?? null) : null;
     const left = progress?.printTimeLeft ?? null;
+    const cp = active && file ? jobs.checkpoint : null;
+    const at = !active ? null : (this.layer ?? (cp && cp.path === file?.path ? { layer: cp.layer, z: cp.z } : null));
     this.publish(topics(this.input).job, {
       file: active && file ? file.display : null,
       path: active && file ? file.path : null,
@@ -222,9 +281,18 @@ export class MqttBridge {
       printTimeLeft: left,
       // only a real estimate makes a finish time
       eta: active && left !== null && printer.state === 'PRINTING' ? new Date(Date.now() + left * 1000).toISOString() : null,
-      z: printer.position?.z ?? null,
-      layer: jobs.checkpoint?.layer ?? null,
+      // the job's own: the layer it is on and the Z it reached it at, from its layer changes (a bridge started
+      // mid-print starts from the job's checkpoint); nothing between jobs
+      z: at?.z ?? null,
+      layer: at?.layer ?? null,
     });
+  }
+
+  /** Layer changes come as fast as the file has them (a vase: every move): at most one message a second. */
+  private publishJobSoon(): void {
+    const wait = 1000 - (Date.now() - this.lastJob);
+    if (wait <= 0) this.publishJob();
+    else this.jobSoonTimer ??= setTimeout(() => this.publishJob(), wait);
   }
 
   private publishing = false;
@@ -315,9 +383,15 @@ export class MqttBridge {
       case 'queue_next':
         await queue.confirmBedClear();
         return;
-      case 'connect':
-        if (!printer.operational) await printer.connect('AUTO', 0).catch(() => undefined);
+      case 'connect': {
+        // only from Offline, Error or Offline after error: a second delivery must not restart a connect under way
+        if (!stateFlags(printer.state).closedOrError) return;
+        const { port, baudrate } = this.d.connectTarget();
+        this.d.log.info(`MQTT: connecting to ${port}`);
+        // the failure is in the state topic too (printer.error), even when the state stayed "Offline after error"
+        await printer.connect(port, baudrate).catch((err: Error) => this.d.log.warn(`MQTT connect to ${port} failed: ${err.message}`));
         return;
+      }
       case 'disconnect':
         await printer.disconnect();
         return;

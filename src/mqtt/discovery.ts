@@ -1,5 +1,18 @@
 // Home Assistant MQTT discovery payloads (pure functions). Device-based discovery: one retained message on
-// <prefix>/device/<id>/config with device, origin, availability and components; stable unique_ids, no object_id.
+// <prefix>/device/<id>/config with device, origin and components; stable unique_ids, no object_id.
+//
+// Availability: Home Assistant merges a device-level `availability` into every component that has none of its own,
+// and a component's own list replaces it (with `availability_mode` merged separately). So the device carries none, and
+// each component lists exactly its own: entities that describe the host or the printer link (State, Error,
+// Connected, Connect, the camera, the host sensors) follow the bridge alone (Gantry's last will), so they keep telling
+// the truth ("Offline after error", Error on, Connected off) while the printer is away; entities that describe the
+// print (temperatures, the job, print controls) also need the printer link.
+import { hostname } from 'node:os';
+
+/** Gantry's public project page, for Home Assistant's "support URL" of the discovery origin. Gantry has no public
+ * page yet: until it has, this stays undefined and the install's own page (the one `configuration_url` opens, with
+ * the version under Settings) is given instead. Set it here, in this one place, when there is one. */
+export const PROJECT_URL: string | undefined = undefined;
 
 export interface DiscoveryInput {
   prefix: string;
@@ -7,6 +20,7 @@ export interface DiscoveryInput {
   /** stable per install (the UPnP UUID without dashes) */
   hostId: string;
   printerId: string;
+  /** the device's name in Home Assistant: tells installs apart (see deviceName) */
   name: string;
   version: string;
   tools: number;
@@ -14,6 +28,27 @@ export interface DiscoveryInput {
   chamber: boolean;
   /** a camera whose snapshots are published on the camera topic */
   camera: boolean;
+  /** Gantry's page: the device's "Visit" link in Home Assistant */
+  pageUrl: string;
+}
+
+/** The printer's name as the user set it, or, while it is still the default "Gantry", one made from the machine's
+ * host name: two installs must not both show up as "Gantry" in Home Assistant. Renaming keeps the unique_ids (they
+ * come from the install's id), so Home Assistant renames the device instead of making a new one. */
+export function deviceName(configured: string, machine = hostname()): string {
+  const name = configured.trim();
+  if (name && name !== 'Gantry') return name;
+  const host = machine.split('.')[0] || 'localhost';
+  return `Gantry ${host}`;
+}
+
+/** The address Home Assistant (on another machine) opens Gantry's page at: the address Gantry listens on, or, when it
+ * listens on every interface, the machine's mDNS name (<hostname>.local, which the appliance announces). */
+export function pageUrl(listenHost: string, port: number, machine = hostname()): string {
+  let host = listenHost;
+  if (host === '' || host === '0.0.0.0' || host === '::') host = machine.includes('.') ? machine : `${machine}.local`;
+  else if (host.includes(':') && !host.startsWith('[')) host = `[${host}]`; // an IPv6 literal
+  return `http://${host}${port === 80 ? '' : `:${port}`}/`;
 }
 
 export type Component = Record<string, unknown> & { platform: string; unique_id?: string };
@@ -35,6 +70,16 @@ export function topics(i: DiscoveryInput) {
     set: `${p}/set`,
     camera: `${p}/camera`,
   };
+}
+
+/** Components that describe the host or the printer link, not the print: available whenever the bridge is. */
+export const BRIDGE_ONLY = new Set(['state', 'connected', 'error', 'connect', 'camera', 'cpu_temperature', 'disk_free']);
+
+export function availabilityOf(i: DiscoveryInput, key: string): Record<string, unknown> {
+  const t = topics(i);
+  const bridge = { topic: t.bridge, payload_available: 'online', payload_not_available: 'offline' };
+  if (BRIDGE_ONLY.has(key)) return { availability: [bridge] };
+  return { availability: [bridge, { topic: t.availability, payload_available: 'online', payload_not_available: 'offline' }], availability_mode: 'all' };
 }
 
 export function deviceDiscovery(i: DiscoveryInput): { topic: string; payload: Record<string, unknown> } {
@@ -66,13 +111,14 @@ export function deviceDiscovery(i: DiscoveryInput): { topic: string; payload: Re
     });
 
   sensor('state', 'State', t.state, '{{ value_json.text }}');
-  // the link sensor must say OFF when the printer is away, not go unavailable with it: bridge availability only
-  binary('connected', 'Connected', "{{ 'ON' if value_json.connected else 'OFF' }}", {
-    device_class: 'connectivity',
-    availability: [{ topic: t.bridge, payload_available: 'online', payload_not_available: 'offline' }],
-  });
+  binary('connected', 'Connected', "{{ 'ON' if value_json.connected else 'OFF' }}", { device_class: 'connectivity' });
   binary('printing', 'Printing', "{{ 'ON' if value_json.printing else 'OFF' }}", { device_class: 'running' });
-  binary('error', 'Error', "{{ 'ON' if value_json.error else 'OFF' }}", { device_class: 'problem' });
+  // the message (why the printer stopped, why a connect failed) as the entity's attribute
+  binary('error', 'Error', "{{ 'ON' if value_json.error else 'OFF' }}", {
+    device_class: 'problem',
+    json_attributes_topic: t.state,
+    json_attributes_template: "{{ {'message': value_json.errorText} | tojson }}",
+  });
   for (let n = 0; n < i.tools; n++) {
     sensor(`tool${n}_temperature`, i.tools > 1 ? `Nozzle ${n} temperature` : 'Nozzle temperature', t.temperature, `{{ value_json.tool${n}.actual }}`, temp);
     number(`tool${n}_target`, i.tools > 1 ? `Nozzle ${n} target` : 'Nozzle target', `tool${n}`, 350);
@@ -90,41 +136,44 @@ export function deviceDiscovery(i: DiscoveryInput): { topic: string; payload: Re
   sensor('print_time_left', 'Print time left', t.job, '{{ value_json.printTimeLeft }}', { device_class: 'duration', unit_of_measurement: 's' });
   sensor('eta', 'Estimated finish', t.job, '{{ value_json.eta }}', { device_class: 'timestamp' });
   sensor('file', 'File', t.job, '{{ value_json.file }}');
+  // numeric (a unit, a display precision): between jobs the null shows as unknown, not as the text "None"
   sensor('current_z', 'Current Z', t.job, '{{ value_json.z }}', { unit_of_measurement: 'mm', state_class: 'measurement' });
-  sensor('layer', 'Layer', t.job, '{{ value_json.layer }}');
+  sensor('layer', 'Layer', t.job, '{{ value_json.layer }}', { suggested_display_precision: 0 });
   button('pause', 'Pause', 'pause');
   button('resume', 'Resume', 'resume');
   button('cancel', 'Cancel', 'cancel');
-  button('emergency_stop', 'Emergency stop', 'emergency_stop', { device_class: 'restart' });
+  // no device_class: "restart" would show it as a Restart button
+  button('emergency_stop', 'Emergency stop', 'emergency_stop');
   button('bed_clear', 'Bed cleared, print next', 'queue_next');
+  // available while the printer is away: after an emergency stop (and a reset) this is how to get it back
+  button('connect', 'Connect', 'connect');
   // HA shows the latest image published on the topic (raw JPEG bytes)
   if (i.camera) c['camera'] = { platform: 'camera', unique_id: uid('camera'), name: 'Camera', topic: t.camera };
   sensor('cpu_temperature', 'Host CPU temperature', t.system, '{{ value_json.cpuTemperature }}', { ...temp, entity_category: 'diagnostic' });
   sensor('disk_free', 'Host disk free', t.system, '{{ (value_json.diskFree / 1048576) | round(0) }}', { unit_of_measurement: 'MB', entity_category: 'diagnostic' });
+  for (const [key, comp] of Object.entries(c)) Object.assign(comp, availabilityOf(i, key));
 
   return {
     topic: `${i.prefix}/device/${id}/config`,
     payload: {
-      device: { identifiers: [id], name: i.name, manufacturer: 'Gantry', model: '3D printer', sw_version: i.version },
-      origin: { name: 'Gantry', sw_version: i.version, support_url: 'https://github.com/' },
-      availability: [
-        { topic: t.bridge, payload_available: 'online', payload_not_available: 'offline' },
-        { topic: t.availability, payload_available: 'online', payload_not_available: 'offline' },
-      ],
-      availability_mode: 'all',
+      device: { identifiers: [id], name: i.name, manufacturer: 'Gantry', model: '3D printer', sw_version: i.version, configuration_url: i.pageUrl },
+      origin: { name: 'Gantry', sw_version: i.version, support_url: PROJECT_URL ?? i.pageUrl },
       components: c,
     },
   };
 }
 
-/** The same entities as one retained message each (for Home Assistant before device discovery). */
+/** The same entities as one retained message each (for Home Assistant before device discovery), each with its own
+ * availability. */
 export function entityDiscovery(i: DiscoveryInput): { topic: string; payload: Record<string, unknown> }[] {
-  const d = deviceDiscovery(i).payload as { device: unknown; origin: unknown; availability: unknown; components: Record<string, Component> };
+  const d = deviceDiscovery(i).payload as { device: unknown; origin: unknown; components: Record<string, Component> };
   return Object.entries(d.components).map(([key, comp]) => {
     const { platform, ...rest } = comp;
-    return {
-      topic: `${i.prefix}/${platform}/${deviceId(i)}/${key}/config`,
-      payload: { ...rest, device: d.device, origin: d.origin, availability: d.availability, availability_mode: 'all' },
-    };
+    return { topic: `${i.prefix}/${platform}/${deviceId(i)}/${key}/config`, payload: { ...rest, device: d.device, origin: d.origin } };
   });
+}
+
+/** Every retained config topic the discovery for `i` in `mode` publishes. */
+export function configTopics(i: DiscoveryInput, mode: 'device' | 'entity'): string[] {
+  return mode === 'device' ? [deviceDiscovery(i).topic] : entityDiscovery(i).map((e) => e.topic);
 }

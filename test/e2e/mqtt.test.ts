@@ -77,7 +77,7 @@ describe('MQTT bridge', () => {
     assert.equal(res.status, 200);
     const client = mqtt.connect(broker.url, { reconnectPeriod: 200 });
     const images: Buffer[] = [];
-    let discovery: { components: Record<string, { platform: string; unique_id: string; topic?: string }> } | undefined;
+    let discovery: { components: Record<string, { platform: string; unique_id: string; topic?: string; availability?: unknown }> } | undefined;
     client.on('message', (t, p) => {
       if (t === 'gantry/printer/camera') images.push(Buffer.from(p));
       else if (t.startsWith('homeassistant/device/') && p.length) discovery = JSON.parse(p.toString()) as typeof discovery;
@@ -86,7 +86,14 @@ describe('MQTT bridge', () => {
       await new Promise<void>((r) => client.once('connect', () => r()));
       client.subscribe(['gantry/printer/camera', 'homeassistant/device/+/config'], { qos: 1 });
       await waitFor('a camera entity in the discovery', () => discovery?.components['camera']);
-      assert.deepEqual(discovery!.components['camera'], { platform: 'camera', unique_id: discovery!.components['camera']!.unique_id, name: 'Camera', topic: 'gantry/printer/camera' });
+      assert.deepEqual(discovery!.components['camera'], {
+        platform: 'camera',
+        unique_id: discovery!.components['camera']!.unique_id,
+        name: 'Camera',
+        topic: 'gantry/printer/camera',
+        // the camera looks at the printer whether or not it is connected: the bridge's availability only
+        availability: [{ topic: 'gantry/bridge/state', payload_available: 'online', payload_not_available: 'offline' }],
+      });
       await waitFor('two snapshots', () => images.length >= 2, 15_000);
       for (const jpeg of images) assert.deepEqual([jpeg[0], jpeg[1], jpeg.at(-2), jpeg.at(-1)], [0xff, 0xd8, 0xff, 0xd9]);
     } finally {
