@@ -1,10 +1,13 @@
-// OctoPrint's push channel as a raw WebSocket at /sockjs/websocket (no SockJS framing), JSON frames
-// `{"<type>": payload}`. A client gets `connected`, authenticates with `{"auth": "user:session"}` (session from a
-// passive /api/login), then `history` and a `current` at most twice a second (times its throttle), plus
-// `event`s. One payload is built per tick and shared by every client; a slow client gets the newest `current`
-// when its socket drains (older ones are dropped), and one that stays stalled is disconnected: no client can
-// slow the printer or the others.
-import type { IncomingMessage, Server } from 'node:http';
+// OctoPrint's push channel, JSON messages `{"<type>": payload}`, over two transports: a raw WebSocket at
+// /sockjs/websocket (no SockJS framing: FDM Monster, OctoPod, OctoDash) and SockJS at /sockjs (OctoPrint's own JS
+// and Python clients: ./sockjs.ts, loaded on the first SockJS request). A client gets `connected`, authenticates
+// with `{"auth": "user:session"}` (session from a passive /api/login), then `history` and a `current` at most
+// twice a second (times its throttle), plus `event`s. One payload is built per tick and shared by every client;
+// a slow client gets the newest `current` when it drains (older ones are dropped), and one that stays stalled or
+// falls too far behind is disconnected: no client can slow the printer or the others, or grow memory unbounded.
+// Everything here sees a client only as a PushConnection (send, bufferedAmount, ping, terminate): the message
+// logic is the same whatever carries it.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import { parse as parseCookie } from 'hono/utils/cookie';
@@ -21,6 +24,7 @@ import { octoState } from '../printer/octoprint-shapes.js';
 import type { Printer } from '../printer/printer.js';
 import type { TemperatureSample } from '../printer/temperature-history.js';
 import { type EventMapState, octoEvent } from './events-map.js';
+import type { SockJsEndpoint } from './sockjs.js';
 
 // ws is CommonJS: require() it (no CJS export lexer for an ESM import), when the first client connects
 let wsModule: { WebSocketServer: typeof WebSocketServer; OPEN: number } | undefined;
@@ -28,6 +32,13 @@ const loadWs = () => (wsModule ??= createRequire(import.meta.url)('ws') as { Web
 const OPEN = 1; // WebSocket.OPEN
 
 export const PUSH_PATH = '/sockjs/websocket';
+export const SOCKJS_PREFIX = '/sockjs';
+/** SockJS's websocket transport: /sockjs/<server>/<session>/websocket */
+const SOCKJS_WS_PATH = /^\/sockjs\/[^/.]+\/[^/.]+\/websocket\/?$/;
+/** a raw client's largest frame */
+const RAW_MAX_MESSAGE = 64 * 1024;
+/** a SockJS client's largest frame or xhr_send body: its messages are a few dozen bytes, and anyone may send them */
+export const SOCKJS_MAX_MESSAGE = 8 * 1024;
 const TICK_MS = 500;
 /** Above this many unsent bytes a client gets no new `current` until it drains. */
 const DROP_BYTES = 64 * 1024;
@@ -48,8 +59,28 @@ export interface PushDeps {
   timelapseConfig: () => Record<string, unknown> | null;
 }
 
+/** One push client's connection, whatever carries it: a raw WebSocket, or a SockJS session (websocket or XHR). */
+export interface PushConnection {
+  /** bytes queued for this client and not yet taken by it (the transport's own queue plus its socket's) */
+  readonly bufferedAmount: number;
+  readonly open: boolean;
+  /** one message: the JSON text of `{"<type>": payload}` */
+  send(message: string): void;
+  /** a liveness probe (and the SockJS heartbeat): the transport calls `alive()` when the peer answers */
+  ping(): void;
+  /** ends it now, dropping whatever is queued */
+  terminate(): void;
+}
+
+/** What a transport tells the push server about its connection. */
+export interface ConnectionHooks {
+  message(text: string): void;
+  alive(): void;
+  closed(): void;
+}
+
 interface Client {
-  ws: WsSocket;
+  conn: PushConnection;
   user: string | null;
   /** the login session it authenticated with: when that ends, the socket closes */
   sessionId: string | null;
@@ -63,6 +94,9 @@ interface Client {
 
 export class PushServer {
   private wss: WebSocketServer | undefined;
+  private sockjsWss: WebSocketServer | undefined;
+  /** the SockJS endpoint, loaded on the first /sockjs request: most installs never pay for it */
+  private sockjs: Promise<SockJsEndpoint> | undefined;
   private readonly clients = new Set<Client>();
   private readonly timer: NodeJS.Timeout;
   private readonly pingTimer: NodeJS.Timeout;
@@ -79,13 +113,46 @@ export class PushServer {
     private readonly d: PushDeps,
   ) {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const path = (req.url ?? '').split('?')[0]!.replace(/\/{2,}/g, '/');
-      if (path !== PUSH_PATH && path !== `${PUSH_PATH}/`) {
-        socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+      const path = requestPath(req);
+      if (path === PUSH_PATH || path === `${PUSH_PATH}/`) {
+        this.wss ??= new (loadWs().WebSocketServer)({ noServer: true, maxPayload: RAW_MAX_MESSAGE, perMessageDeflate: false, clientTracking: false });
+        this.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => this.acceptRaw(ws, req));
         return;
       }
-      this.wss ??= new (loadWs().WebSocketServer)({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false, clientTracking: false });
-      this.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => this.accept(ws, this.cookieSession(req)));
+      if (SOCKJS_WS_PATH.test(path)) {
+        this.sockjsWss ??= new (loadWs().WebSocketServer)({ noServer: true, maxPayload: SOCKJS_MAX_MESSAGE, perMessageDeflate: false, clientTracking: false });
+        this.sockjsWss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
+          ws.pause(); // nothing is read until the SockJS module has it
+          ws.on('error', () => ws.terminate());
+          this.loadSockJs().then(
+            (endpoint) => endpoint.websocket(ws, req),
+            (err: Error) => {
+              this.d.log.error(`push: SockJS not loaded: ${err.message}`);
+              ws.terminate();
+            },
+          );
+        });
+        return;
+      }
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+    });
+    // SockJS's HTTP side (/sockjs/info, the XHR transports) is answered here, before the API sees the request:
+    // the request listeners the server had (the API) get every other request, untouched
+    const others = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+    server.removeAllListeners('request');
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      const path = requestPath(req);
+      if (path === SOCKJS_PREFIX || path.startsWith(`${SOCKJS_PREFIX}/`)) {
+        this.loadSockJs().then(
+          (endpoint) => endpoint.handleRequest(req, res, path),
+          (err: Error) => {
+            this.d.log.error(`push: SockJS not loaded: ${err.message}`);
+            res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"error":"Internal error; see the Gantry log"}');
+          },
+        );
+        return;
+      }
+      for (const listener of others) listener.call(server, req, res);
     });
     const bus = d.bus;
     this.offs.push(
@@ -140,10 +207,14 @@ export class PushServer {
     clearInterval(this.timer);
     clearInterval(this.pingTimer);
     for (const off of this.offs) off();
-    for (const c of this.clients) c.ws.terminate();
+    for (const c of this.clients) c.conn.terminate();
     this.clients.clear();
-    const wss = this.wss;
-    if (wss) await new Promise<void>((resolve) => wss.close(() => resolve()));
+    await this.sockjs?.then((endpoint) => endpoint.close(), () => undefined);
+    for (const wss of [this.wss, this.sockjsWss]) if (wss) await new Promise<void>((resolve) => wss.close(() => resolve()));
+  }
+
+  private loadSockJs(): Promise<SockJsEndpoint> {
+    return (this.sockjs ??= import('./sockjs.js').then((m) => new m.SockJsEndpoint((conn, req) => this.accept(conn, this.cookieSession(req)))));
   }
 
   // ---- clients -------------------------------------------------------------------------------------------
@@ -160,16 +231,41 @@ export class PushServer {
     return s?.cookie && permissionsOf(s.roles).includes('STATUS') ? s : undefined;
   }
 
-  private accept(ws: WsSocket, session: Session | undefined): void {
-    const client: Client = { ws, user: null, sessionId: null, throttle: 1, ticks: 0, pendingCurrent: false, stalledSince: 0, alive: true };
-    this.clients.add(client);
+  /** the raw WebSocket: one frame is one message */
+  private acceptRaw(ws: WsSocket, req: IncomingMessage): void {
+    const hooks = this.accept(
+      {
+        get bufferedAmount() {
+          return ws.bufferedAmount;
+        },
+        get open() {
+          return ws.readyState === OPEN;
+        },
+        send: (message) => ws.send(message),
+        ping: () => ws.ping(),
+        terminate: () => ws.terminate(),
+      },
+      this.cookieSession(req),
+    );
     ws.on('message', (data, isBinary) => {
-      if (isBinary) return;
-      this.onMessage(client, data.toString());
+      if (!isBinary) hooks.message(data.toString());
     });
-    ws.on('pong', () => (client.alive = true));
-    ws.on('close', () => this.clients.delete(client));
-    ws.on('error', () => this.clients.delete(client));
+    ws.on('pong', () => hooks.alive());
+    ws.on('close', () => hooks.closed());
+    ws.on('error', () => hooks.closed());
+  }
+
+  /** A new client on any transport: `connected` goes out at once (and `history`, when the login cookie signed it in). */
+  private accept(conn: PushConnection, session: Session | undefined): ConnectionHooks {
+    const client: Client = { conn, user: null, sessionId: null, throttle: 1, ticks: 0, pendingCurrent: false, stalledSince: 0, alive: true };
+    this.clients.add(client);
+    const hooks: ConnectionHooks = {
+      message: (text) => {
+        if (this.clients.has(client)) this.onMessage(client, text);
+      },
+      alive: () => (client.alive = true),
+      closed: () => this.clients.delete(client),
+    };
     this.send(client, JSON.stringify({
       connected: {
         version: `1.11.8 (Gantry ${this.d.version})`,
@@ -191,6 +287,7 @@ export class PushServer {
       client.sessionId = session.id;
       this.sendHistory(client);
     }
+    return hooks;
   }
 
   private sendHistory(client: Client): void {
@@ -226,22 +323,22 @@ export class PushServer {
     // {"subscribe": …} and {} keep-alives need no answer
   }
 
+  /** Every message goes through here: a client already too far behind is dropped, so no queue grows past KILL_BYTES. */
   private send(client: Client, data: string): boolean {
-    const ws = client.ws;
-    if (ws.readyState !== OPEN) return false;
-    ws.send(data);
+    const conn = client.conn;
+    if (!conn.open) return false;
+    if (conn.bufferedAmount > KILL_BYTES) {
+      this.drop(client, 'too far behind');
+      return false;
+    }
+    conn.send(data);
     return true;
   }
 
   private broadcast(data: string, only?: (c: Client) => boolean): void {
     for (const c of this.clients) {
       if (c.user === null || (only && !only(c))) continue;
-      if (c.ws.bufferedAmount > KILL_BYTES) {
-        this.drop(c, 'too far behind');
-        continue;
-      }
-      this.send(c, data);
-      this.stats.events++;
+      if (this.send(c, data)) this.stats.events++;
     }
   }
 
@@ -249,7 +346,7 @@ export class PushServer {
     this.d.log.info(`push: disconnecting a client (${c.user ?? 'anonymous'}): ${why}`);
     this.stats.disconnected++;
     this.clients.delete(c);
-    c.ws.terminate();
+    c.conn.terminate();
   }
 
   // ---- current / history ---------------------------------------------------------------------------------
@@ -261,7 +358,7 @@ export class PushServer {
       if (c.user === null) continue;
       c.ticks++;
       if (c.ticks % c.throttle !== 0 && !c.pendingCurrent) continue;
-      const backlog = c.ws.bufferedAmount;
+      const backlog = c.conn.bufferedAmount;
       if (backlog > DROP_BYTES) {
         c.pendingCurrent = true;
         this.stats.dropped++;
@@ -290,7 +387,7 @@ export class PushServer {
         continue;
       }
       c.alive = false;
-      c.ws.ping();
+      c.conn.ping();
     }
   }
 
@@ -344,6 +441,10 @@ export class PushServer {
       messages: [],
     };
   }
+}
+
+function requestPath(req: IncomingMessage): string {
+  return (req.url ?? '').split('?')[0]!.replace(/\/{2,}/g, '/');
 }
 
 function splitAuth(auth: string): [string, string] {
