@@ -17,9 +17,12 @@ async function printExactly(rig: GantryRig, name: string): Promise<void> {
   const mark = (await rig.executed()).length;
   assert.equal((await uploadGcode(rig, name, JOB.join('\n') + '\n', { print: 'true' })).status, 201);
   await waitFor('the job to start', () => rig.gantry.jobs.active, 15_000);
-  await waitFor('the job to end', () => !rig.gantry.jobs.active, 120_000, 50);
-  const history = (await (await rig.api('/api/gantry/history')).json()) as { jobs: { result: string; reason: string | null }[] };
-  assert.equal(history.jobs[0]!.result, 'success', history.jobs[0]!.reason ?? '');
+  // the history entry is written as the job ends: wait for it, never read it once
+  const entry = await waitFor('the job in the history', async () => {
+    const h = (await (await rig.api('/api/gantry/history')).json()) as { jobs: { file: { name: string }; result: string; reason: string | null }[] };
+    return h.jobs.find((j) => j.file.name === name);
+  }, 120_000, 50);
+  assert.equal(entry.result, 'success', entry.reason ?? '');
   // the record is written as the printer runs: wait until it holds as many lines as the job, then compare
   const executed = await rig.waitExecuted('the whole job in the record', (e) => e.length - mark >= JOB.length);
   assert.deepEqual(executed.slice(mark), JOB, 'every line once, in order');
