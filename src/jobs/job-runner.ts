@@ -73,8 +73,8 @@ const conflict = (msg: string) => new ServiceError(409, msg);
 /** How long a step waits for the firmware before it gives up on that wait (and ends in a state that still works). */
 const HEATUP_WAIT_MS = 60 * 60_000; // a heat-up without an emergency parser, or heating back up on resume
 const SCRIPT_WAIT_MS = 5 * 60_000;
-/** M108 again while a heat-up still runs: one sent just before the firmware began the wait is lost. */
-const M108_REPEAT_MS = 1_000;
+/** M108 again while the wait it should end still runs: one sent just before the firmware began the wait is lost. */
+const M108_REPEAT_MS = 2_000;
 const POLL_MS = 50;
 
 export class JobRunner {
@@ -462,7 +462,7 @@ export class JobRunner {
     job.source.paused = true;
     job.pausedAt ??= Date.now();
     if (printer.heating) this.abortHeatup();
-    const done = await this.settle(job, seq, true);
+    const done = await this.settle(job, seq, 'pause');
     if (done === 'replaced') return;
     if (done === 'held') {
       this.d.log.info('job: the printer waits for the user; paused without the pause script');
@@ -508,7 +508,7 @@ export class JobRunner {
    */
   private async resumeStep(job: ActiveJob, seq: number, restore: boolean): Promise<void> {
     const { printer } = this.d;
-    this.enter('resuming');
+    if (restore) this.enter('resuming'); // a release has nothing to wait for: Printing at once
     const lines = restore ? restoreCommands(job.resumeState, job.abortedHeatup, printer.temperatures, job.source.modes) : [];
     job.abortedHeatup = undefined;
     if (lines.length > 0) {
@@ -539,7 +539,7 @@ export class JobRunner {
     printer.stopStream(false);
     if (printer.emergencyParser) printer.commands(['M108']);
     else if (printer.heating) this.d.log.info(`job: no emergency parser: the cancel takes effect when ${printer.heating} returns`);
-    const done = await this.settle(job, seq, false);
+    const done = await this.settle(job, seq, 'cancel');
     if (done === 'replaced') return;
     const script = fill(this.d.scripts().cancel, this.placeholders(printer.position));
     printer.commands([...script, ...missingHeatersOff(script, this.heaterLayout())]);
@@ -571,19 +571,22 @@ export class JobRunner {
   /**
    * Waits until the printer has acknowledged everything sent (the line in flight when the file stopped).
    * 'held': the firmware waits for the user (a prompt is open), so a pause need not wait; 'replaced': another
-   * step took over. While a heat-up still runs, M108 goes again (one that arrived before the wait began is lost).
+   * step took over. M108 goes again while a heat-up still runs, and for a cancel while anything still runs: one
+   * that arrives before the firmware began its wait (M0 finishing its moves first, a heat-up not yet started) is
+   * lost, and a cancel must not hang on that.
    */
-  private async settle(job: ActiveJob, seq: number, heldCounts: boolean): Promise<'idle' | 'held' | 'replaced'> {
+  private async settle(job: ActiveJob, seq: number, purpose: 'pause' | 'cancel'): Promise<'idle' | 'held' | 'replaced'> {
     const { printer } = this.d;
     const deadline = Date.now() + HEATUP_WAIT_MS;
     let lastM108 = Date.now();
     for (;;) {
       if (this.stale(job, seq)) return 'replaced';
       if (printer.idle) return 'idle';
-      if (heldCounts && printer.prompt) return 'held';
-      if (printer.heating && printer.emergencyParser && Date.now() - lastM108 >= M108_REPEAT_MS) {
+      if (purpose === 'pause' && printer.prompt) return 'held';
+      const again = purpose === 'cancel' || printer.heating !== undefined;
+      if (again && printer.emergencyParser && Date.now() - lastM108 >= M108_REPEAT_MS) {
         lastM108 = Date.now();
-        if (this.phase === 'pausing') job.abortedHeatup ??= printer.heating;
+        if (purpose === 'pause') job.abortedHeatup ??= printer.heating;
         printer.commands(['M108']);
       }
       if (Date.now() > deadline) throw new Error('The printer did not finish its current command in time');
@@ -640,6 +643,8 @@ export class JobRunner {
     this.newStep(); // whatever step still runs for this job is over
     job.ending = true;
     this.job = undefined;
+    // a failure that left the link up (the file could not be read) must not leave the engine taking lines
+    this.d.printer.stopStream(false);
     this.pending = undefined;
     this.streamDone = false;
     await job.source.close();

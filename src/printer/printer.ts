@@ -238,9 +238,11 @@ export class Printer {
       const engine = new ProtocolEngine(
         {
           write: (data) => {
-            // before the transport: the engine counts the line as in flight only after this returns
-            if (this.engine === engine && this.heatWait.sent(data, engine.linesInFlight)) this.announceHeating();
+            // counted before the engine adds the line to its in-flight count; announced once the engine has
+            // finished sending it, so an M108 in answer goes out after the heat-up, never ahead of it
+            const heating = this.engine === engine && this.heatWait.sent(data, engine.linesInFlight);
             this.transport?.write(data);
+            if (heating) queueMicrotask(() => this.announceHeating());
           },
           log: (dir, line) => this.logLine(dir, line),
           event: (e) => {

@@ -97,7 +97,11 @@ describe('heat-up with an emergency parser (M108 ends it at once)', () => {
           off();
         }
         const tail = after(await rig.executed(), 'M190 S110');
-        assert.deepEqual(tail, ['M108', 'G91', 'G1 Z2 F600', 'G90', 'M104 T0 S0', 'M140 S0', 'M141 S0']);
+        assert.equal(tail[0], 'M108');
+        assert.deepEqual(
+          tail.filter((c) => c !== 'M108'),
+          ['G91', 'G1 Z2 F600', 'G90', 'M104 T0 S0', 'M140 S0', 'M141 S0'],
+        );
         assert.deepEqual(heatersOffAtOperational.slice(-3), ['M104 T0 S0', 'M140 S0', 'M141 S0'], 'the printer had them before Gantry said Operational');
         const states = pushedStates(push);
         assert.deepEqual(states.slice(states.lastIndexOf('PRINTING')), ['PRINTING', 'CANCELLING', 'OPERATIONAL']);
