@@ -10,7 +10,8 @@ import type { GantryEvents } from '../../src/events.js';
 import { FIRMWARE_EVENTS, JOB_COMMANDS, JOB_STATES, type FirmwareEvent, type JobCommand, type JobState, decide } from '../../src/jobs/job-state-machine.js';
 import { ServiceError } from '../../src/service-error.js';
 import { type GantryRig, gantryRig, uploadGcode, waitOperational } from '../helpers/gantry-rig.js';
-import { after, jobCommand, jobState, terminal, waitJobState } from '../helpers/job-control.js';
+import { after, jobCommand, jobState, signedInPush, terminal, waitJobState } from '../helpers/job-control.js';
+import type { PushClient } from '../helpers/push-client.js';
 import { nextEvent, waitFor } from '../helpers/wait.js';
 
 const STATE_TEXT: Record<JobState, string> = {
@@ -42,6 +43,7 @@ const SHORT = ['G90', 'G1 X10 Y10 F3000', 'G1 X20 Y10 F3000', ''].join('\n');
 
 describe('the job state table, cell by cell', () => {
   let rig: GantryRig;
+  let push: PushClient;
   const covered = new Set<string>();
   const cellKey = (s: JobState, input: JobCommand | FirmwareEvent) => `${s} × ${input}`;
   const state = () => jobState(rig);
@@ -174,8 +176,12 @@ describe('the job state table, cell by cell', () => {
     rig = await gantryRig({}, {}, ['--speed', '200', '--no-host-prompts']);
     await waitOperational(rig);
     for (const [name, text] of [['long.gcode', LONG], ['stop.gcode', STOP], ['short.gcode', SHORT]] as const) assert.equal((await uploadGcode(rig, name, text)).status, 201);
+    push = await signedInPush(rig);
   });
-  afterAll(() => rig.close());
+  afterAll(async () => {
+    push?.close();
+    await rig.close();
+  });
 
   // ---- the refusals and no-ops of each state -----------------------------------------------------------------
 
@@ -183,6 +189,9 @@ describe('the job state table, cell by cell', () => {
   const quietCells = async (s: JobState) => {
     const text = STATE_TEXT[s];
     assert.equal(await state(), text);
+    // the push socket's `current` (twice a second) says the same as GET /api/job
+    const seen = push.of('current').length;
+    await waitFor(`push current "${text}"`, () => push.of('current').slice(seen).some((m) => (m.msg['current']!['state'] as { text: string }).text === text), 5_000);
     // what the host sent or holds for the printer: a no-op adds nothing (the printer may be blocked holding the
     // state, so the record of what it executed would not show a command that waits behind)
     const wire = () => {
