@@ -2,6 +2,7 @@
 // a nozzle or bed hot (Marlin kept heating for 96 s after a cancel that reported Operational). Only what the
 // script lacks is added, so a script that already does it runs exactly as written.
 import { M, commandKey, param, stripComment } from '../printer/gcode.js';
+import type { Printer } from '../printer/printer.js';
 
 export interface HeaterLayout {
   /** extruders (each gets M104 T<n> S0 unless the script turns it off) */
@@ -38,4 +39,12 @@ export function missingHeatersOff(script: string[], layout: HeaterLayout): strin
   if (layout.bed && !bedOff) out.push('M140 S0');
   if (layout.chamber && !chamberOff) out.push('M141 S0');
   return out;
+}
+
+/** The profile's heaters and any the printer reports or says it has: a cancel turns every one of them off. */
+export function heaterLayout(profile: HeaterLayout, printer: Printer): HeaterLayout {
+  const t = printer.temperatures;
+  const reported = t.tools.size === 0 ? 0 : Math.max(...t.tools.keys()) + 1;
+  const fw = Number(printer.firmware?.fields['EXTRUDER_COUNT'] ?? 0);
+  return { tools: Math.max(profile.tools, reported, Number.isFinite(fw) ? fw : 0), bed: profile.bed || t.bed !== undefined, chamber: profile.chamber || t.chamber !== undefined };
 }

@@ -10,15 +10,19 @@ import type { FileStorage } from '../files/storage.js';
 import type { Logger } from '../log.js';
 import type { Position } from '../printer/parse.js';
 import type { Printer } from '../printer/printer.js';
-import { type FirmwareEvent, type JobCommand, type JobState, type Step, PRINTER_STATE_OF, decide } from './job-state-machine.js';
-import { type HeaterLayout, missingHeatersOff } from './heaters-off.js';
-import { type ResumeState, restoreCommands, targetsOf } from './pause-state.js';
 import { ServiceError } from '../service-error.js';
+import { type FirmwareEvent, type JobCommand, type JobState, type Step, PRINTER_STATE_OF, decide } from './job-state-machine.js';
+import { type HeaterLayout, heaterLayout, missingHeatersOff } from './heaters-off.js';
+import { LONG_WAIT_MS, queryPosition, settle } from './printer-waits.js';
+import { type JobProgress, printTimeOf, progressOf } from './job-progress.js';
+import { type ResumeState, restoreCommands, targetsOf } from './pause-state.js';
 import { FileLineSource } from './file-line-source.js';
 import type { History, JobResult } from './history.js';
 import { type JobScripts, fill } from './scripts.js';
 import { type Checkpoint, type CheckpointFile, checkpointFrom, recoveryPreamble } from './checkpoint.js';
 import type { JsonStore } from '../store/json-store.js';
+
+export type { JobProgress } from './job-progress.js';
 
 export interface JobFile {
   path: string;
@@ -46,14 +50,6 @@ interface ActiveJob {
   fromQueue: boolean;
 }
 
-export interface JobProgress {
-  completion: number | null;
-  filepos: number | null;
-  printTime: number | null;
-  printTimeLeft: number | null;
-  printTimeLeftOrigin: string | null;
-}
-
 export interface JobRunnerDeps {
   printer: Printer;
   storage: FileStorage;
@@ -69,13 +65,8 @@ export interface JobRunnerDeps {
 
 const conflict = (msg: string) => new ServiceError(409, msg);
 
-
-/** How long a step waits for the firmware before it gives up on that wait (and ends in a state that still works). */
-const HEATUP_WAIT_MS = 60 * 60_000; // a heat-up without an emergency parser, or heating back up on resume
+/** How long a step waits for a script before it gives up on that wait (and ends in a state that still works). */
 const SCRIPT_WAIT_MS = 5 * 60_000;
-/** M108 again while the wait it should end still runs: one sent just before the firmware began the wait is lost. */
-const M108_REPEAT_MS = 2_000;
-const POLL_MS = 50;
 
 export class JobRunner {
   selected: JobFile | undefined;
@@ -207,7 +198,7 @@ export class JobRunner {
       this.d.log.info(`resuming ${cp.path} at layer ${cp.layer} (Z ${cp.z}, byte ${cp.filepos})`);
       const height = this.d.profile().height;
       printer.commands(recoveryPreamble(cp, Math.min(height, cp.z + 5)));
-      await printer.drained(HEATUP_WAIT_MS); // reheating can take a while
+      await printer.drained(LONG_WAIT_MS); // reheating can take a while
       const file: JobFile = { path: cp.path, name: entry.name, display: entry.meta.display, size: entry.size, date: entry.date, origin: 'local' };
       this.selected = file;
       await this.launch(file, cp.user ?? user, false, cp.filepos, cp.startedAt, cp.layer - 1);
@@ -228,7 +219,7 @@ export class JobRunner {
     job.source.paused = true;
     const run = async () => {
       await printer.drained();
-      const pos = await this.queryPosition();
+      const pos = await queryPosition(this.d.printer, this.d.bus);
       try {
         await fn(pos);
       } finally {
@@ -255,19 +246,7 @@ export class JobRunner {
       if (this.lastEnded) return { completion: 100, filepos: this.lastEnded.file.size, printTime: this.lastEnded.printTime, printTimeLeft: 0, printTimeLeftOrigin: null };
       return { completion: null, filepos: null, printTime: null, printTimeLeft: null, printTimeLeftOrigin: null };
     }
-    const filepos = job.source.filepos;
-    const completion = job.file.size > 0 ? (100 * filepos) / job.file.size : 0;
-    const printTime = this.printTime(job);
-    const linear = completion > 0.5 ? (printTime * (100 - completion)) / completion : null;
-    if (estimate !== null && estimate > 0) {
-      // the analysis knows the file's shape (slow first layer, fast infill); observed progress knows this
-      // printer. Trust the analysis early and the observation more as the print goes on.
-      const analysisLeft = Math.max(0, estimate * (1 - completion / 100));
-      const w = Math.min(1, completion / 100);
-      const left = linear === null ? analysisLeft : (1 - w) * analysisLeft + w * linear;
-      return { completion, filepos, printTime, printTimeLeft: Math.round(left), printTimeLeftOrigin: linear === null ? 'analysis' : 'mixed-analysis' };
-    }
-    return { completion, filepos, printTime, printTimeLeft: linear === null ? null : Math.round(linear), printTimeLeftOrigin: linear === null ? null : 'linear' };
+    return progressOf({ ...job, filepos: job.source.filepos, size: job.file.size }, estimate);
   }
 
   current(): { file: JobFile | undefined; user: string | null } {
@@ -462,7 +441,12 @@ export class JobRunner {
     job.source.paused = true;
     job.pausedAt ??= Date.now();
     if (printer.heating) this.abortHeatup();
-    const done = await this.settle(job, seq, 'pause');
+    const done = await settle(printer, {
+      heldByPrompt: true,
+      repeatM108: () => printer.heating !== undefined,
+      replaced: () => this.stale(job, seq),
+      onM108: () => (job.abortedHeatup ??= printer.heating),
+    });
     if (done === 'replaced') return;
     if (done === 'held') {
       this.d.log.info('job: the printer waits for the user; paused without the pause script');
@@ -471,7 +455,7 @@ export class JobRunner {
       return;
     }
     // where the head was, and the heater targets, so resume can put everything back
-    const position = await this.queryPosition();
+    const position = await queryPosition(this.d.printer, this.d.bus);
     if (this.stale(job, seq)) return;
     // targets as the firmware holds them now: an auto-report sent just before it ran the file's last M104 would
     // otherwise stand for ~1 s, and resume would heat back to the old temperature
@@ -513,7 +497,7 @@ export class JobRunner {
     job.abortedHeatup = undefined;
     if (lines.length > 0) {
       printer.commands(lines);
-      await printer.drained(HEATUP_WAIT_MS); // may include heating back up
+      await printer.drained(LONG_WAIT_MS); // may include heating back up
     }
     if (this.stale(job, seq) || job.ending) return;
     if (job.pausedAt !== null) job.pausedTotal += Date.now() - job.pausedAt;
@@ -539,10 +523,11 @@ export class JobRunner {
     printer.stopStream(false);
     if (printer.emergencyParser) printer.commands(['M108']);
     else if (printer.heating) this.d.log.info(`job: no emergency parser: the cancel takes effect when ${printer.heating} returns`);
-    const done = await this.settle(job, seq, 'cancel');
+    // M108 again while anything still runs: one that arrived before an M0 or a heat-up began its wait was lost
+    const done = await settle(printer, { heldByPrompt: false, repeatM108: () => true, replaced: () => this.stale(job, seq) });
     if (done === 'replaced') return;
     const script = fill(this.d.scripts().cancel, this.placeholders(printer.position));
-    printer.commands([...script, ...missingHeatersOff(script, this.heaterLayout())]);
+    printer.commands([...script, ...missingHeatersOff(script, heaterLayout(this.d.heaters(), printer))]);
     await printer.drained(SCRIPT_WAIT_MS).catch((err: Error) => this.d.log.warn(`job: the cancel script was not acknowledged: ${err.message}`));
     if (this.stale(job, seq)) return;
     await this.end('cancelled', 'Cancelled');
@@ -568,70 +553,12 @@ export class JobRunner {
     printer.commands(['M108']);
   }
 
-  /**
-   * Waits until the printer has acknowledged everything sent (the line in flight when the file stopped).
-   * 'held': the firmware waits for the user (a prompt is open), so a pause need not wait; 'replaced': another
-   * step took over. M108 goes again while a heat-up still runs, and for a cancel while anything still runs: one
-   * that arrives before the firmware began its wait (M0 finishing its moves first, a heat-up not yet started) is
-   * lost, and a cancel must not hang on that.
-   */
-  private async settle(job: ActiveJob, seq: number, purpose: 'pause' | 'cancel'): Promise<'idle' | 'held' | 'replaced'> {
-    const { printer } = this.d;
-    const deadline = Date.now() + HEATUP_WAIT_MS;
-    let lastM108 = Date.now();
-    for (;;) {
-      if (this.stale(job, seq)) return 'replaced';
-      if (printer.idle) return 'idle';
-      if (purpose === 'pause' && printer.prompt) return 'held';
-      const again = purpose === 'cancel' || printer.heating !== undefined;
-      if (again && printer.emergencyParser && Date.now() - lastM108 >= M108_REPEAT_MS) {
-        lastM108 = Date.now();
-        if (purpose === 'pause') job.abortedHeatup ??= printer.heating;
-        printer.commands(['M108']);
-      }
-      if (Date.now() > deadline) throw new Error('The printer did not finish its current command in time');
-      await new Promise((r) => setTimeout(r, POLL_MS));
-    }
-  }
-
   // ---- internals -----------------------------------------------------------------------------------------
-
-  private printTime(job: ActiveJob): number {
-    const now = job.pausedAt ?? Date.now();
-    return Math.max(0, Math.round((now - job.startedAt - job.pausedTotal) / 1000));
-  }
-
-  /** Where the head is once every move has finished (M400 then M114); undefined if the firmware does not say. */
-  private queryPosition(): Promise<Position | undefined> {
-    const position = new Promise<Position | undefined>((resolve) => {
-      const timer = setTimeout(() => {
-        off();
-        resolve(undefined);
-      }, 10_000);
-      const off = this.d.bus.on('printer.position', (p) => {
-        clearTimeout(timer);
-        off();
-        resolve(p.position);
-      });
-    });
-    this.d.printer.commands(['M400', 'M114']);
-    return position;
-  }
 
   private placeholders(pos: Position | undefined): Record<string, number> {
     const v = this.d.profile();
     const z = pos?.z ?? this.job?.source.modes.z ?? 0;
     return { lift_z: Math.min(v.height, Math.round((z + 10) * 100) / 100), park_x: 5, park_y: Math.max(0, v.depth - 5) };
-  }
-
-  /** The profile's heaters and any the printer reports: a cancel turns every one of them off. */
-  private heaterLayout(): HeaterLayout {
-    const p = this.d.heaters();
-    const { printer } = this.d;
-    const t = printer.temperatures;
-    const reported = t.tools.size === 0 ? 0 : Math.max(...t.tools.keys()) + 1;
-    const fw = Number(printer.firmware?.fields['EXTRUDER_COUNT'] ?? 0);
-    return { tools: Math.max(p.tools, reported, Number.isFinite(fw) ? fw : 0), bed: p.bed || t.bed !== undefined, chamber: p.chamber || t.chamber !== undefined };
   }
 
   private async end(result: JobResult, reason: string | null): Promise<void> {
@@ -650,7 +577,7 @@ export class JobRunner {
     await job.source.close();
     job.source.onLayer = undefined;
     await this.d.checkpoints.update((c) => (c.checkpoint = null)).catch(() => undefined);
-    const printTime = this.printTime(job);
+    const printTime = printTimeOf(job);
     this.enter('idle'); // Operational (unless the printer failed)
     this.lastEnded = result === 'success' ? { file: job.file, printTime } : undefined;
     this.d.log.info(`${job.file.path}: ${result}${reason ? ` (${reason})` : ''} after ${printTime} s`);
