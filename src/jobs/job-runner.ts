@@ -10,6 +10,7 @@ import type { FileStorage } from '../files/storage.js';
 import type { Logger } from '../log.js';
 import type { Position } from '../printer/parse.js';
 import type { Printer } from '../printer/printer.js';
+import { isOperational } from '../printer/state.js';
 import { ServiceError } from '../service-error.js';
 import { type FirmwareEvent, type JobCommand, type JobState, type Step, PRINTER_STATE_OF, decide } from './job-state-machine.js';
 import { type HeaterLayout, heaterLayout, missingHeatersOff } from './heaters-off.js';
@@ -95,6 +96,8 @@ export class JobRunner {
       bus.on('printer.stream-done', () => this.event('stream-done')),
       bus.on('printer.error', (e) => fail(e.message)),
       bus.on('printer.disconnected', () => fail('The printer disconnected')),
+      // a disconnect on request says no more than Offline: a job must not outlive its printer either way
+      bus.on('printer.state', (s) => !isOperational(s.state) && this.active && fail(`The printer is ${s.text.toLowerCase()}`)),
       bus.on('printer.action', (a) => {
         if (a.name === 'pause' || a.name === 'paused' || a.name === 'resume' || a.name === 'resumed' || a.name === 'cancel') this.event(`action:${a.name}`);
       }),
@@ -358,7 +361,11 @@ export class JobRunner {
 
   private stepFailed(step: Step, job: ActiveJob | undefined, seq: number, err: Error): void {
     this.d.log.warn(`job: ${step} failed: ${err.message}`);
-    if (!job || this.stale(job, seq) || !this.d.printer.operational) return; // replaced, or the printer's failure ends the job
+    if (!job || this.stale(job, seq)) return; // replaced by another step
+    if (!this.d.printer.operational) {
+      void this.end('failed', 'The printer is not operational').catch((e: Error) => this.d.log.error(`job: ${e.message}`));
+      return;
+    }
     if (step === 'pause' || step === 'resume' || step === 'release' || step === 'hold') {
       // the file stays held: paused, from where resume and cancel work again
       job.source.paused = true;

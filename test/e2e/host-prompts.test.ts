@@ -82,6 +82,34 @@ describe('host prompts', () => {
     assert.equal(history.jobs[0]!.result, 'success');
   });
 
+  test('pause while M0 waits for the user: Paused at once without the pause script; resume, then the answer lets the file go on', async () => {
+    const file = ['G1 X10 Y10 F3000', 'M0 Remove the brim', 'G1 X20 Y10 F3000', 'G1 X30 Y10 F3000', ''].join('\n');
+    assert.equal((await uploadGcode(rig, 'm0-pause.gcode', file, { print: 'true' })).status, 201);
+    await waitPrompt('Remove the brim');
+    assert.equal((await rig.api('/api/job', { method: 'POST', json: { command: 'pause', action: 'pause' } })).status, 204);
+    assert.equal(await jobState(rig), 'Paused', 'the printer already holds the print: nothing to wait for');
+    assert.equal((await rig.api('/api/job', { method: 'POST', json: { command: 'pause', action: 'resume' } })).status, 204);
+    await waitJobState(rig, 'Printing');
+    assert.deepEqual(await prompt(), { text: 'Remove the brim', choices: ['Continue'] }, 'the printer still asks');
+    assert.equal((await select(0)).status, 204);
+    await waitJobState(rig, 'Operational');
+    assert.deepEqual(after(await rig.executed(), 'M0 Remove the brim'), ['M876 S0', 'G1 X20 Y10 F3000', 'G1 X30 Y10 F3000'], 'no M400/M114, no pause script');
+  });
+
+  test('cancel while M0 waits for the user: M108 ends the wait, the prompt goes away, the cancel script runs', async () => {
+    const file = ['G1 X10 Y10 F3000', 'M0 Inspect the print', 'G1 X20 Y10 F3000', ''].join('\n');
+    assert.equal((await uploadGcode(rig, 'm0-cancel.gcode', file, { print: 'true' })).status, 201);
+    await waitPrompt('Inspect the print');
+    assert.equal((await rig.api('/api/job', { method: 'POST', json: { command: 'cancel' } })).status, 204);
+    await waitJobState(rig, 'Operational');
+    await waitFor('the prompt closed', async () => Object.keys(await prompt()).length === 0);
+    assert.deepEqual(promptMessages(push).at(-1), { action: 'close' });
+    const tail = after(await rig.executed(), 'M0 Inspect the print');
+    assert.equal(tail[0], 'M108');
+    assert.ok(!tail.includes('G1 X20 Y10 F3000'), 'the file did not go on');
+    assert.deepEqual(tail.slice(-4), ['M104 S0', 'M140 S0', 'M106 S0', 'M84']);
+  });
+
   test('an M600 filament change in a job is finished from Gantry: Paused by the printer, each prompt answered, Printing again, done', async () => {
     const file = ['G90', 'G1 X50 Y50 Z5 F6000', 'G1 X60 Y50 E1 F1200', 'M600 ; change filament', 'G1 X70 Y50 E1 F1200', 'G1 X80 Y50 E1 F1200', ''].join('\n');
     const states = pushedStates(push).length;

@@ -604,6 +604,19 @@ describe('the job state table, cell by cell', () => {
     assert.equal((await history()).result, 'failed');
   });
 
+  test('a disconnect on request ends a paused job (as failed): no job outlives its printer, and the next one starts', async () => {
+    await into.paused();
+    assert.equal((await rig.api('/api/connection', { method: 'POST', json: { command: 'disconnect' } })).status, 204);
+    await waitJobState(rig, 'Offline');
+    await waitFor('the job ended', () => !rig.gantry.jobs.active);
+    assert.deepEqual([(await history()).result, (await history()).reason], ['failed', 'The printer is offline']);
+    assert.equal((await rig.api('/api/connection', { method: 'POST', json: { command: 'connect', port: 'VIRTUAL', baudrate: 0 } })).status, 204);
+    await waitOperational(rig);
+    await print('short.gcode');
+    await waitJobState(rig, 'Operational');
+    assert.equal((await history()).result, 'success');
+  });
+
   test('every cell of the table was tried', () => {
     const missing: string[] = [];
     for (const s of JOB_STATES) for (const input of [...JOB_COMMANDS, ...FIRMWARE_EVENTS]) if (!covered.has(cellKey(s, input))) missing.push(cellKey(s, input));
