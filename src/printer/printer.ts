@@ -267,6 +267,8 @@ export class Printer {
           // the ok first: what the engine sends in answer to it (the next line) is not what it acknowledges
           if (settled && this.engine === engine && isOk(line)) this.onOk();
           engine.receive(line, this.now());
+          // nothing in flight, nothing waits: whatever oks were merged or named past the count, the heat-up is over
+          if (this.engine === engine && this.heatWait.command !== undefined && engine.linesInFlight === 0 && this.heatWait.reset()) this.announceHeating();
         },
         closed: (err) => {
           if (!settled) settle(err ?? new Error(`${path} closed during the handshake`));

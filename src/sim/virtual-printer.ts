@@ -33,6 +33,8 @@ export class VirtualPrinter {
   private blocked = false;
   private killed = false;
   private lastN = 0;
+  /** the command being answered came with a line number */
+  private numbered = false;
   private commandsReceived = 0;
   private readonly pos: Axes = { x: 0, y: 0, z: 0, e: 0 };
   private relative = false;
@@ -127,7 +129,8 @@ export class VirtualPrinter {
 
   private handleLine(line: string): void {
     let cmd = line;
-    if (line[0] === 'N' || line[0] === 'n') {
+    this.numbered = line[0] === 'N' || line[0] === 'n';
+    if (this.numbered) {
       const star = line.lastIndexOf('*');
       const sp = line.indexOf(' ');
       const n = Number(line.slice(1, sp < 0 ? undefined : sp));
@@ -574,7 +577,8 @@ export class VirtualPrinter {
     if (this.opts.advancedOk) {
       const plannerFree = this.opts.plannerSize - this.moveEnds.length;
       const bufferFree = Math.max(0, this.opts.bufsize - this.queue.length);
-      this.out(`ok N${this.lastN} P${Math.max(0, plannerFree)} B${bufferFree}`);
+      // Marlin names the line only when the command carried a number (an M108 or M105 gets `ok P15 B3`)
+      this.out(`ok${this.numbered ? ` N${this.lastN}` : ''} P${Math.max(0, plannerFree)} B${bufferFree}`);
     } else this.out('ok');
   }
 
