@@ -581,13 +581,12 @@ export class JobRunner {
     this.d.printer.stopStream(false);
     this.pending = undefined;
     this.streamDone = false;
+    const printTime = printTimeOf(job);
+    this.lastEnded = result === 'success' ? { file: job.file, printTime } : undefined;
+    this.d.log.info(`${job.file.path}: ${result}${reason ? ` (${reason})` : ''} after ${printTime} s`);
     await job.source.close();
     job.source.onLayer = undefined;
     await this.d.checkpoints.update((c) => (c.checkpoint = null)).catch(() => undefined);
-    const printTime = printTimeOf(job);
-    this.enter('idle'); // Operational (unless the printer failed)
-    this.lastEnded = result === 'success' ? { file: job.file, printTime } : undefined;
-    this.d.log.info(`${job.file.path}: ${result}${reason ? ` (${reason})` : ''} after ${printTime} s`);
     const analysis = this.d.storage.metaFor(job.file.path)?.analysis;
     await this.d.history
       .append({
@@ -605,6 +604,8 @@ export class JobRunner {
       })
       .catch((err: Error) => this.d.log.error(`could not record the job in the history: ${err.message}`));
     await this.d.storage.recordPrint(job.file.path, result === 'success', printTime).catch(() => undefined);
+    // Operational once the job is on record: a client that sees it and reads the history finds the job there
+    this.enter('idle');
     this.d.bus.emit('job.ended', { path: job.file.path, result, reason, fromQueue: job.fromQueue });
   }
 }

@@ -594,7 +594,8 @@ export class Printer {
 
 /** An acknowledgement: `ok…`, or a temperature report with an ok merged onto its end (the engine splits those). */
 function isOk(line: string): boolean {
-  return line.trimStart().startsWith('ok') || /ok N\d+ P\d+ B\d+\s*$/.test(line);
+  if (line.charCodeAt(0) === 111 /* o */ && line.charCodeAt(1) === 107 /* k */) return true; // most of the traffic
+  return line.includes('ok') && (/^\s*ok/.test(line) || /ok N\d+ P\d+ B\d+\s*$/.test(line));
 }
 
 /** More than a third of the characters outside printable ASCII: a wrong baud rate. */
