@@ -10,7 +10,8 @@ const SIM_HELP = `gantry virtual-printer --link PATH [options]
   --tcp PORT                also/instead listen on 127.0.0.1:PORT (for socket:// and rfc2217://)
   --speed F                 motion, dwell and heating F times faster than real (default 1)
   --advanced-ok             answer ok N<line> P<planner> B<buffer> (Marlin ADVANCED_OK)
-  --no-emergency-parser     do not report EMERGENCY_PARSER
+  --no-emergency-parser     do not report EMERGENCY_PARSER (M108, M410 and M876 then wait their turn in the queue)
+  --no-host-prompts         no host prompts: M0/M1 and M600 wait for M108 without //action:prompt_* dialogs
   --extruders N             number of extruders (default 1)
   --chamber                 heated chamber
   --checksum-error-rate R   reject this fraction of numbered lines with a checksum error
@@ -66,6 +67,7 @@ async function virtualPrinterCommand(argv: string[]): Promise<void> {
       speed: { type: 'string' },
       'advanced-ok': { type: 'boolean' },
       'no-emergency-parser': { type: 'boolean' },
+      'no-host-prompts': { type: 'boolean' },
       extruders: { type: 'string' },
       chamber: { type: 'boolean' },
       'checksum-error-rate': { type: 'string' },
@@ -105,6 +107,7 @@ async function virtualPrinterCommand(argv: string[]): Promise<void> {
   set('speedFactor', num('speed', values.speed, 0.01, 1e6));
   set('advancedOk', values['advanced-ok']);
   if (values['no-emergency-parser']) opts.emergencyParser = false;
+  if (values['no-host-prompts']) opts.hostPrompts = false;
   set('extruders', num('extruders', values.extruders, 1, 8));
   set('heatedChamber', values.chamber);
   set('checksumErrorRate', num('checksum-error-rate', values['checksum-error-rate'], 0, 1));

@@ -2,6 +2,7 @@
 // listen agree at compile time.
 import { EventEmitter } from 'node:events';
 import type { FirmwareInfo } from './printer/firmware.js';
+import type { HostPrompt } from './printer/host-prompt.js';
 import type { Position } from './printer/parse.js';
 import type { PrinterStateId } from './printer/state.js';
 import type { TemperatureSample } from './printer/temperature-history.js';
@@ -18,6 +19,10 @@ export interface GantryEvents {
   'printer.action': { printerId: string; name: string; params: string };
   'printer.error': { printerId: string; reason: string; message: string };
   'printer.stream-done': { printerId: string };
+  /** a blocking heat-up (M109/M190/M191/M116) started (its command) or ended (null) */
+  'printer.heating': { printerId: string; command: string | null };
+  /** the firmware showed a host prompt, or the shown one closed (null) */
+  'printer.prompt': { printerId: string; prompt: HostPrompt | null };
   'settings.updated': Record<string, never>;
   'files.analysed': { path: string };
   'files.uploaded': { path: string; select: boolean; print: boolean; effectiveSelect: boolean; effectivePrint: boolean };

@@ -130,6 +130,10 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     log: log.child('jobs'),
     scripts: () => settings.data.scripts,
     profile: () => settings.data.printerProfile.volume,
+    heaters: () => {
+      const p = settings.data.printerProfile;
+      return { tools: p.extruder.count, bed: p.heatedBed, chamber: p.heatedChamber };
+    },
   });
 
   const queueStore = await JsonStore.open<QueueFile>(join(cfg.dataDir, 'queue.json'), defaultQueue(), log.child('store'));

@@ -24,6 +24,8 @@ const RULES: Rule[] = [
   ['POST', '/api/printer', 'CONTROL'],
   ['GET', '/api/job', 'STATUS'],
   ['POST', '/api/job', 'PRINT'],
+  // answering the printer's prompt (M0, M600) moves it on, as the terminal would: OctoPrint's plugin wants control
+  ['*', '/api/plugin/action_command_prompt', 'CONTROL'],
   ['GET', '/api/files', 'FILES_LIST'],
   ['POST', '/api/files/local/', 'FILES_SELECT'],
   ['POST', '/api/files/', 'FILES_UPLOAD'],

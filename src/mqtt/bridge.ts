@@ -138,6 +138,8 @@ export class MqttBridge {
         this.publishJob();
       }),
       bus.on('queue.changed', () => this.publishState()),
+      // the printer waits for the user (M0, M600): an automation can notify someone
+      bus.on('printer.prompt', () => this.publishState()),
     );
     this.jobTimer = setInterval(() => this.publishJob(), 5000);
     this.systemTimer = setInterval(() => void this.publishSystem(), 60_000);
@@ -239,6 +241,7 @@ export class MqttBridge {
       errorText: p.error || null,
       bedClear: this.d.queue.data.bedClear,
       queued: this.d.queue.data.items.length,
+      prompt: p.prompt ? { text: p.prompt.text, choices: p.prompt.choices } : null,
     });
   }
 
@@ -369,16 +372,17 @@ export class MqttBridge {
     }
     if (!this.allowed(need)) return;
     const { printer, jobs, queue } = this.d;
-    // idempotent: a QoS 1 message may arrive twice, and a second pause on a paused job changes nothing
+    // idempotent: a QoS 1 message may arrive twice, and a second pause on a paused job changes nothing (the job's
+    // state table says so); what the table refuses (nothing to cancel) is only logged
     switch (action) {
       case 'pause':
-        if (jobs.active && printer.state === 'PRINTING') await jobs.pause('pause');
-        return;
       case 'resume':
-        if (jobs.active && printer.state === 'PAUSED') await jobs.pause('resume');
-        return;
       case 'cancel':
-        if (jobs.active) await jobs.cancel();
+        try {
+          jobs.request(action);
+        } catch (err) {
+          this.d.log.info(`MQTT ${action}: ${(err as Error).message}`);
+        }
         return;
       case 'queue_next':
         await queue.confirmBedClear();

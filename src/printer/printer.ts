@@ -9,6 +9,8 @@ import { DEFAULT_PORT_GLOBS, listCandidatePorts } from '../transport/discovery.j
 import { isNetworkTarget, openTransport } from '../transport/open.js';
 import type { Transport } from '../transport/transport.js';
 import type { FirmwareInfo } from './firmware.js';
+import { HeatWaitTracker } from './heat-wait.js';
+import { type HostPrompt, type PromptChange, PromptTracker } from './host-prompt.js';
 import type { Position, TemperatureReading } from './parse.js';
 import { type LineSource, type ProtocolEvent, type ProtocolOptions, ProtocolEngine } from './protocol.js';
 import { type PrinterStateId, isOperational, isPrinting, stateText } from './state.js';
@@ -75,6 +77,8 @@ export class Printer {
   readonly offsets = new Map<string, number>();
   readonly history = new TemperatureHistory();
   readonly terminal = new TerminalLog();
+  private readonly heatWait = new HeatWaitTracker();
+  private readonly prompts = new PromptTracker();
   /** When the last connection was asked for, so reconnects reuse it. */
   private lastRequest: { port: string; baudrate: number } | undefined;
 
@@ -115,6 +119,23 @@ export class Printer {
   }
   get protocol(): ProtocolEngine | undefined {
     return this.engine;
+  }
+  /** The blocking heat-up (M109/M190/M191/M116) the firmware is running now, as sent; undefined when none. */
+  get heating(): string | undefined {
+    return this.heatWait.command;
+  }
+  /** The host prompt the firmware shows (M0/M1, M600, runout) while it waits for the user; undefined when none. */
+  get prompt(): HostPrompt | undefined {
+    return this.prompts.shown;
+  }
+  /** The firmware acts on M108, M410 and M876 as they arrive (Cap:EMERGENCY_PARSER), even while it waits. */
+  get emergencyParser(): boolean {
+    return this.firmware?.capabilities['EMERGENCY_PARSER'] === true;
+  }
+  /** Nothing queued and nothing in flight: every command sent so far was acknowledged. */
+  get idle(): boolean {
+    const e = this.engine;
+    return !e || (e.linesInFlight === 0 && e.queuedCommands === 0);
   }
 
   // ---- connection --------------------------------------------------------------------------------------------
@@ -229,7 +250,13 @@ export class Printer {
       }
       const engine = new ProtocolEngine(
         {
-          write: (data) => this.transport?.write(data),
+          write: (data) => {
+            // counted before the engine adds the line to its in-flight count; announced once the engine has
+            // finished sending it, so an M108 in answer goes out after the heat-up, never ahead of it
+            const heating = this.engine === engine && this.heatWait.sent(data, engine.linesInFlight);
+            this.transport?.write(data);
+            if (heating) queueMicrotask(() => this.announceHeating());
+          },
           log: (dir, line) => this.logLine(dir, line),
           event: (e) => {
             if (!settled) {
@@ -250,7 +277,11 @@ export class Printer {
             settle(new Error(`Unreadable answer on ${path} at ${baud} baud`));
             return;
           }
+          // the ok first: what the engine sends in answer to it (the next line) is not what it acknowledges
+          if (settled && this.engine === engine && isOk(line)) this.onOk();
           engine.receive(line, this.now());
+          // nothing in flight, nothing waits: whatever oks were merged or named past the count, the heat-up is over
+          if (this.engine === engine && this.heatWait.command !== undefined && engine.linesInFlight === 0 && this.heatWait.reset()) this.announceHeating();
         },
         closed: (err) => {
           if (!settled) settle(err ?? new Error(`${path} closed during the handshake`));
@@ -277,6 +308,7 @@ export class Printer {
 
   private onConnected(path: string, baud: number): void {
     this.haltedPort = undefined;
+    this.forgetWaits();
     this.port = path;
     this.baudrate = baud;
     this.log.info(`connected to ${path} at ${baud} baud`);
@@ -288,6 +320,7 @@ export class Printer {
     if (this.dying) return; // a fatal error is closing it already
     const message = err?.message ?? 'The connection to the printer was lost';
     this.log.warn(message);
+    this.forgetWaits();
     this.stopTicker();
     this.engine?.end();
     this.engine = undefined;
@@ -327,6 +360,7 @@ export class Printer {
 
   private async closeLink(): Promise<void> {
     const t = this.transport;
+    this.forgetWaits();
     this.stopTicker();
     this.engine?.end();
     this.engine = undefined;
@@ -375,6 +409,20 @@ export class Printer {
     for (const line of lines) engine.send(line, now);
   }
 
+  /**
+   * Answers the shown host prompt with choice `index` (M876 S<index>; the engine sends it on the emergency path
+   * when the firmware has an emergency parser, so it reaches the firmware while M0 or M600 waits). Returns false
+   * when no prompt is shown or it has no such choice.
+   */
+  answerPrompt(index: number): boolean {
+    const p = this.prompts.shown;
+    if (!p || !Number.isInteger(index) || index < 0 || index >= p.choices.length) return false;
+    this.commands([`M876 S${index}`]);
+    this.log.info(`host prompt "${p.text}": answered "${p.choices[index]}"`);
+    if (this.prompts.close()) this.announcePrompt(null);
+    return true;
+  }
+
   emergencyStop(): void {
     this.requireEngine().emergencyStop();
   }
@@ -388,7 +436,8 @@ export class Printer {
   /** Streams lines. `managed`: a job runner owns the job states and the end of the stream. */
   stream(source: LineSource, managed = false): void {
     const engine = this.requireEngine();
-    if (this.printing || this.state === 'PAUSED') throw new Error('Already printing');
+    // STARTING is the job runner opening the file for this very stream
+    if ((this.printing && this.state !== 'STARTING') || this.state === 'PAUSED') throw new Error('Already printing');
     this.managedStream = managed;
     this.setState('PRINTING');
     engine.stream(source, this.now());
@@ -405,8 +454,8 @@ export class Printer {
     if (setOperational && (this.printing || this.state === 'PAUSED')) this.setState('OPERATIONAL');
   }
 
-  /** The job runner moves between the job states (Pausing, Paused, Resuming, Cancelling, Finishing, Printing). */
-  setJobState(state: 'PRINTING' | 'PAUSING' | 'PAUSED' | 'RESUMING' | 'CANCELLING' | 'FINISHING' | 'OPERATIONAL'): void {
+  /** The job runner moves between the job states (Starting, Printing, Pausing, Paused, Resuming, Cancelling, Finishing). */
+  setJobState(state: 'STARTING' | 'PRINTING' | 'PAUSING' | 'PAUSED' | 'RESUMING' | 'CANCELLING' | 'FINISHING' | 'OPERATIONAL'): void {
     if (!this.operational) return;
     this.setState(state);
   }
@@ -456,6 +505,10 @@ export class Printer {
         this.bus.emit('printer.position', { printerId: this.id, position: e.position });
         return;
       case 'action':
+        if (e.action.name.startsWith('prompt_')) {
+          this.announcePrompt(this.prompts.action(e.action.name, e.action.params, this.engine?.linesInFlight ?? 0));
+          return;
+        }
         this.log.info(`host action from firmware: ${e.action.name} ${e.action.params}`.trim());
         this.bus.emit('printer.action', { printerId: this.id, name: e.action.name, params: e.action.params });
         if (e.action.name === 'disconnect') void this.disconnect();
@@ -528,6 +581,27 @@ export class Printer {
     this.bus.emit('printer.disconnected', { printerId: this.id });
   }
 
+  private onOk(): void {
+    if (this.heatWait.ok()) this.announceHeating();
+    if (this.prompts.ok()) this.announcePrompt(null);
+  }
+
+  /** The link is gone or new: no heat-up runs and no prompt waits. */
+  private forgetWaits(): void {
+    if (this.heatWait.reset()) this.announceHeating();
+    if (this.prompts.reset()) this.announcePrompt(null);
+  }
+
+  private announceHeating(): void {
+    this.bus.emit('printer.heating', { printerId: this.id, command: this.heatWait.command ?? null });
+  }
+
+  private announcePrompt(change: PromptChange): void {
+    if (change === undefined) return;
+    if (change) this.log.info(`host prompt: "${change.text}" [${change.choices.join(' | ')}]`);
+    this.bus.emit('printer.prompt', { printerId: this.id, prompt: change });
+  }
+
   private onTemperature(r: TemperatureReading): void {
     const t = this.temperatures;
     for (const [i, h] of r.tools) t.tools.set(i, { actual: h.actual, target: h.target ?? t.tools.get(i)?.target ?? null });
@@ -576,6 +650,12 @@ export class Printer {
     this.lastRequest = undefined;
     await this.closeLink();
   }
+}
+
+/** An acknowledgement: `ok…`, or a temperature report with an ok merged onto its end (the engine splits those). */
+function isOk(line: string): boolean {
+  if (line.charCodeAt(0) === 111 /* o */ && line.charCodeAt(1) === 107 /* k */) return true; // most of the traffic
+  return line.includes('ok') && (/^\s*ok/.test(line) || /ok N\d+ P\d+ B\d+\s*$/.test(line));
 }
 
 /** More than a third of the characters outside printable ASCII: a wrong baud rate. */

@@ -252,8 +252,8 @@ export class ProtocolEngine {
   // ---- inputs: commands --------------------------------------------------------------------------------------
 
   /**
-   * Queues a user command (terminal, jog, temperature). M112 is sent at once; M108/M410 jump the queue when
-   * the firmware has an emergency parser. Returns false when the line is empty after comment stripping.
+   * Queues a user command (terminal, jog, temperature). M112 is sent at once; M108/M410/M876 jump the queue
+   * when the firmware has an emergency parser (M876 answers a host prompt while M0 or M600 waits for it). Returns false when the line is empty after comment stripping.
    */
   send(raw: string, now: number): boolean {
     const cmd = stripComment(raw);
@@ -263,7 +263,7 @@ export class ProtocolEngine {
       this.emergencyStop();
       return true;
     }
-    if ((key === M(108) || key === M(410)) && this.emergencyParser && this.phase === 'operational') {
+    if ((key === M(108) || key === M(410) || key === M(876)) && this.emergencyParser && this.phase === 'operational') {
       // The emergency parser acts on it as the bytes arrive; the line still earns an `ok` later.
       this.sink.log('>', cmd);
       this.sink.write(cmd + '\n');

@@ -1,9 +1,16 @@
 // Gantry's bus events as OctoPrint push `event` (and `plugin`) messages, with OctoPrint's names and payloads.
 import type { GantryEvents } from '../events.js';
 import type { JobRunner } from '../jobs/job-runner.js';
+import type { HostPrompt } from '../printer/host-prompt.js';
 
 type Msg = Record<string, unknown>;
 const ev = (type: string, payload: Record<string, unknown>): Msg => ({ event: { type, payload } });
+
+/** The action_command_prompt plugin message for a shown prompt, or the close when there is none. */
+export function promptMessage(p: HostPrompt | null | undefined): Msg {
+  const data = p ? { action: 'show', text: p.text, choices: p.choices } : { action: 'close' };
+  return { plugin: { plugin: 'action_command_prompt', data } };
+}
 
 /** What the mapping remembers between events (one per push server). */
 export interface EventMapState {
@@ -48,6 +55,11 @@ export function octoEvent(name: keyof GantryEvents, payload: unknown, d: { jobs:
       if (p.result === 'success') return [ev('PrintDone', base)];
       if (p.result === 'cancelled') return [ev('PrintCancelled', { ...base, reason: p.reason })];
       return [ev('PrintFailed', { ...base, reason: p.reason })];
+    }
+    case 'printer.prompt': {
+      // as OctoPrint's action_command_prompt plugin pushes them, so its clients show and close the same dialog
+      const p = (payload as GantryEvents['printer.prompt']).prompt;
+      return [promptMessage(p)];
     }
     case 'files.changed': {
       const p = payload as GantryEvents['files.changed'];

@@ -23,7 +23,7 @@ import type { FileStorage } from '../files/storage.js';
 import { octoState } from '../printer/octoprint-shapes.js';
 import type { Printer } from '../printer/printer.js';
 import type { TemperatureSample } from '../printer/temperature-history.js';
-import { type EventMapState, octoEvent } from './events-map.js';
+import { type EventMapState, octoEvent, promptMessage } from './events-map.js';
 import type { SockJsEndpoint } from './sockjs.js';
 
 // ws is CommonJS: require() it (no CJS export lexer for an ESM import), when the first client connects
@@ -169,7 +169,7 @@ export class PushServer {
         if (this.pendingMessages.length > 50) this.pendingMessages.shift();
       }),
     );
-    for (const name of ['printer.state', 'printer.connected', 'printer.disconnected', 'printer.error', 'job.started', 'job.ended', 'job.paused', 'job.resumed', 'files.changed', 'files.uploaded', 'files.analysed', 'settings.updated', 'printer.position', 'queue.changed', 'timelapse.frame', 'timelapse.render', 'timelapse.changed'] as const) {
+    for (const name of ['printer.state', 'printer.connected', 'printer.disconnected', 'printer.error', 'job.started', 'job.ended', 'job.paused', 'job.resumed', 'files.changed', 'files.uploaded', 'files.analysed', 'settings.updated', 'printer.position', 'printer.prompt', 'queue.changed', 'timelapse.frame', 'timelapse.render', 'timelapse.changed'] as const) {
       this.offs.push(
         bus.on(name, (payload: unknown) => {
           for (const msg of octoEvent(name, payload, this.d, this.eventState)) this.broadcast(JSON.stringify(msg));
@@ -293,6 +293,9 @@ export class PushServer {
   private sendHistory(client: Client): void {
     this.send(client, JSON.stringify({ history: this.historyPayload() }));
     this.send(client, JSON.stringify({ timelapse: this.d.timelapseConfig() }));
+    // a page opened while the printer waits for the user sees the question too (OctoPrint re-sends it on connect)
+    const prompt = this.d.printer.prompt;
+    if (prompt) this.send(client, JSON.stringify(promptMessage(prompt)));
   }
 
   private onMessage(client: Client, text: string): void {

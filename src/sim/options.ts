@@ -7,6 +7,11 @@ export interface SimOptions {
   advancedOk: boolean;
   emergencyParser: boolean;
   hostActions: boolean;
+  /**
+   * Host prompts (Cap:PROMPT_SUPPORT): M0/M1 and M600 show `//action:prompt_*` dialogs and wait for the answer
+   * (M876 S<n>, or M108 where Marlin takes it), as Marlin with HOST_PROMPT_SUPPORT does.
+   */
+  hostPrompts: boolean;
   extruders: number;
   heatedChamber: boolean;
   /** Marlin BUFSIZE: command buffer slots, reported as `B`. */
@@ -55,6 +60,7 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   advancedOk: false,
   emergencyParser: true,
   hostActions: true,
+  hostPrompts: true,
   extruders: 1,
   heatedChamber: false,
   bufsize: 4,

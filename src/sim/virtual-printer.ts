@@ -1,6 +1,8 @@
 // A Marlin-2-like printer on the other end of a byte stream. It checks line numbers and checksums the way
 // Marlin does (including its silence on a repeated line number), models heating and motion time, auto-reports
-// temperatures, answers M115 with Cap lines, and injects the faults tests need.
+// temperatures, answers M115 with Cap lines, and injects the faults tests need. Heat-ups block and end early on
+// M108 (emergency parser); M0/M1 and M600 show host prompts and wait for M876 (or M108 where Marlin takes it),
+// byte for byte as in shared/reference/firmware-transcripts/marlin-wire-M0-M600-prompts.txt.
 
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { checksum } from '../printer/gcode.js';
@@ -50,6 +52,8 @@ export class VirtualPrinter {
   private busyTimer: NodeJS.Timeout | undefined;
   private waitTimer: NodeJS.Timeout | undefined;
   private abortWait: (() => void) | undefined;
+  /** M0/M1 or M600 waiting for the user: `answer` with a prompt choice, or null for M108 (when `m108` takes it) */
+  private userWait: { m108: boolean; answer: (choice: number | null) => void } | undefined;
   private record: WriteStream | undefined;
   /** Commands executed, in order, without line numbers (also appended to recordPath). */
   readonly executed: string[] = [];
@@ -125,8 +129,9 @@ export class VirtualPrinter {
         else this.kill('echo:M112 Shutdown');
         return;
       }
-      if (/^M108\b/i.test(bare)) this.abortWait?.();
+      if (/^M108\b/i.test(bare)) this.m108();
       if (/^M410\b/i.test(bare)) this.moveEnds = [];
+      if (/^M876\b/i.test(bare)) this.m876(bare);
     }
     if (this.queue.length >= this.opts.bufsize + 8) this.overruns++;
     this.queue.push(line);
@@ -245,8 +250,9 @@ export class VirtualPrinter {
     switch (code) {
       case 0:
       case 1:
-        if (this.opts.hostActions) this.out('//action:paused');
-        return this.ok();
+        return this.afterMotion(() => this.userStop(cmd));
+      case 600:
+        return this.afterMotion(() => this.filamentChange());
       case 82:
         this.relativeE = false;
         return this.ok();
@@ -293,7 +299,11 @@ export class VirtualPrinter {
         }
         return this.out(`ok ${this.temperatureLine()}`);
       case 108:
-        this.abortWait?.();
+        // with the emergency parser it acted when it arrived; in the queue it is a no-op, as in Marlin
+        if (!this.opts.emergencyParser) this.m108();
+        return this.ok();
+      case 876:
+        if (!this.opts.emergencyParser) this.m876(cmd);
         return this.ok();
       case 110:
         return this.ok();
@@ -342,7 +352,7 @@ export class VirtualPrinter {
         return this.ok();
       case 17: case 18: case 84: case 106: case 107: case 113: case 117: case 220: case 221: case 201: case 203:
       case 204: case 205: case 206: case 92: case 500: case 501: case 502: case 503: case 73: case 75: case 76: case 77:
-      case 876: case 862: case 900: case 600:
+      case 862: case 900:
         return this.ok();
       default:
         return this.unknown(cmd);
@@ -478,9 +488,10 @@ export class VirtualPrinter {
     }, ms);
   }
 
-  private block(): void {
+  private block(busy = 'echo:busy: processing'): void {
     this.blocked = true;
-    this.busyTimer = setInterval(() => this.out('echo:busy: processing'), BUSY_INTERVAL_MS);
+    clearInterval(this.busyTimer);
+    this.busyTimer = setInterval(() => this.out(busy), BUSY_INTERVAL_MS);
   }
 
   private unblock(): void {
@@ -489,6 +500,88 @@ export class VirtualPrinter {
     clearTimeout(this.waitTimer);
     this.busyTimer = undefined;
     this.abortWait = undefined;
+    this.userWait = undefined;
+  }
+
+  // ---- waiting for the user: M0/M1, M600, host prompts ---------------------------------------------------
+
+  /** M108: ends a heat-up, and a wait for the user that takes it (M0, "Nozzle Parked"). */
+  private m108(): void {
+    this.abortWait?.();
+    if (this.userWait?.m108) this.userWait.answer(null);
+  }
+
+  /** M876 S<n>: the answer to the prompt shown. */
+  private m876(cmd: string): void {
+    const choice = numberParam(cmd, 'S', NaN);
+    if (this.opts.hostPrompts && Number.isInteger(choice)) this.userWait?.answer(choice);
+  }
+
+  /** A host prompt as Marlin shows one: the old one closed first, then the text, the buttons, show. */
+  private prompt(text: string, buttons: string[]): void {
+    if (!this.opts.hostPrompts) return;
+    this.out('//action:prompt_end');
+    this.out(`//action:prompt_begin ${text}`);
+    for (const b of buttons) this.out(`//action:prompt_button ${b}`);
+    this.out('//action:prompt_show');
+  }
+
+  /** Holds the queue until the user answers, saying `busy: paused for user` like Marlin's keepalive. */
+  private waitForUser(m108: boolean, then: (choice: number | null) => void): void {
+    this.block('echo:busy: paused for user');
+    this.userWait = {
+      m108,
+      answer: (choice) => {
+        this.unblock();
+        then(choice);
+        queueMicrotask(() => this.drain());
+      },
+    };
+  }
+
+  /** M0/M1 [text]: the text echoed, a Continue prompt, and a wait for M108 or M876 (no prompt_end, as Marlin). */
+  private userStop(cmd: string): void {
+    const text = cmd.replace(/^M[01]\b\s*/i, '').trim();
+    if (text) this.out(`echo:${text}`);
+    this.prompt(text || `${cmd.slice(0, 2).toUpperCase()} Stop`, ['Continue']);
+    this.waitForUser(true, () => this.ok());
+  }
+
+  /**
+   * M600 as Marlin's ADVANCED_PAUSE_FEATURE runs it with host prompts: `//action:paused`, park, "Nozzle Parked"
+   * (Continue: M876 or M108), load, then "Paused" (PurgeMore / Continue: M876 only) until Continue, back to
+   * where it was, `//action:resumed`, ok.
+   */
+  private filamentChange(): void {
+    const saved = { ...this.pos };
+    if (this.opts.hostActions) this.out('//action:paused');
+    this.prompt('Pause', ['Dismiss']);
+    this.pos.e -= 2;
+    this.pos.z = Math.min(200, this.pos.z + 20);
+    this.pos.x = 10;
+    this.pos.y = 190;
+    this.blockFor(2000 / this.opts.speedFactor, () => {
+      this.out(this.positionLine());
+      this.out('echo:Insert filament and send M108');
+      this.prompt('Nozzle Parked', ['Continue']);
+      this.waitForUser(true, () => this.blockFor(3000 / this.opts.speedFactor, () => this.purgeMenu(saved)));
+    });
+  }
+
+  private purgeMenu(saved: Axes): void {
+    if (!this.opts.hostPrompts) return this.filamentChangeDone(saved);
+    this.prompt('Paused', ['PurgeMore', 'Continue']);
+    this.waitForUser(false, (choice) => {
+      if (choice === 0) this.blockFor(1000 / this.opts.speedFactor, () => this.purgeMenu(saved));
+      else this.filamentChangeDone(saved);
+    });
+  }
+
+  private filamentChangeDone(saved: Axes): void {
+    if (this.opts.hostPrompts) this.out('//action:prompt_end');
+    Object.assign(this.pos, saved);
+    if (this.opts.hostActions) this.out('//action:resumed');
+    this.ok();
   }
 
   private heatWait(heater: Heater, bothWays: boolean): void {
@@ -559,7 +652,7 @@ export class VirtualPrinter {
       ['AUTOREPORT_POS', true], ['AUTOREPORT_TEMP', true], ['PROGRESS', false], ['PRINT_JOB', true], ['AUTOLEVEL', false],
       ['RUNOUT', false], ['Z_PROBE', false], ['LEVELING_DATA', false], ['BUILD_PERCENT', false], ['SOFTWARE_POWER', false],
       ['TOGGLE_LIGHTS', false], ['CASE_LIGHT_BRIGHTNESS', false], ['EMERGENCY_PARSER', this.opts.emergencyParser],
-      ['HOST_ACTION_COMMANDS', this.opts.hostActions], ['PROMPT_SUPPORT', this.opts.hostActions], ['SDCARD', false],
+      ['HOST_ACTION_COMMANDS', this.opts.hostActions], ['PROMPT_SUPPORT', this.opts.hostActions && this.opts.hostPrompts], ['SDCARD', false],
       ['REPEAT', false], ['SD_WRITE', false], ['AUTOREPORT_SD_STATUS', false], ['LONG_FILENAME', false],
       ['THERMAL_PROTECTION', true], ['MOTION_MODES', false], ['ARCS', true], ['BABYSTEPPING', false],
       ['CHAMBER_TEMPERATURE', this.opts.heatedChamber], ['COOLER_TEMPERATURE', false], ['MEATPACK', false],

@@ -136,6 +136,21 @@ describe('MQTT bridge', () => {
     }
   });
 
+  test('a printer waiting for the user (M0, M600) says so in the state topic, and stops saying it once answered', async () => {
+    const sub = await listen(broker.url, ['gantry/printer/state']);
+    try {
+      const prompt = () => (JSON.parse(sub.last.get('gantry/printer/state') ?? '{}') as { prompt?: { text: string; choices: string[] } | null }).prompt;
+      await waitFor('state seen', () => prompt() === null);
+      assert.equal((await rig.api('/api/printer/command', { method: 'POST', json: { command: 'M0 Swap the nozzle' } })).status, 204);
+      await waitFor('the prompt over MQTT', () => prompt()?.text === 'Swap the nozzle');
+      assert.deepEqual(prompt(), { text: 'Swap the nozzle', choices: ['Continue'] });
+      assert.equal((await rig.api('/api/plugin/action_command_prompt', { method: 'POST', json: { command: 'select', choice: 0 } })).status, 204);
+      await waitFor('cleared over MQTT', () => prompt() === null);
+    } finally {
+      sub.client.end(true);
+    }
+  });
+
   test('a retained command waiting on the broker is ignored when the bridge (re)subscribes', async () => {
     const pub = mqtt.connect(broker.url);
     await new Promise<void>((r) => pub.once('connect', () => r()));

@@ -21,7 +21,7 @@ const FILE = [
   'G1 X10 Y10 Z0.3 F3000',
   'G1 X40 Y10 E1.5 F1200',
   'M104 S210 ; the next layers run cooler',
-  'M0 ; the printer pauses itself here (//action:paused)',
+  'M118 A1 action:pause ; the printer asks the host to pause here (as a runout sensor does)',
   'G1 X40 Y40 E1.5 F1200',
   'G1 X10 Y40 E1.5 F1200',
   '',
@@ -33,7 +33,7 @@ test('resume after a pause that followed a temperature change keeps the new temp
     await waitOperational(rig);
     assert.equal((await uploadGcode(rig, 'cooler.gcode', FILE, { print: 'true' })).status, 201);
     const job = async () => (await (await rig.api('/api/job')).json()) as JobView;
-    await waitFor('paused by the printer', async () => (await job()).state === 'Paused', 30_000);
+    await waitFor('paused at the printer\'s request', async () => (await job()).state === 'Paused', 30_000);
     // the printer's own reports have caught up by now: 210 is what it holds
     await waitFor('target 210 reported', async () => ((await (await rig.api('/api/printer')).json()) as PrinterView).temperature.tool0.target === 210, 10_000);
     const atPause = (await rig.executed()).length;

@@ -31,9 +31,11 @@ export function initJobCard(ctx: Ctx): void {
     const active = f.printing || f.paused || f.pausing || f.resuming;
     const may = ctx.can('PRINT');
     btn('print').hidden = !may || active || !f.ready || !file.path;
-    btn('pause').hidden = !may || !f.printing;
-    btn('resume').hidden = !may || !f.paused;
-    btn('cancel').hidden = !may || !(f.printing || f.paused);
+    // as the job's state table allows: a resume while pausing is remembered, nothing stops a job that is ending
+    const ending = f.cancelling || f.finishing;
+    btn('pause').hidden = !may || !f.printing || f.pausing || ending;
+    btn('resume').hidden = !may || !(f.paused || f.pausing);
+    btn('cancel').hidden = !may || !(f.printing || f.paused) || ending;
     if (file.path !== thumbFor) {
       thumbFor = file.path;
       thumb.hidden = true;

@@ -1,7 +1,10 @@
-// GET/POST /api/job as OctoPrint 1.11 answers them, and Gantry's print history.
+// GET/POST /api/job as OctoPrint 1.11 answers them, and Gantry's print history. Pause, resume and cancel answer
+// at once: 409 when the job's state table refuses them, else 204 while the job runner carries them out in the
+// background (the state changes reach push and MQTT as they happen). Host prompts (M0, M600) live next door.
 import { Hono } from 'hono/tiny';
 import type { ApiDeps, ApiEnv } from '../context.js';
 import { badRequest, readCommand, requireNumber } from '../http.js';
+import { promptRoutes } from './prompt.js';
 
 export function jobRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
@@ -40,12 +43,12 @@ export function jobRoutes(deps: ApiDeps): Hono<ApiEnv> {
         await jobs.restart(user);
         break;
       case 'cancel':
-        await jobs.cancel();
+        jobs.request('cancel');
         break;
       case 'pause': {
         const action = body['action'] ?? 'toggle'; // Cura sends no action: toggle
         if (action !== 'pause' && action !== 'resume' && action !== 'toggle') throw badRequest('action must be pause, resume or toggle');
-        await jobs.pause(action);
+        jobs.request(action);
         break;
       }
     }
@@ -64,5 +67,7 @@ export function jobRoutes(deps: ApiDeps): Hono<ApiEnv> {
     return c.json({ jobs: all.slice(offset, offset + limit), total: all.length, offset, limit, totals });
   });
 
+  // app.ts lists the route groups; the prompt plugin's endpoints belong with the job's
+  app.route('/', promptRoutes(deps));
   return app;
 }
