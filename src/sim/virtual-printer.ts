@@ -2,7 +2,8 @@
 // Marlin does (including its silence on a repeated line number), models heating and motion time, auto-reports
 // temperatures, answers M115 with Cap lines, and injects the faults tests need. Heat-ups block and end early on
 // M108 (emergency parser); M0/M1 and M600 show host prompts and wait for M876 (or M108 where Marlin takes it),
-// byte for byte as in shared/reference/firmware-transcripts/marlin-wire-M0-M600-prompts.txt.
+// with the lines in the order real Marlin sends them (shared/reference/firmware-transcripts/
+// marlin-wire-M0-M600-prompts.txt; the heater-timeout detour of a long M600 is left out).
 
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { checksum } from '../printer/gcode.js';
