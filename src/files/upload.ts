@@ -4,7 +4,7 @@
 // without reading the rest of the request (closeAfterAnswer).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { type WriteStream, createWriteStream } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -83,6 +83,7 @@ export async function parseUpload(req: IncomingMessage, tempPath: () => string, 
   const out: ParsedUpload = { fields: {} };
   let written: string | undefined;
   let fileStream: Readable | undefined;
+  let sink: WriteStream | undefined;
   let fileDone: Promise<void> | undefined;
 
   // Settles on the first failure, at once (the client may still be sending: it must hear the answer now, not after
@@ -122,7 +123,8 @@ export async function parseUpload(req: IncomingMessage, tempPath: () => string, 
       const guard = new GcodeGuard(maxBytes);
       stream.on('limit', () => fail(tooBig(maxBytes)));
       // 'wx': a fresh file, never an existing one (nor whatever a symlink planted at that name points to)
-      fileDone = pipeline(stream, guard, createWriteStream(path, { mode: 0o644, flags: 'wx' }))
+      sink = createWriteStream(path, { mode: 0o644, flags: 'wx' });
+      fileDone = pipeline(stream, guard, sink)
         .then(async () => {
           const fh = await open(path, 'r+');
           try {
@@ -153,6 +155,13 @@ export async function parseUpload(req: IncomingMessage, tempPath: () => string, 
     // a half-received file part never ends by itself: end it, so its pipeline settles and the temp file can go
     fileStream?.destroy(new Error('upload refused'));
     await fileDone;
+    // the temp file may still be being opened when the pipeline gives up: unlinking before that open lands would
+    // leave the file it then creates behind (seen under load), so wait for the stream to close first
+    const tempStream = sink;
+    if (tempStream && !tempStream.closed) {
+      tempStream.destroy();
+      await new Promise<void>((resolve) => tempStream.once('close', () => resolve()));
+    }
     if (written) await unlink(written).catch(() => undefined);
     bb.destroy();
     throw err;
