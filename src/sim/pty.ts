@@ -48,6 +48,9 @@ export interface PtyLink {
   readonly link: string;
   write(text: string): void;
   onData(cb: (chunk: string) => void): void;
+  /** Stops reading the master side (a printer whose receive buffer is full); the host's writes back up. */
+  suspend(): void;
+  resume(): void;
   /** Closes the master side: the host's open port sees the device vanish, like an unplugged cable. */
   close(): Promise<void>;
 }
@@ -79,8 +82,15 @@ export async function openPtyLink(link: string): Promise<PtyLink> {
     onData(cb) {
       child.stdout!.on('data', cb);
     },
+    suspend() {
+      child.kill('SIGSTOP');
+    },
+    resume() {
+      child.kill('SIGCONT');
+    },
     async close() {
       if (closed) return;
+      child.kill('SIGCONT');
       closed = true;
       const exited = child.exitCode === null ? once(child, 'exit') : Promise.resolve();
       child.kill('SIGTERM');

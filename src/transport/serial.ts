@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import type { LinuxBinding as LinuxBindingClass } from '@serialport/bindings-cpp';
 import type { SerialPortStream as SerialPortStreamClass } from '@serialport/stream';
 import { LineSplitter } from './line-splitter.js';
+import { openFdTransport } from './serial-fd.js';
 import { type Transport, type TransportHandlers, TransportError } from './transport.js';
 
 const require = createRequire(import.meta.url);
@@ -28,7 +29,24 @@ export function explainSerialError(path: string, err: Error): TransportError {
   return new TransportError(`Cannot open ${path}: ${msg}`);
 }
 
-export async function openSerial(path: string, baudRate: number, on: TransportHandlers): Promise<Transport> {
+/**
+ * Opens a serial device. On Linux and other POSIX systems the bytes move on the device's descriptor
+ * (serial-fd.ts); elsewhere, or with `stream: true`, through `serialport`'s stream layer.
+ */
+export async function openSerial(path: string, baudRate: number, on: TransportHandlers, opts: { stream?: boolean } = {}): Promise<Transport> {
+  if (!opts.stream && process.platform !== 'win32') {
+    let transport: Transport | undefined;
+    try {
+      transport = await openFdTransport(path, baudRate, on);
+    } catch (err) {
+      throw explainSerialError(path, err as Error);
+    }
+    if (transport) return transport; // else not a terminal: the stream layer handles what it can
+  }
+  return openStream(path, baudRate, on);
+}
+
+async function openStream(path: string, baudRate: number, on: TransportHandlers): Promise<Transport> {
   const port = new SerialPortStream({ binding: LinuxBinding, path, baudRate, autoOpen: false, lock: true, hupcl: true });
   await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(explainSerialError(path, err)) : resolve())));
   const splitter = new LineSplitter(on.line);
