@@ -5,7 +5,7 @@ DATA_DIR ?= $(CURDIR)/data
 # the flags Gantry runs with everywhere (src/node-flags.ts says why)
 NODE_FLAGS := --max-semi-space-size=1 --optimize-for-size --single-threaded
 
-.PHONY: setup build run test bench clean test-deps fuzz
+.PHONY: setup build run test bench clean test-deps fuzz soak
 
 setup: node_modules/.installed
 
@@ -44,6 +44,11 @@ test: build test-deps
 # 100000), FUZZ_ONLY=<case> replays one case, FUZZ_SEND_KNOWN=1 sends the known findings' cases too
 fuzz: build
 	$(NODE) $(NODE_FLAGS) dist/test/security/fuzz-run.js
+
+# the serial soak at full length: a million lines through a faulty link, one in flight and windowed (the suite
+# runs 100,000); SOAK_LINES sets the count
+soak: build
+	SOAK_LINES=$${SOAK_LINES:-1000000} $(NODE) $(NODE_FLAGS) --test --test-concurrency=1 --test-timeout=7200000 dist/test/soak/serial-million.test.js
 
 bench: build
 	$(NODE) $(NODE_FLAGS) --expose-gc dist/bench/run.js

@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchAnalysis } from './analysis.js';
 import { benchIdleRss } from './idle-rss.js';
+import { benchApiDuringPrint, benchColdStart, benchReadFloor } from './leads.js';
 import { benchPush } from './push.js';
 import { benchCamera } from './camera.js';
 import { benchRender, makeBenchFrames } from './timelapse.js';
 import { benchWeb } from './web.js';
-import { benchSerial } from './serial.js';
+import { benchPrintPaths, benchSerialHost, type Spread } from './serial.js';
 
 const f0 = (n: number) => Math.round(n).toLocaleString('en-US');
 const pct = (n: number) => `${(n * 100).toFixed(0)} %`;
@@ -18,18 +19,29 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'gantry-bench-'));
   try {
     console.log('Gantry benchmarks (this machine; the Pi Zero 2 W is slower, ratios carry over)\n');
-    const s = await benchSerial(dir);
-    console.log('Serial send path (host → virtual printer over a real PTY, ~20-byte lines)');
-    console.log(`  bare PTY echo loop (physical limit)    ${f0(s.bareRate)} lines/s`);
-    console.log(`  Gantry, one line in flight             ${f0(s.oneInFlightRate)} lines/s  = ${pct(s.oneInFlightRate / s.bareRate)} of the bare loop (target ≥ 80 %)`);
-    console.log(`  Gantry, windowed (ADVANCED_OK B3)      ${f0(s.windowedRate)} lines/s  = ${pct(s.windowedRate / s.bareRate)} of the bare loop`);
-    console.log(`  250,000-baud wire limit                ${f0(s.wireLimit)} lines/s; Gantry one-in-flight = ${(s.oneInFlightRate / s.wireLimit).toFixed(1)}× it`);
-    console.log(`  protocol engine alone (no I/O)         ${f0(s.engineOnlyRate)} lines/s`);
-    console.log(`  ok → next line latency in the host     p50 ${s.latencyP50us.toFixed(1)} µs, p99 ${s.latencyP99us.toFixed(1)} µs (target p99 < 1 ms)`);
-    console.log(`  CPU per 1,000 lines (one in flight)    ${s.cpuMsPer1000.toFixed(1)} ms (bare loop: ${s.bareCpuMsPer1000.toFixed(1)} ms; both mostly serialport and syscalls)`);
+    console.log('Serial send path: one line in flight over a real PTY to an instant-ok printer; a real print on gantry serve');
+    console.log('(min / median / max over alternating rounds; the floors move the same lines on the same PTY in the same run)');
+    const r3 = (x: Spread, f: (n: number) => string) => `${f(x.min)} / ${f(x.median)} / ${f(x.max)}`;
+    const f1 = (n: number) => n.toFixed(1);
+    const fr = (n: number) => n.toFixed(2);
+    for (const w of await benchPrintPaths(dir)) {
+      console.log(`  ${w.name}, ${f0(w.lines)} lines`);
+      console.log(`    raw-fd Node loop (floor)               ${r3(w.rawFd.linesPerSecond, f0)} lines/s, CPU ${r3(w.rawFd.cpuMsPer1000, f1)} ms per 1,000 lines`);
+      console.log(`    serialport loop (floor)                ${r3(w.serialport.linesPerSecond, f0)} lines/s, CPU ${r3(w.serialport.cpuMsPer1000, f1)} ms per 1,000 lines`);
+      console.log(`    Gantry printing                        ${r3(w.gantry.linesPerSecond, f0)} lines/s, CPU ${r3(w.gantry.cpuMsPer1000, f1)} ms per 1,000 lines`);
+      console.log(`    Gantry, serialport stream layer (old)  ${r3(w.gantryStreamLayer.linesPerSecond, f0)} lines/s, CPU ${r3(w.gantryStreamLayer.cpuMsPer1000, f1)} ms per 1,000 lines`);
+      console.log(`    rate ÷ raw-fd loop                     ${r3(w.rateVsRawFd, fr)} (target ≥ 0.85); ÷ serialport loop ${r3(w.rateVsSerialport, fr)}`);
+      console.log(`    CPU per line ÷ old transport           ${r3(w.cpuVsStreamLayer, fr)} (target ≤ 0.50); ÷ raw-fd loop ${r3(w.cpuVsRawFd, fr)}`);
+    }
+    const s = await benchSerialHost(dir);
+    console.log(`  windowed (ADVANCED_OK B3), in-process   ${f0(s.windowedRate)} lines/s`);
+    console.log(`  250,000-baud wire limit                 ${f0(s.wireLimit)} lines/s`);
+    console.log(`  protocol engine alone (no I/O)          ${f0(s.engineOnlyRate)} lines/s`);
+    console.log(`  ok → next line latency in the host      p50 ${s.latencyP50us.toFixed(1)} µs, p99 ${s.latencyP99us.toFixed(1)} µs (target p99 < 1 ms)`);
     const a = await benchAnalysis();
     console.log('\nG-code analysis (shared corpus, kinematic time model)');
-    console.log(`  throughput                             ${a.mbPerSecond.toFixed(0)} MB/s (aim ≥ 100 MB/s)`);
+    const readFloor = await benchReadFloor();
+    console.log(`  throughput                             ${a.mbPerSecond.toFixed(0)} MB/s (aim ≥ 100 MB/s) = ${pct(a.mbPerSecond / readFloor)} of reading and splitting the same files (${readFloor.toFixed(0)} MB/s)`);
     for (const r of a.accuracy) {
       console.log(`  ${r.file.padEnd(20)} ours ${fmt(r.ours)}, PrusaSlicer ${fmt(r.slicer)}: ${((r.ours / r.slicer - 1) * 100).toFixed(2)} % (target within 5 %)`);
     }
@@ -51,13 +63,18 @@ async function main(): Promise<void> {
       const r = await benchRender(join(dir, 'tl'), frames, preset);
       console.log(`  ${r.preset.padEnd(9)} ${r.cpuSeconds.toFixed(1)} CPU-s (${((1000 * r.cpuSeconds) / r.frames).toFixed(0)} ms per frame), ${r.wallSeconds.toFixed(1)} s wall, peak RSS ${r.peakRssMb.toFixed(0)} MB, video ${r.videoMb.toFixed(1)} MB${preset === 'veryfast' ? ' (a 512 MB Pi: stay under ~150 MB)' : ''}`);
     }
+    const start = await benchColdStart(dir);
+    const api = await benchApiDuringPrint(dir);
+    console.log('\nStart-up and API, next to anchors measured in the same run (OctoPrint 1.11.8, measured on this machine earlier: start 3.3 s, idle 86 MB)');
+    console.log(`  cold start to listening                ${start.gantryMs.toFixed(0)} ms = ${(start.gantryMs / start.bareNodeMs).toFixed(1)}× a bare node start (${start.bareNodeMs.toFixed(0)} ms)`);
+    console.log(`  GET /api/printer, 50 req/s, printing   p50 ${api.p50ms.toFixed(2)} ms, p99 ${api.p99ms.toFixed(2)} ms = ${(api.p50ms / api.floorP50ms).toFixed(2)}× / ${(api.p99ms / api.floorP99ms).toFixed(2)}× the bare HTTP stack answering one route (p50 ${api.floorP50ms.toFixed(2)}, p99 ${api.floorP99ms.toFixed(2)} ms)`);
     const w = await benchWeb(join(dir, 'web'));
     console.log('\nWeb page, first load at phone size with an empty cache (headless Chromium)');
     console.log(`  transferred                            ${w.transferredKb.toFixed(1)} KB compressed in ${w.requests} requests (budget ≤ 150 KB)`);
     console.log(`  live state on screen                   ${w.interactiveMs.toFixed(0)} ms; with the CPU slowed 4×: ${w.interactiveThrottledMs.toFixed(0)} ms (budget < 1 s)`);
     const m = await benchIdleRss(dir);
     console.log('\nMemory of gantry serve, idle with the printer connected');
-    console.log(`  RSS 5 s after connecting               ${m.rssMb.toFixed(1)} MB (target < 60 MB)`);
+    console.log(`  RSS 5 s after connecting               ${m.rssMb.toFixed(1)} MB (target < 60 MB) = ${(m.rssMb / m.bareNodeRssMb).toFixed(2)}× a bare idle node`);
     console.log(`  RSS after 30 s idle                    ${m.settledRssMb.toFixed(1)} MB`);
     console.log(`  of which private to Gantry (USS)       ${m.ussMb.toFixed(1)} MB; the rest is the node binary's shared pages`);
     console.log(`  hono + @hono/node-server, one route    ${m.httpStackRssMb.toFixed(1)} MB RSS, same flags: Gantry adds ${(m.rssMb - m.httpStackRssMb).toFixed(1)} MB to its HTTP stack`);

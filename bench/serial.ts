@@ -1,29 +1,19 @@
-// Host → printer line rate over a real PTY, against the physical limit of this machine's PTY round trip.
+// Host → printer line rate over a real PTY, against the real limit of a Node host on this machine's PTY.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SerialPort } from 'serialport';
+import { readFile } from 'node:fs/promises';
 import { EventBus } from '../src/events.js';
 import { createLogger } from '../src/log.js';
 import { ProtocolEngine } from '../src/printer/protocol.js';
 import { Printer } from '../src/printer/printer.js';
 import { openSerial } from '../src/transport/serial.js';
 import type { Transport } from '../src/transport/transport.js';
+import { type LoopResult, rawFdLoop, serialportLoop } from './serial-floors.js';
+import { type PrintResult, ServePrintRig } from './serial-print.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
-
-export interface SerialBench {
-  bareRate: number;
-  oneInFlightRate: number;
-  windowedRate: number;
-  engineOnlyRate: number;
-  latencyP50us: number;
-  latencyP99us: number;
-  cpuMsPer1000: number;
-  bareCpuMsPer1000: number;
-  wireLimit: number;
-}
 
 async function simProcess(link: string, args: string[]): Promise<ChildProcess> {
   const child = spawn(process.execPath, [CLI, 'virtual-printer', '--link', link, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -46,33 +36,6 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 const LINE = (i: number) => `G1 X${(i % 200) + 0.25} Y${(i * 7) % 200}.5`; // ~20 bytes with the line ending
-
-/** The physical limit: write a line, wait for "ok\n", repeat; nothing else. */
-async function bareLoop(link: string, n: number): Promise<{ rate: number; cpuMsPer1000: number }> {
-  const port = new SerialPort({ path: link, baudRate: 250000, autoOpen: false });
-  await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
-  let i = 0;
-  let buf = '';
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  await new Promise<void>((resolve) => {
-    port.on('data', (d: Buffer) => {
-      buf += d.toString('latin1');
-      let nl = buf.indexOf('\n');
-      while (nl >= 0) {
-        buf = buf.slice(nl + 1);
-        if (++i >= n) return resolve();
-        port.write(LINE(i) + '\n');
-        nl = buf.indexOf('\n');
-      }
-    });
-    port.write(LINE(0) + '\n');
-  });
-  const rate = n / ((performance.now() - t0) / 1000);
-  const cpu = process.cpuUsage(cpu0);
-  await new Promise<void>((r) => port.close(() => r()));
-  return { rate, cpuMsPer1000: (cpu.user + cpu.system) / n };
-}
 
 /** Gantry's printer model streaming n lines; returns lines/s and CPU ms per 1000 lines. */
 async function gantryStream(link: string, n: number, windowed: boolean): Promise<{ rate: number; cpuMsPer1000: number }> {
@@ -156,24 +119,121 @@ function engineOnly(n: number): number {
   return n / ((performance.now() - t0) / 1000);
 }
 
-export async function benchSerial(dir: string): Promise<SerialBench> {
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+export interface Spread {
+  min: number;
+  median: number;
+  max: number;
+}
+const spread = (xs: number[]): Spread => ({ min: Math.min(...xs), median: median(xs), max: Math.max(...xs) });
+
+export interface PathFigures {
+  linesPerSecond: Spread;
+  cpuMsPer1000: Spread;
+}
+export interface WorkloadFigures {
+  name: string;
+  lines: number;
+  rawFd: PathFigures;
+  serialport: PathFigures;
+  /** a real print on `gantry serve`, bytes on the descriptor */
+  gantry: PathFigures;
+  /** the same print with serialport's stream layer (Gantry's transport before issue #14) */
+  gantryStreamLayer: PathFigures;
+  /** per round, Gantry's rate and CPU as ratios to the floors measured next to it */
+  rateVsRawFd: Spread;
+  rateVsSerialport: Spread;
+  cpuVsRawFd: Spread;
+  cpuVsStreamLayer: Spread;
+}
+
+/** The lines a host sends for a file: comments and blank lines dropped. */
+function commandLines(text: string): string[] {
+  const out: string[] = [];
+  for (const raw of text.split('\n')) {
+    const semi = raw.indexOf(';');
+    const cmd = (semi >= 0 ? raw.slice(0, semi) : raw).trim();
+    if (cmd) out.push(cmd + '\n');
+  }
+  return out;
+}
+
+const SLICER_FILE = fileURLToPath(new URL('../../../shared/gcode/ps_sphere50.gcode', import.meta.url));
+
+/**
+ * One-line-in-flight print rate and CPU per 1,000 lines for a slicer file and 100k short segments: the raw-fd loop
+ * and the serialport loop as floors, Gantry printing the same file for real, with today's transport and the old
+ * one, in alternating rounds so drift on a shared machine hits all alike.
+ */
+export async function benchPrintPaths(dir: string, rounds = Number(process.env['BENCH_ROUNDS'] ?? 3)): Promise<WorkloadFigures[]> {
+  const link = join(dir, 'print-tty');
+  const sim = await simProcess(link, ['--ok-only']);
+  let rig: ServePrintRig | undefined;
+  try {
+    rig = await ServePrintRig.start(join(dir, 'print-serve'), link);
+    const segments = Array.from({ length: 100_000 }, (_, i) => LINE(i)).join('\n') + '\n';
+    const workloads = [
+      { name: 'slicer file (ps_sphere50)', file: 'sphere.gcode', text: await readFile(SLICER_FILE, 'latin1') },
+      { name: '100k short segments', file: 'segments.gcode', text: segments },
+    ];
+    const out: WorkloadFigures[] = [];
+    for (const w of workloads) {
+      await rig.upload(w.file, w.text);
+      const lines = commandLines(w.text);
+      const raw: LoopResult[] = [];
+      const sp: LoopResult[] = [];
+      const fd: LoopResult[] = [];
+      const old: LoopResult[] = [];
+      const asLoop = (p: PrintResult): LoopResult => ({ linesPerSecond: lines.length / p.seconds, cpuMsPer1000: (p.cpuSeconds * 1000 * 1000) / lines.length });
+      await rig.disconnect();
+      await rawFdLoop(link, lines.slice(0, 2000)); // warm-up
+      for (let r = 0; r < rounds; r++) {
+        raw.push(await rawFdLoop(link, lines));
+        sp.push(await serialportLoop(link, lines));
+        await rig.connect(false);
+        fd.push(asLoop(await rig.print(w.file)));
+        await rig.disconnect();
+        await rig.connect(true);
+        old.push(asLoop(await rig.print(w.file)));
+        await rig.disconnect();
+      }
+      const fig = (xs: LoopResult[]): PathFigures => ({ linesPerSecond: spread(xs.map((x) => x.linesPerSecond)), cpuMsPer1000: spread(xs.map((x) => x.cpuMsPer1000)) });
+      const ratio = (a: LoopResult[], b: LoopResult[], k: keyof LoopResult) => spread(a.map((x, i) => x[k] / b[i]![k]));
+      out.push({
+        name: w.name,
+        lines: lines.length,
+        rawFd: fig(raw),
+        serialport: fig(sp),
+        gantry: fig(fd),
+        gantryStreamLayer: fig(old),
+        rateVsRawFd: ratio(fd, raw, 'linesPerSecond'),
+        rateVsSerialport: ratio(fd, sp, 'linesPerSecond'),
+        cpuVsRawFd: ratio(fd, raw, 'cpuMsPer1000'),
+        cpuVsStreamLayer: ratio(fd, old, 'cpuMsPer1000'),
+      });
+    }
+    return out;
+  } finally {
+    await rig?.stop();
+    await stop(sim);
+  }
+}
+
+export interface HostFigures {
+  windowedRate: number;
+  engineOnlyRate: number;
+  latencyP50us: number;
+  latencyP99us: number;
+  wireLimit: number;
+}
+
+/** Inside the host: the engine's own ceiling, ok → next write latency, and windowed mode. */
+export async function benchSerialHost(dir: string): Promise<HostFigures> {
   const link = join(dir, 'bench-tty');
-  const okOnly = await simProcess(link, ['--ok-only']);
   const n = 20_000;
-  let bare: { rate: number; cpuMsPer1000: number };
-  let one: { rate: number; cpuMsPer1000: number };
+  const okOnly = await simProcess(link, ['--ok-only']);
   let lat: { p50: number; p99: number };
   try {
-    await bareLoop(link, 2000); // warm-up
-    // interleave the two so drift on a shared machine hits both alike
-    const bares: { rate: number; cpuMsPer1000: number }[] = [];
-    const ones: { rate: number; cpuMsPer1000: number }[] = [];
-    for (let r = 0; r < 3; r++) {
-      bares.push(await bareLoop(link, n));
-      ones.push(await gantryStream(link, n, false));
-    }
-    bare = bares.sort((a, b) => a.rate - b.rate)[1]!;
-    one = ones.sort((a, b) => a.rate - b.rate)[1]!;
     lat = await latency(link, 10_000);
   } finally {
     await stop(okOnly);
@@ -186,14 +246,10 @@ export async function benchSerial(dir: string): Promise<SerialBench> {
     await stop(advanced);
   }
   return {
-    bareRate: bare.rate,
-    bareCpuMsPer1000: bare.cpuMsPer1000,
-    oneInFlightRate: one.rate,
     windowedRate: windowed,
     engineOnlyRate: engineOnly(200_000),
     latencyP50us: lat.p50,
     latencyP99us: lat.p99,
-    cpuMsPer1000: one.cpuMsPer1000,
     wireLimit: 250000 / 10 / 23, // 10 bits per byte on the wire; a 20-byte line plus "ok\n"
   };
 }

@@ -15,7 +15,9 @@ export interface ServeProcess {
 
 /** Starts `gantry serve` on a free loopback port with the given extra arguments; resolves once it listens. */
 export async function startServe(dataDir: string, args: string[]): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--print-api-key', ...args], {
+  // BENCH_SERVE_NODE_FLAGS: extra node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it
+  const extra = (process.env['BENCH_SERVE_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...extra, CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--print-api-key', ...args], {
     stdio: ['ignore', 'pipe', 'ignore'],
     env: { ...process.env, GANTRY_LOG_LEVEL: 'warn' },
   });

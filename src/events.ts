@@ -30,7 +30,8 @@ export interface GantryEvents {
   'job.layer': { path: string; layer: number; z: number };
   'job.paused': { path: string };
   'job.resumed': { path: string };
-  'job.ended': { path: string; result: 'success' | 'failed' | 'cancelled'; reason: string | null; fromQueue: boolean };
+  /** `printTime`: seconds printed, pauses excluded (OctoPrint's PrintDone `time`) */
+  'job.ended': { path: string; result: 'success' | 'failed' | 'cancelled'; reason: string | null; fromQueue: boolean; printTime: number; size: number; user: string | null };
   'queue.changed': { items: number; bedClear: boolean };
   /** an app asks for a key: `id` is what approvers decide by (never the app's poll secret) */
   'appkeys.request': { id: string; app: string; user: string | null; remoteAddress: string | null };

@@ -100,6 +100,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
       virtualFallback: cfg.virtualFallback,
       autoReconnect: serial.autoReconnect,
       detectTimeout: serial.timeouts.detection,
+      streamLayer: serial.streamLayer,
       protocol: {
         alwaysChecksum: serial.alwaysChecksum,
         windowed: serial.windowed,
@@ -261,6 +262,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
   bus.on('settings.updated', () => {
     // windowed mode and its window take effect on the running connection, no restart
     printer.configureProtocol({ windowed: settings.data.serial.windowed, maxWindow: settings.data.serial.maxWindow });
+    printer.configureLink({ streamLayer: settings.data.serial.streamLayer });
     void camera.apply(cameraWanted()).then(() => bridge?.refreshDiscovery());
     if (JSON.stringify(settings.data.mqtt) === mqttConfig) return;
     mqttConfig = JSON.stringify(settings.data.mqtt);

@@ -71,6 +71,9 @@ export interface Settings {
     /** opt-in: several lines in flight when the firmware reports buffer room (ADVANCED_OK) */
     windowed: boolean;
     maxWindow: number;
+    /** bytes through serialport's stream layer instead of the device's descriptor: slower, for an adapter the
+     * direct path does not suit (takes effect on the next connection) */
+    streamLayer: boolean;
     timeouts: { communication: number; busy: number; connection: number; detection: number };
   };
   printerProfile: PrinterProfile;
@@ -116,6 +119,7 @@ export function defaultSettings(): Settings {
       alwaysChecksum: false,
       windowed: false,
       maxWindow: 4,
+      streamLayer: false,
       timeouts: { communication: 10_000, busy: 5_000, connection: 5_000, detection: 2_500 },
     },
     printerProfile: {

@@ -606,6 +606,6 @@ export class JobRunner {
     await this.d.storage.recordPrint(job.file.path, result === 'success', printTime).catch(() => undefined);
     // Operational once the job is on record: a client that sees it and reads the history finds the job there
     this.enter('idle');
-    this.d.bus.emit('job.ended', { path: job.file.path, result, reason, fromQueue: job.fromQueue });
+    this.d.bus.emit('job.ended', { path: job.file.path, result, reason, fromQueue: job.fromQueue, printTime, size: job.file.size, user: job.user });
   }
 }

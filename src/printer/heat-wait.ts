@@ -19,6 +19,8 @@ export class HeatWaitTracker {
    * heat-up (a resent heat-up line starts it again).
    */
   sent(data: string, ahead: number): boolean {
+    // every heat-up command starts "M1": most lines (moves) are ruled out without taking them apart
+    if (data.indexOf('M1') < 0 && data.indexOf('m1') < 0) return false;
     const cmd = bareCommand(data);
     if (!HEAT_WAITS.has(commandKey(cmd))) return false;
     this.current = { command: cmd, ahead };

@@ -30,6 +30,8 @@ export interface PrinterConfig {
   autoReconnect: boolean;
   /** ms per handshake try while autodetecting. */
   detectTimeout: number;
+  /** Serial bytes through serialport's stream layer instead of the device's descriptor (slower; an escape hatch). */
+  streamLayer?: boolean;
 }
 
 export const DEFAULT_PRINTER_CONFIG: PrinterConfig = {
@@ -287,7 +289,7 @@ export class Printer {
           if (!settled) settle(err ?? new Error(`${path} closed during the handshake`));
           else if (this.engine === engine && !this.closingOnPurpose) void this.onLinkLost(err);
         },
-      }).then(
+      }, { streamLayer: this.config.streamLayer }).then(
         (transport) => {
           if (settled) {
             void transport.close();
@@ -395,6 +397,11 @@ export class Printer {
   configureProtocol(change: Pick<ProtocolOptions, 'windowed' | 'maxWindow'>): void {
     this.config.protocol = { ...this.config.protocol, ...change };
     this.engine?.configure(change);
+  }
+
+  /** How the next connection moves its bytes (the running one keeps its transport). */
+  configureLink(change: Pick<PrinterConfig, 'streamLayer'>): void {
+    this.config.streamLayer = change.streamLayer;
   }
 
   /** A reconnect is scheduled (the device is watched for). For tests and the API. */

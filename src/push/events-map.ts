@@ -51,7 +51,8 @@ export function octoEvent(name: keyof GantryEvents, payload: unknown, d: { jobs:
     }
     case 'job.ended': {
       const p = payload as GantryEvents['job.ended'];
-      const base = { name: p.path.split('/').pop(), path: p.path, origin: 'local', time: null as number | null };
+      // as OctoPrint sends them: `time` is the print time in seconds (FDM Monster and n8n flows read it)
+      const base = { name: p.path.split('/').pop(), path: p.path, origin: 'local', size: p.size, owner: p.user, user: p.user, time: p.printTime };
       if (p.result === 'success') return [ev('PrintDone', base)];
       if (p.result === 'cancelled') return [ev('PrintCancelled', { ...base, reason: p.reason })];
       return [ev('PrintFailed', { ...base, reason: p.reason })];

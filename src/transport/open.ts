@@ -7,6 +7,6 @@ export function isNetworkTarget(target: string): boolean {
 }
 
 /** Opens a device path (serial, PTY) or a socket:// / rfc2217:// URL. */
-export function openTransport(target: string, baudRate: number, on: TransportHandlers): Promise<Transport> {
-  return isNetworkTarget(target) ? openNetwork(target, baudRate, on) : openSerial(target, baudRate, on);
+export function openTransport(target: string, baudRate: number, on: TransportHandlers, opts: { streamLayer?: boolean } = {}): Promise<Transport> {
+  return isNetworkTarget(target) ? openNetwork(target, baudRate, on) : openSerial(target, baudRate, on, { stream: opts.streamLayer });
 }

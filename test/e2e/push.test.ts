@@ -90,6 +90,12 @@ describe('push socket', () => {
         assert.ok(events.includes('Upload') && events.includes('PrintStarted') && events.includes('PrintDone') && events.includes('PrinterStateChanged'), events.join(','));
       }
       assert.equal(rig.gantry.push.clientCount, 50);
+      // OctoPrint's PrintDone payload: farm tools and automations read the print time and size from it
+      const done = clients[0]!.of('event').map((m) => m.msg['event'] as { type: string; payload: Record<string, unknown> }).find((e) => e.type === 'PrintDone')!;
+      assert.equal(typeof done.payload['time'], 'number');
+      assert.ok((done.payload['time'] as number) >= 0);
+      assert.equal(done.payload['size'], 4 + 'G1 X100 Y100 F3000\nG1 X0 Y0 F3000\n'.length * 60);
+      assert.equal(done.payload['name'], 'load.gcode');
     } finally {
       for (const c of [...clients, stalled]) c.close();
     }

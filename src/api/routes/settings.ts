@@ -24,6 +24,7 @@ export function settingsView(s: Settings): Record<string, unknown> {
       autoReconnect: s.serial.autoReconnect,
       alwaysChecksum: s.serial.alwaysChecksum,
       windowed: s.serial.windowed,
+      streamLayer: s.serial.streamLayer,
       timeoutCommunication: s.serial.timeouts.communication / 1000,
     },
     temperature: {
@@ -95,7 +96,7 @@ export function settingsRoutes(deps: ApiDeps): Hono<ApiEnv> {
         if (!Number.isInteger(baud) || baud < 0) errors.push('serial.baudrate must be a number');
         else apply.push((s) => (s.serial.baudrate = baud));
       }
-      for (const k of ['autoconnect', 'autoReconnect', 'alwaysChecksum', 'windowed'] as const) {
+      for (const k of ['autoconnect', 'autoReconnect', 'alwaysChecksum', 'windowed', 'streamLayer'] as const) {
         if (serial[k] !== undefined) apply.push((s) => (s.serial[k] = parseBool(serial[k])));
       }
     }

@@ -1,0 +1,71 @@
+// The two floors a print host's send path is measured against, on the same PTY and the same lines: a bare Node
+// loop on the device's descriptor (libuv tty stream in, writeSync out: the real limit of a Node host here), and
+// the same loop through `serialport`'s stream API (what a host built on the library gets for free).
+import { once } from 'node:events';
+import { writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { ReadStream } from 'node:tty';
+import { SerialPort } from 'serialport';
+
+interface NativeBinding {
+  open(path: string, options: Record<string, unknown>, cb: (err: Error | null, fd: number) => void): void;
+}
+const native = (createRequire(import.meta.url)('@serialport/bindings-cpp/dist/serialport-bindings.js') as { binding: NativeBinding }).binding;
+
+export interface LoopResult {
+  linesPerSecond: number;
+  cpuMsPer1000: number;
+}
+
+const OPEN = { baudRate: 250000, dataBits: 8, stopBits: 1, parity: 'none', rtscts: false, xon: false, xoff: false, xany: false, hupcl: true, lock: false, vmin: 1, vtime: 0 };
+
+interface Port {
+  write(line: string): void;
+  stop(): Promise<void>;
+}
+
+/** Write a line, wait for its answer line, repeat: nothing else. `lines` end in "\n". */
+async function loop(open: (onData: (d: Buffer) => void) => Promise<Port>, lines: string[]): Promise<LoopResult> {
+  let i = 0;
+  let resolveDone: () => void = () => undefined;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const port = await open((d) => {
+    for (let k = d.indexOf(10); k >= 0; k = d.indexOf(10, k + 1)) {
+      if (++i >= lines.length) return resolveDone();
+      port.write(lines[i]!);
+    }
+  });
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  port.write(lines[0]!);
+  await done;
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  await port.stop();
+  return { linesPerSecond: lines.length / seconds, cpuMsPer1000: ((cpu.user + cpu.system) / 1000 / lines.length) * 1000 };
+}
+
+export function rawFdLoop(path: string, lines: string[]): Promise<LoopResult> {
+  return loop(async (onData) => {
+    const fd = await new Promise<number>((res, rej) => native.open(path, OPEN, (e, f) => (e ? rej(e) : res(f))));
+    const input = new ReadStream(fd);
+    input.on('data', onData);
+    return {
+      write: (s) => void writeSync(fd, s, null, 'latin1'),
+      async stop() {
+        const closed = once(input, 'close');
+        input.destroy();
+        await closed;
+      },
+    };
+  }, lines);
+}
+
+export function serialportLoop(path: string, lines: string[]): Promise<LoopResult> {
+  return loop(async (onData) => {
+    const port = new SerialPort({ path, baudRate: 250000, autoOpen: false, lock: false });
+    await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
+    port.on('data', onData);
+    return { write: (s) => void port.write(s, 'latin1'), stop: () => new Promise<void>((r) => port.close(() => r())) };
+  }, lines);
+}

@@ -1,0 +1,97 @@
+// A real print on a real `gantry serve` process (upload, select, print, history), timed by the job's own start and
+// end, with the server process's CPU time read from /proc around it: what a user's print costs, end to end.
+import { readFile } from 'node:fs/promises';
+import { type ServeProcess, startServe } from './serve-process.js';
+
+const KEY = 'bench-serial-key-0123456789abcdefghijklmnop';
+const USER_HZ = 100; // Linux reports utime/stime in ticks of 1/100 s on every architecture Gantry runs on
+
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / USER_HZ; // utime, stime (fields 14 and 15 of the line)
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface PrintResult {
+  seconds: number;
+  cpuSeconds: number;
+}
+
+export class ServePrintRig {
+  private constructor(private readonly serve: ServeProcess, private readonly link: string) {}
+
+  static async start(dataDir: string, link: string): Promise<ServePrintRig> {
+    const serve = await startServe(dataDir, ['--serial', link, '--baud', '250000', '--api-key', KEY, '--camera', 'none']);
+    const rig = new ServePrintRig(serve, link);
+    await rig.waitState((s) => s === 'Operational', 'the printer to connect');
+    return rig;
+  }
+
+  stop(): Promise<void> {
+    return this.serve.stop();
+  }
+
+  private api(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
+    const headers: Record<string, string> = { 'X-Api-Key': KEY };
+    if (init.json !== undefined) headers['Content-Type'] = 'application/json';
+    return fetch(this.serve.url + path, { ...init, headers, body: init.json !== undefined ? JSON.stringify(init.json) : init.body });
+  }
+
+  private async waitState(ok: (state: string) => boolean, what: string): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const r = (await (await this.api('/api/connection')).json()) as { current: { state: string } };
+      if (ok(r.current.state)) return;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (state ${r.current.state})`);
+      await sleep(50);
+    }
+  }
+
+  /** Uploads a file and waits for its analysis, so no analysis runs during a measured print. */
+  async upload(name: string, text: string): Promise<void> {
+    const form = new FormData();
+    form.append('file', new Blob([text]), name);
+    const r = await this.api('/api/files/local', { method: 'POST', body: form });
+    if (r.status !== 201) throw new Error(`upload: ${r.status} ${await r.text()}`);
+    const deadline = Date.now() + 120_000;
+    while (!('gcodeAnalysis' in ((await (await this.api(`/api/files/local/${name}`)).json()) as object))) {
+      if (Date.now() > deadline) throw new Error('analysis did not finish');
+      await sleep(100);
+    }
+  }
+
+  /** Connects with serial bytes through the descriptor (`false`) or serialport's stream layer (`true`). */
+  async connect(streamLayer: boolean): Promise<void> {
+    const r = await this.api('/api/settings', { method: 'POST', json: { serial: { streamLayer } } });
+    if (!r.ok) throw new Error(`settings: ${r.status} ${await r.text()}`);
+    await this.api('/api/connection', { method: 'POST', json: { command: 'connect', port: this.link, baudrate: 250000 } });
+    await this.waitState((s) => s === 'Operational', 'the printer to connect');
+  }
+
+  /** Frees the port for the floor loops. */
+  async disconnect(): Promise<void> {
+    await this.api('/api/connection', { method: 'POST', json: { command: 'disconnect' } });
+    await this.waitState((s) => s === 'Offline' || s === 'Closed', 'the printer to disconnect');
+  }
+
+  async print(name: string): Promise<PrintResult> {
+    const before = ((await (await this.api('/api/gantry/history?limit=1')).json()) as { total: number }).total;
+    const cpu0 = await cpuSeconds(this.serve.pid);
+    const r = await this.api(`/api/files/local/${name}`, { method: 'POST', json: { command: 'select', print: true } });
+    if (r.status !== 204) throw new Error(`print: ${r.status} ${await r.text()}`);
+    const deadline = Date.now() + 600_000;
+    for (;;) {
+      await sleep(250);
+      const h = (await (await this.api('/api/gantry/history?limit=1')).json()) as { total: number; jobs: { start: number; end: number; result: string }[] };
+      if (h.total > before) {
+        const cpu1 = await cpuSeconds(this.serve.pid);
+        const job = h.jobs[0]!;
+        if (job.result !== 'success') throw new Error(`the bench print ended: ${job.result}`);
+        return { seconds: job.end - job.start, cpuSeconds: cpu1 - cpu0 };
+      }
+      if (Date.now() > deadline) throw new Error('the bench print did not finish');
+    }
+  }
+}
