@@ -3,7 +3,7 @@
 // file has set (for pause and resume).
 import { type FileHandle, open } from 'node:fs/promises';
 import type { LineSource } from '../printer/protocol.js';
-import { commandKey, G, M, param } from '../printer/gcode.js';
+import { commandKey, G, M, type MoveWords, param, readMoveWords } from '../printer/gcode.js';
 
 const CHUNK = 64 * 1024;
 
@@ -43,6 +43,7 @@ export class FileLineSource implements LineSource {
   private eof = false;
   private loading = false;
   private fh: FileHandle | undefined;
+  private readonly words: MoveWords = { f: NaN, z: NaN, e: NaN, xy: false };
 
   private constructor(
     private readonly size: number,
@@ -110,20 +111,18 @@ export class FileLineSource implements LineSource {
     else if (key === M(82)) this.modes.absoluteE = true;
     else if (key === M(83)) this.modes.absoluteE = false;
     else if (key === G(0) || key === G(1)) {
-      const f = param(line, 'F');
+      const { f, z, e, xy } = readMoveWords(line, this.words);
       if (f > 0) this.modes.feedrate = f;
-      const z = param(line, 'Z');
       if (Number.isFinite(z)) {
         const nz = this.modes.absoluteXYZ ? z : this.modes.z + z;
         if (nz > this.modes.z) this.zLineStart = this.lineStart;
         this.modes.z = nz;
       }
-      const e = param(line, 'E');
       if (Number.isFinite(e)) {
         const extrudes = this.modes.absoluteE ? e > this.modes.e : e > 0;
         this.modes.e = this.modes.absoluteE ? e : this.modes.e + e;
         // an extruding move across the bed, not a bare unretract (which some slicers do at z-hop height)
-        if (extrudes && this.layerMarker === 'z' && this.modes.z > this.topZ + 1e-6 && (Number.isFinite(param(line, 'X')) || Number.isFinite(param(line, 'Y')))) {
+        if (extrudes && this.layerMarker === 'z' && this.modes.z > this.topZ + 1e-6 && xy) {
           this.topZ = this.modes.z;
           this.onLayer?.(++this.layer, this.zLineStart, this.modes);
         }

@@ -101,3 +101,36 @@ export function param(line: string, letter: string): number {
   return NaN;
 }
 
+
+/** The words of a move the job runner tracks: NaN where absent. */
+export interface MoveWords {
+  f: number;
+  z: number;
+  e: number;
+  /** an X or a Y word is present */
+  xy: boolean;
+}
+
+/** Reads F, Z and E (and whether X or Y is there) in one pass over a G0/G1 line, into `out` (no allocation). */
+export function readMoveWords(line: string, out: MoveWords): MoveWords {
+  out.f = out.z = out.e = NaN;
+  out.xy = false;
+  for (let i = 1; i < line.length; i++) {
+    if (line.charCodeAt(i) === CH_SEMI) break; // a comment: its words are not the move's
+    const c = line.charCodeAt(i) | 0x20; // lower case
+    if (c !== 102 /* f */ && c !== 122 /* z */ && c !== 101 /* e */ && c !== 120 /* x */ && c !== 121 /* y */) continue;
+    if (!isSpace(line.charCodeAt(i - 1))) continue;
+    let j = i + 1;
+    while (j < line.length && !isSpace(line.charCodeAt(j)) && line.charCodeAt(j) !== CH_SEMI) j++;
+    if (c === 120 || c === 121) out.xy = true;
+    else if (j > i + 1) {
+      // the first of a letter counts, as param() reads it
+      const v = Number(line.slice(i + 1, j));
+      if (c === 102) out.f = Number.isNaN(out.f) ? v : out.f;
+      else if (c === 122) out.z = Number.isNaN(out.z) ? v : out.z;
+      else out.e = Number.isNaN(out.e) ? v : out.e;
+    }
+    i = j - 1;
+  }
+  return out;
+}

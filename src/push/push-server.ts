@@ -103,7 +103,8 @@ export class PushServer {
   private readonly offs: (() => void)[] = [];
   private readonly eventState: EventMapState = { lastZ: null };
   private readonly pendingTemps: TemperatureSample[] = [];
-  private readonly pendingLogs: string[] = [];
+  /** the terminal's line count when `current` last went out: its logs are the lines since */
+  private logsSeen = 0;
   private readonly pendingMessages: string[] = [];
   /** messages sent, for tests and the bench */
   stats = { currents: 0, events: 0, dropped: 0, disconnected: 0 };
@@ -112,6 +113,7 @@ export class PushServer {
     server: Server,
     private readonly d: PushDeps,
   ) {
+    this.logsSeen = d.printer.terminal.total;
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const path = requestPath(req);
       if (path === PUSH_PATH || path === `${PUSH_PATH}/`) {
@@ -159,10 +161,6 @@ export class PushServer {
       bus.on('printer.temperature', (e) => {
         this.pendingTemps.push(e.sample);
         if (this.pendingTemps.length > 20) this.pendingTemps.shift();
-      }),
-      bus.on('printer.log', (e) => {
-        this.pendingLogs.push(e.line);
-        if (this.pendingLogs.length > MAX_LOG_LINES) this.pendingLogs.shift();
       }),
       bus.on('printer.message', (e) => {
         this.pendingMessages.push(e.text);
@@ -378,7 +376,7 @@ export class PushServer {
     if (payload !== undefined || this.clients.size === 0) {
       // what was pending went out (or nobody listens): start collecting afresh
       this.pendingTemps.length = 0;
-      this.pendingLogs.length = 0;
+      this.logsSeen = this.d.printer.terminal.total;
       this.pendingMessages.length = 0;
     }
   }
@@ -429,7 +427,7 @@ export class PushServer {
     const body = {
       ...this.basePayload(),
       temps: this.pendingTemps.map(tempEntry),
-      logs: [...this.pendingLogs],
+      logs: this.d.printer.terminal.since(this.logsSeen, MAX_LOG_LINES),
       messages: [...this.pendingMessages],
     };
     return JSON.stringify({ current: body });

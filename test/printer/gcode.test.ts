@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { G, M, checksum, commandKey, numberedLine, param, stripComment } from '../../src/printer/gcode.js';
+import { G, M, checksum, commandKey, numberedLine, param, readMoveWords, stripComment } from '../../src/printer/gcode.js';
 
 test('numbered lines match what real firmware accepted in the transcripts', () => {
   // from shared/reference/firmware-transcripts: "N0 M110 N0*125", "N1 M115*39", "N5 G28*22", "N12 M27*37"
@@ -33,4 +33,19 @@ test('parameters are read by letter', () => {
   assert.equal(param('M104 S200', 'S'), 200);
   assert.equal(param('M110 N42', 'N'), 42);
   assert.ok(Number.isNaN(param('M104', 'S')));
+});
+
+test('readMoveWords reads F, Z, E and X/Y presence in one pass, as param() reads each; words in a comment do not count', () => {
+  const out = { f: NaN, z: NaN, e: NaN, xy: false };
+  const lines = ['G1 X10.5 Y20 E0.0312 F1800', 'G0 Z0.2 F9000', 'g1 e-0.8 f2100', 'G1 X1', 'G1 F', 'G1 E1 E2', 'G1\tZ5.5\tE1', 'G92 E0', 'G1 Y-3 Z+0.4'];
+  for (const line of lines) {
+    readMoveWords(line, out);
+    const same = (a: number, b: number) => (Number.isNaN(a) && Number.isNaN(b)) || a === b;
+    assert.ok(same(out.f, param(line, 'F')) && same(out.z, param(line, 'Z')) && same(out.e, param(line, 'E')), line);
+    assert.equal(out.xy, Number.isFinite(param(line, 'X')) || Number.isFinite(param(line, 'Y')), line);
+  }
+  readMoveWords('G1 X5 E0.4 ; E9 Z3 F100', out);
+  assert.deepEqual([out.e, out.z, out.f, out.xy], [0.4, NaN, NaN, true]);
+  readMoveWords('G1 Z0.3;travel up', out);
+  assert.equal(out.z, 0.3);
 });
