@@ -3,10 +3,8 @@
 // renames it into place or discards it; a refused or aborted upload leaves nothing behind and is answered at once,
 // without reading the rest of the request (closeAfterAnswer).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createHash } from 'node:crypto';
-import { type WriteStream, createWriteStream } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
-import { type Readable, Transform, type TransformCallback } from 'node:stream';
+import { unlink } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createRequire } from 'node:module';
 import type BusboyModule from 'busboy';
@@ -16,6 +14,7 @@ let busboyModule: typeof BusboyModule | undefined;
 const busboy = (config: BusboyModule.BusboyConfig) => (busboyModule ??= createRequire(import.meta.url)('busboy') as typeof BusboyModule)(config);
 import { isGcodeName, sanitizeFileName } from './paths.js';
 import { StorageError } from './storage.js';
+import { SINK_HIGH_WATER_MARK, UploadSink, tooBig } from './upload-sink.js';
 
 export interface ParsedUpload {
   fields: Record<string, string>;
@@ -27,31 +26,6 @@ export interface ParsedUpload {
 function discard(stream: Readable): void {
   stream.on('error', () => undefined);
   stream.resume();
-}
-
-const tooBig = (maxBytes: number) => new StorageError(413, `The file is larger than the upload limit of ${maxBytes} bytes`);
-
-/** Hashes and checks bytes as they pass: a NUL byte means a binary file, not G-code text; a chunk that would take
- * the file over the limit is refused before a byte of it is written. */
-class GcodeGuard extends Transform {
-  readonly hash = createHash('sha1');
-  size = 0;
-  constructor(private readonly maxBytes: number) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    if (this.size + chunk.length > this.maxBytes) {
-      cb(tooBig(this.maxBytes));
-      return;
-    }
-    if (chunk.includes(0)) {
-      cb(new StorageError(415, 'The file contains binary data (NUL bytes); only G-code text files can be uploaded'));
-      return;
-    }
-    this.size += chunk.length;
-    this.hash.update(chunk);
-    cb(null, chunk);
-  }
 }
 
 /** What the client hears when writing the temp file fails: a full disk or quota is theirs to see (507), as is a
@@ -76,6 +50,10 @@ export async function parseUpload(req: IncomingMessage, tempPath: () => string, 
       defParamCharset: 'utf8',
       // one byte over the limit is enough to know (busboy flags a file of exactly fileSize bytes as truncated)
       limits: { files: 1, fileSize: maxBytes + 1, fields: 32, fieldSize: 64 * 1024 },
+      // room for the request's 64 KB chunks to queue while one is parsed or written (16 KB, the default, fits less
+      // than one: every chunk waited for the one before it to reach the disk)
+      highWaterMark: SINK_HIGH_WATER_MARK,
+      fileHwm: SINK_HIGH_WATER_MARK,
     });
   } catch (err) {
     throw new StorageError(400, `Bad multipart request: ${(err as Error).message}`);
@@ -83,7 +61,7 @@ export async function parseUpload(req: IncomingMessage, tempPath: () => string, 
   const out: ParsedUpload = { fields: {} };
   let written: string | undefined;
   let fileStream: Readable | undefined;
-  let sink: WriteStream | undefined;
+  let sink: Promise<UploadSink> | undefined;
   let fileDone: Promise<void> | undefined;
 
   // Settles on the first failure, at once (the client may still be sending: it must hear the answer now, not after
@@ -120,19 +98,22 @@ export async function parseUpload(req: IncomingMessage, tempPath: () => string, 
       const path = tempPath();
       written = path;
       fileStream = stream;
-      const guard = new GcodeGuard(maxBytes);
-      stream.on('limit', () => fail(tooBig(maxBytes)));
-      // 'wx': a fresh file, never an existing one (nor whatever a symlink planted at that name points to)
-      sink = createWriteStream(path, { mode: 0o644, flags: 'wx' });
-      fileDone = pipeline(stream, guard, sink)
-        .then(async () => {
-          const fh = await open(path, 'r+');
-          try {
-            await fh.datasync();
-          } finally {
-            await fh.close();
-          }
-          out.file = { tempPath: path, display, name, size: guard.size, hash: guard.hash.digest('hex') };
+      // busboy parses up to a MB ahead of the disk: past the limit, it flags the file here before the sink has seen
+      // its first bytes. The sink refuses the chunk that crosses the limit (413) in file order, after any earlier
+      // problem (a NUL byte: 415); this flag only stands behind it.
+      let overLimit = false;
+      stream.on('limit', () => (overLimit = true));
+      // the stream may be ended with an error (refused, aborted) while the temp file is still being opened, before
+      // the pipeline listens: that error is the pipeline's to see, not an uncaught exception
+      stream.on('error', () => undefined);
+      const opened = (sink = UploadSink.create(path, maxBytes));
+      // the sink checks, hashes and writes; it has fdatasynced the file when the pipeline resolves
+      fileDone = opened
+        .then(async (file) => {
+          await pipeline(stream, file);
+          await file.fileClosed;
+          if (overLimit) throw tooBig(maxBytes);
+          out.file = { tempPath: path, display, name, size: file.size, hash: file.hash.digest('hex') };
         })
         .catch((err: Error) => fail(writeFailure(err)));
     });
@@ -156,11 +137,11 @@ export async function parseUpload(req: IncomingMessage, tempPath: () => string, 
     fileStream?.destroy(new Error('upload refused'));
     await fileDone;
     // the temp file may still be being opened when the pipeline gives up: unlinking before that open lands would
-    // leave the file it then creates behind (seen under load), so wait for the stream to close first
-    const tempStream = sink;
-    if (tempStream && !tempStream.closed) {
-      tempStream.destroy();
-      await new Promise<void>((resolve) => tempStream.once('close', () => resolve()));
+    // leave the file it then creates behind (seen under load), so wait for it to be opened, and closed, first
+    const file = await sink?.catch(() => undefined);
+    if (file) {
+      file.destroy();
+      await file.fileClosed;
     }
     if (written) await unlink(written).catch(() => undefined);
     bb.destroy();
