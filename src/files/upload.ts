@@ -149,12 +149,37 @@ export async function parseUpload(req: IncomingMessage, tempPath: () => string, 
   }
 }
 
-/** After refusing an upload whose body is still arriving: answer with `Connection: close`, which makes Node end and
- * close the socket as soon as the answer is flushed, instead of reading (and discarding) the rest of the body the
- * way it does to keep a connection alive. A client streaming gigabytes is cut off, not drained. */
+/** How long, and how much of a refused body, is read and dropped after the answer before the socket closes. */
+const LINGER_MS = 2000;
+const LINGER_BYTES = 16 << 20;
+
+/**
+ * After refusing an upload whose body is still arriving: answer with `Connection: close`, so the rest of the body is
+ * not read the way Node drains it to keep a connection alive. A client streaming gigabytes is cut off, not drained.
+ * Not at once, though: closing a socket with unread bytes from the client makes the kernel send a reset, and a
+ * client still writing then fails with EPIPE and may never read the answer that was already on its way (seen with
+ * Node's own client). So, as nginx's lingering close does, the socket half-closes after the answer and what the
+ * client still sends is read and dropped, for at most LINGER_MS and LINGER_BYTES, then it closes.
+ */
 export function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
   if (req.complete) return; // the whole body was read: the connection can be reused
   if (!res.headersSent) res.setHeader('Connection', 'close');
   req.unpipe();
-  req.pause();
+  const socket = req.socket;
+  const close = () => socket.destroy();
+  let dropped = 0;
+  req.on('data', (d: Buffer) => {
+    dropped += d.length;
+    if (dropped > LINGER_BYTES) close();
+  });
+  req.once('end', () => (socket.writableFinished ? close() : socket.once('finish', close)));
+  req.resume();
+  // Node calls this once the answer is written, on a `Connection: close` response: end (FIN after the answer),
+  // then close when the client is done or the linger is up, instead of at once
+  socket.destroySoon = () => {
+    if (socket.writable) socket.end();
+    const timer = setTimeout(close, LINGER_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  };
 }
