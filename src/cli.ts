@@ -56,7 +56,7 @@ async function serveCommand(argv: string[]): Promise<void> {
     process.stderr.write(`${signal}: shutting down\n`);
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    void Promise.all([notify.stopping(), gantry.stop()]).then(() => process.exit(0));
+    void Promise.all([notify.stopping(), gantry.stop()]).then(() => process.exit());
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { createApi } from './api/app.js';
 import { createHttpServer } from './api/http-server.js';
 import type { ServeConfig } from './config/cli-config.js';
-import { type Settings, defaultSettings } from './config/settings.js';
+import { type Settings, defaultSettings, migrateSystemCommands } from './config/settings.js';
 import { EventBus } from './events.js';
 import { type Logger, createLogger } from './log.js';
 import { Printer } from './printer/printer.js';
@@ -57,7 +57,8 @@ export interface StartOptions {
   log?: Logger;
   /** Extra flags for the virtual printer process (tests use a speed factor and faults). */
   virtualPrinterArgs?: string[];
-  /** What POST /api/system/commands/core/restart does (default: SIGTERM ourselves; systemd starts us again). */
+  /** What POST /api/system/commands/core/restart does (default: under systemd, settings.system.restartCommand, and a
+   * failing exit if that fails, which Restart=on-failure answers; elsewhere a clean exit). */
   onRestart?: () => void;
   /** Settings overrides applied at start (tests: short timeouts). Not saved. */
   serialOverrides?: Partial<Settings['serial']>;
@@ -76,6 +77,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
   await settings
     .update((s) => {
       if (!s.camera.token) s.camera.token = generateApiKey(); // the camera link's token, made once per install
+      if (migrateSystemCommands(s)) log.info('system commands: the old sudo defaults replaced by systemctl through polkit');
     })
     .catch((err: Error) => log.warn(`settings not saved at start: ${err.message}`));
   const keys = await JsonStore.open<AccountsFile>(join(cfg.dataDir, 'keys.json'), defaultAccounts(), log.child('store'));
@@ -158,6 +160,23 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     log: log.child('timelapse'),
   });
 
+  const runSystemCommand = (argv: string[]) =>
+    new Promise<number>((resolve) => {
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+      child.once('error', () => resolve(127));
+      child.once('exit', (code) => resolve(code ?? 1));
+    });
+  const restartService = async () => {
+    // INVOCATION_ID: systemd started us. A clean exit would not be restarted (Restart=on-failure), so ask systemd
+    if (!process.env['INVOCATION_ID']) return process.kill(process.pid, 'SIGTERM');
+    const argv = settings.data.system.restartCommand;
+    const code = argv.length > 0 ? await runSystemCommand(argv) : 1;
+    if (code === 0) return; // systemd stops us now and starts us again
+    log.warn(`restart: ${argv.join(' ')} failed (${code}); exiting with a failure so systemd starts Gantry again`);
+    process.exitCode = 1;
+    process.kill(process.pid, 'SIGTERM');
+  };
+
   const startedAt = Date.now();
   const app = createApi({
     printer,
@@ -178,13 +197,8 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
       requested: (r) => bus.emit('appkeys.request', { id: r.id, app: r.app, user: r.user, remoteAddress: r.remoteAddress }),
       decided: (r) => bus.emit('appkeys.decided', { id: r.id, user: r.user }),
     }),
-    runSystemCommand: (argv) =>
-      new Promise<number>((resolve) => {
-        const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
-        child.once('error', () => resolve(127));
-        child.once('exit', (code) => resolve(code ?? 1));
-      }),
-    restart: opts.onRestart ?? (() => process.kill(process.pid, 'SIGTERM')),
+    runSystemCommand,
+    restart: opts.onRestart ?? (() => void restartService()),
     log: log.child('api'),
     version: GANTRY_VERSION,
     startedAt,
