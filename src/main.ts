@@ -32,6 +32,7 @@ import { listCandidatePorts } from './transport/discovery.js';
 import { isNetworkTarget } from './transport/open.js';
 import { GANTRY_VERSION } from './version.js';
 import { writeAvahiService } from './system/avahi-service.js';
+import { SystemHealthReader } from './system/health.js';
 
 export interface Gantry {
   readonly url: string;
@@ -62,6 +63,8 @@ export interface StartOptions {
   onRestart?: () => void;
   /** Settings overrides applied at start (tests: short timeouts). Not saved. */
   serialOverrides?: Partial<Settings['serial']>;
+  /** where system health finds /proc and /sys (tests: a fake Raspberry Pi tree); default / */
+  systemRoot?: string;
 }
 
 export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Promise<Gantry> {
@@ -177,6 +180,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     process.kill(process.pid, 'SIGTERM');
   };
 
+  const health = new SystemHealthReader(cfg.dataDir, opts.systemRoot);
   const startedAt = Date.now();
   const app = createApi({
     printer,
@@ -198,6 +202,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
       decided: (r) => bus.emit('appkeys.decided', { id: r.id, user: r.user }),
     }),
     runSystemCommand,
+    systemHealth: () => health.read(),
     restart: opts.onRestart ?? (() => void restartService()),
     log: log.child('api'),
     version: GANTRY_VERSION,
@@ -243,7 +248,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
       bus,
       log: log.child('mqtt'),
       version: GANTRY_VERSION,
-      dataDir: cfg.dataDir,
+      systemHealth: () => health.read(),
       discovery: () => {
         const p = settings.data.printerProfile;
         const hasCamera = camera.capture !== undefined && settings.data.mqtt.cameraInterval > 0;
@@ -305,6 +310,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     log: log.child('push'),
     version: GANTRY_VERSION,
     timelapseConfig: () => (camera.capture ? timelapseConfigView(settings.data.timelapse) : null),
+    systemHealth: () => health.read(),
   });
   const port = (server.address() as AddressInfo).port;
   const shownHost = cfg.host === '0.0.0.0' || cfg.host === '::' ? 'localhost' : cfg.host;

@@ -17,6 +17,7 @@ import { accountRoutes } from './routes/accounts.js';
 import { appKeyRoutes } from './routes/appkeys.js';
 import { settingsRoutes } from './routes/settings.js';
 import { systemRoutes } from './routes/system.js';
+import { systemHealthRoutes } from './routes/system-health.js';
 import { queueRoutes } from './routes/queue.js';
 import { recoveryRoutes } from './routes/recovery.js';
 import { webcamRoutes } from './routes/webcam.js';
@@ -57,7 +58,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
     return permissionFor(c.req.method, path) === 'PUBLIC' ? publicLimit(c, next) : jsonLimit(c, next);
   });
 
-  for (const routes of [healthRoutes, versionRoutes, connectionRoutes, printerRoutes, printerProfileRoutes, jobRoutes, accountRoutes, appKeyRoutes, settingsRoutes, systemRoutes, queueRoutes, recoveryRoutes]) {
+  for (const routes of [healthRoutes, versionRoutes, connectionRoutes, printerRoutes, printerProfileRoutes, jobRoutes, accountRoutes, appKeyRoutes, settingsRoutes, systemRoutes, systemHealthRoutes, queueRoutes, recoveryRoutes]) {
     app.route('/', routes(deps));
   }
   app.route('/', fileRoutes(deps) as unknown as Hono<ApiEnv>);
