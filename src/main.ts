@@ -33,6 +33,7 @@ import { isNetworkTarget } from './transport/open.js';
 import { GANTRY_VERSION } from './version.js';
 import { writeAvahiService } from './system/avahi-service.js';
 import { SystemHealthReader } from './system/health.js';
+import { applyPendingRestore, removeRestoreLeftovers } from './system/backup.js';
 
 export interface Gantry {
   readonly url: string;
@@ -71,6 +72,9 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
   const log = opts.log ?? createLogger(cfg.logLevel);
   await mkdir(cfg.dataDir, { recursive: true, mode: 0o700 });
   await mkdir(join(cfg.dataDir, 'run'), { recursive: true });
+  // a restored backup is swapped in now, before any of its files is opened (src/system/backup.ts)
+  await removeRestoreLeftovers(cfg.dataDir);
+  await applyPendingRestore(cfg.dataDir, log);
   // `gantry reset-access` refuses to run under a live server (which would write its old accounts back)
   await writeFile(join(cfg.dataDir, 'run', 'gantry.pid'), `${process.pid}\n`);
 
@@ -203,6 +207,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     }),
     runSystemCommand,
     systemHealth: () => health.read(),
+    dataDir: cfg.dataDir,
     restart: opts.onRestart ?? (() => void restartService()),
     log: log.child('api'),
     version: GANTRY_VERSION,

@@ -44,6 +44,8 @@ export interface ApiDeps {
   version: string;
   startedAt: number;
   listPorts(): Promise<string[]>;
+  /** the data directory (backup and restore) */
+  dataDir: string;
   /** the Pi's health, read now */
   systemHealth(): Promise<SystemHealth>;
 }
