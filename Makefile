@@ -5,7 +5,7 @@ DATA_DIR ?= $(CURDIR)/data
 # the flags Gantry runs with everywhere (src/node-flags.ts says why)
 NODE_FLAGS := --max-semi-space-size=1 --optimize-for-size --single-threaded
 
-.PHONY: setup build run test bench clean test-deps fuzz
+.PHONY: setup build run test bench clean test-deps fuzz deb
 
 setup: node_modules/.installed
 
@@ -45,8 +45,12 @@ test: build test-deps
 fuzz: build
 	$(NODE) $(NODE_FLAGS) dist/test/security/fuzz-run.js
 
+# the Debian package (gantry_<version>_all.deb in build/): image/build-deb.sh says what goes in it
+deb: build
+	image/build-deb.sh build
+
 bench: build
 	$(NODE) $(NODE_FLAGS) --expose-gc dist/bench/run.js
 
 clean:
-	rm -rf dist node_modules
+	rm -rf dist node_modules build
