@@ -14,7 +14,7 @@ command -v dpkg-deb >/dev/null || { echo "dpkg-deb is needed (apt-get install dp
 stage="$out/gantry_${version}_all"
 rm -rf "$stage"
 opt="$stage/opt/gantry"
-install -d "$opt" "$stage/DEBIAN" "$stage/usr/bin" "$stage/usr/lib/systemd/system" "$stage/usr/lib/udev/rules.d" "$stage/usr/share/polkit-1/rules.d"
+install -d "$opt" "$stage/DEBIAN" "$stage/usr/bin" "$stage/usr/lib/systemd/system" "$stage/usr/lib/modules-load.d" "$stage/usr/lib/udev/rules.d" "$stage/usr/share/polkit-1/rules.d"
 
 # the code: the server's compiled sources only (not the tests or benchmarks), the command, the page as built
 install -d "$opt/dist"
@@ -34,6 +34,7 @@ rm -f "$opt/package-lock.json" "$opt/node_modules/.package-lock.json"
 
 ln -s /opt/gantry/bin/gantry "$stage/usr/bin/gantry"
 install -m 0644 "$src/systemd/gantry.service" "$stage/usr/lib/systemd/system/gantry.service"
+install -m 0644 "$src/systemd/modules-load.conf" "$stage/usr/lib/modules-load.d/gantry.conf"
 install -m 0644 "$src/udev/99-gantry.rules" "$stage/usr/lib/udev/rules.d/99-gantry.rules"
 install -m 0644 "$src/image/polkit/50-gantry.rules" "$stage/usr/share/polkit-1/rules.d/50-gantry.rules"
 for s in postinst prerm postrm; do install -m 0755 "$src/image/deb/$s" "$stage/DEBIAN/$s"; done

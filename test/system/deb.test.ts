@@ -71,6 +71,7 @@ describe('make deb', () => {
       '/opt/gantry/node_modules/@serialport/bindings-cpp/prebuilds/linux-x64/@serialport+bindings-cpp.glibc.node',
       '/usr/lib/systemd/system/gantry.service',
       '/usr/lib/udev/rules.d/99-gantry.rules',
+      '/usr/lib/modules-load.d/gantry.conf',
       '/usr/share/polkit-1/rules.d/50-gantry.rules',
     ]) {
       assert.ok(paths.has(p), `${p} is in the package`);
@@ -97,6 +98,7 @@ describe('make deb', () => {
     for (const [inDeb, inRepo] of [
       ['usr/lib/systemd/system/gantry.service', 'systemd/gantry.service'],
       ['usr/lib/udev/rules.d/99-gantry.rules', 'udev/99-gantry.rules'],
+      ['usr/lib/modules-load.d/gantry.conf', 'systemd/modules-load.conf'],
       ['usr/share/polkit-1/rules.d/50-gantry.rules', 'image/polkit/50-gantry.rules'],
     ] as const) {
       assert.equal(await readFile(join(root, inDeb), 'utf8'), await readFile(join(ROOT, inRepo), 'utf8'), inDeb);

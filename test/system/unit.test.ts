@@ -36,6 +36,10 @@ test('the unit: start limit in [Unit], notify with a watchdog, unprivileged and 
   // systemd 257 ignores these in [Service]
   assert.deepEqual(unit.get('StartLimitIntervalSec'), ['60']);
   assert.deepEqual(unit.get('StartLimitBurst'), ['5']);
+  // DeviceAllow classes resolve at start: their drivers must be loaded first (systemd/modules-load.conf)
+  assert.match(unit.get('After')!.join(' '), /systemd-modules-load\.service/);
+  const modules = (await readFile(join(ROOT, 'systemd/modules-load.conf'), 'utf8')).split('\n').filter((l) => l && !l.startsWith('#'));
+  assert.deepEqual(modules, ['usbserial', 'cdc_acm', 'videodev']);
   assert.equal(service.has('StartLimitIntervalSec'), false);
   assert.deepEqual(service.get('Type'), ['notify']);
   assert.deepEqual(service.get('WatchdogSec'), ['30']);
