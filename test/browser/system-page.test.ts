@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { type GantryRig, gantryRig } from '../helpers/gantry-rig.js';
-import { launchBrowser, watchErrors } from '../helpers/browser.js';
+import { signedInPage } from '../helpers/browser.js';
 import { tempDir } from '../helpers/tmp.js';
 
 describe('system health and backup in the page (Chromium)', () => {
@@ -25,13 +25,7 @@ describe('system health and backup in the page (Chromium)', () => {
     await mkdir(join(fake.dir, 'proc'), { recursive: true });
     await writeFile(join(fake.dir, 'proc/meminfo'), 'MemTotal: 470000 kB\nMemAvailable: 200000 kB\n');
     rig = await gantryRig({ serial: 'NONE', camera: 'none' }, { systemRoot: fake.dir });
-    browser = await launchBrowser();
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
-    assert.equal((await context.request.post(`${rig.gantry.url}/api/gantry/setup`, { data: { name: 'owner', password: 'owner-password' }, headers: { 'X-Api-Key': rig.gantry.apiKey } })).status(), 201);
-    page = await context.newPage();
-    errors = watchErrors(page);
-    await page.goto(rig.gantry.url);
-    await page.waitForSelector('#app:not([hidden])');
+    ({ browser, page, errors } = await signedInPage(rig.gantry.url, rig.gantry.apiKey));
   });
   after(async () => {
     await browser?.close();
