@@ -5,7 +5,7 @@ DATA_DIR ?= $(CURDIR)/data
 # the flags Gantry runs with everywhere (src/node-flags.ts says why)
 NODE_FLAGS := --max-semi-space-size=1 --optimize-for-size --single-threaded
 
-.PHONY: setup build run test bench clean test-deps fuzz soak
+.PHONY: setup build run test bench clean test-deps fuzz soak deb
 
 setup: node_modules/.installed
 
@@ -50,8 +50,12 @@ fuzz: build
 soak: build
 	SOAK_LINES=$${SOAK_LINES:-1000000} $(NODE) $(NODE_FLAGS) --test --test-concurrency=1 --test-timeout=7200000 dist/test/soak/serial-million.test.js
 
+# the Debian package (gantry_<version>_all.deb in build/): image/build-deb.sh says what goes in it
+deb: build
+	image/build-deb.sh build
+
 bench: build
 	$(NODE) $(NODE_FLAGS) --expose-gc dist/bench/run.js
 
 clean:
-	rm -rf dist node_modules
+	rm -rf dist node_modules build

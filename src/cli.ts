@@ -40,7 +40,12 @@ async function serveCommand(argv: string[]): Promise<void> {
   const cfg = parseServeArgs(argv);
   // each command loads only its own code: the server never carries the simulator, nor the simulator the server
   const { startGantry } = await import('./main.js');
+  const { systemdNotifier } = await import('./system/sd-notify.js');
+  const { createLogger } = await import('./log.js');
   const gantry = await startGantry(cfg);
+  // under systemd (Type=notify): started once the server listens, and a watchdog ping from the event loop
+  const notify = systemdNotifier({ log: createLogger(cfg.logLevel, 'systemd') });
+  notify.ready();
   if (cfg.printApiKey) {
     process.stdout.write(`\n  Gantry is running: ${gantry.url}\n  API key: ${gantry.apiKey}\n\n`);
   }
@@ -51,7 +56,7 @@ async function serveCommand(argv: string[]): Promise<void> {
     process.stderr.write(`${signal}: shutting down\n`);
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    void gantry.stop().then(() => process.exit(0));
+    void Promise.all([notify.stopping(), gantry.stop()]).then(() => process.exit());
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { createApi } from './api/app.js';
 import { createHttpServer } from './api/http-server.js';
 import type { ServeConfig } from './config/cli-config.js';
-import { type Settings, defaultSettings } from './config/settings.js';
+import { type Settings, defaultSettings, migrateSystemCommands } from './config/settings.js';
 import { EventBus } from './events.js';
 import { type Logger, createLogger } from './log.js';
 import { Printer } from './printer/printer.js';
@@ -32,6 +32,8 @@ import { listCandidatePorts } from './transport/discovery.js';
 import { isNetworkTarget } from './transport/open.js';
 import { GANTRY_VERSION } from './version.js';
 import { writeAvahiService } from './system/avahi-service.js';
+import { SystemHealthReader } from './system/health.js';
+import { applyPendingRestore, removeRestoreLeftovers } from './system/backup.js';
 
 export interface Gantry {
   readonly url: string;
@@ -57,16 +59,22 @@ export interface StartOptions {
   log?: Logger;
   /** Extra flags for the virtual printer process (tests use a speed factor and faults). */
   virtualPrinterArgs?: string[];
-  /** What POST /api/system/commands/core/restart does (default: SIGTERM ourselves; systemd starts us again). */
+  /** What POST /api/system/commands/core/restart does (default: under systemd, settings.system.restartCommand, and a
+   * failing exit if that fails, which Restart=on-failure answers; elsewhere a clean exit). */
   onRestart?: () => void;
   /** Settings overrides applied at start (tests: short timeouts). Not saved. */
   serialOverrides?: Partial<Settings['serial']>;
+  /** where system health finds /proc and /sys (tests: a fake Raspberry Pi tree); default / */
+  systemRoot?: string;
 }
 
 export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Promise<Gantry> {
   const log = opts.log ?? createLogger(cfg.logLevel);
   await mkdir(cfg.dataDir, { recursive: true, mode: 0o700 });
   await mkdir(join(cfg.dataDir, 'run'), { recursive: true });
+  // a restored backup is swapped in now, before any of its files is opened (src/system/backup.ts)
+  await removeRestoreLeftovers(cfg.dataDir);
+  await applyPendingRestore(cfg.dataDir, log);
   // `gantry reset-access` refuses to run under a live server (which would write its old accounts back)
   await writeFile(join(cfg.dataDir, 'run', 'gantry.pid'), `${process.pid}\n`);
 
@@ -76,6 +84,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
   await settings
     .update((s) => {
       if (!s.camera.token) s.camera.token = generateApiKey(); // the camera link's token, made once per install
+      if (migrateSystemCommands(s)) log.info('system commands: the old sudo defaults replaced by systemctl through polkit');
     })
     .catch((err: Error) => log.warn(`settings not saved at start: ${err.message}`));
   const keys = await JsonStore.open<AccountsFile>(join(cfg.dataDir, 'keys.json'), defaultAccounts(), log.child('store'));
@@ -159,6 +168,24 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     log: log.child('timelapse'),
   });
 
+  const runSystemCommand = (argv: string[]) =>
+    new Promise<number>((resolve) => {
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+      child.once('error', () => resolve(127));
+      child.once('exit', (code) => resolve(code ?? 1));
+    });
+  const restartService = async () => {
+    // INVOCATION_ID: systemd started us. A clean exit would not be restarted (Restart=on-failure), so ask systemd
+    if (!process.env['INVOCATION_ID']) return process.kill(process.pid, 'SIGTERM');
+    const argv = settings.data.system.restartCommand;
+    const code = argv.length > 0 ? await runSystemCommand(argv) : 1;
+    if (code === 0) return; // systemd stops us now and starts us again
+    log.warn(`restart: ${argv.join(' ')} failed (${code}); exiting with a failure so systemd starts Gantry again`);
+    process.exitCode = 1;
+    process.kill(process.pid, 'SIGTERM');
+  };
+
+  const health = new SystemHealthReader(cfg.dataDir, opts.systemRoot);
   const startedAt = Date.now();
   const app = createApi({
     printer,
@@ -179,13 +206,10 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
       requested: (r) => bus.emit('appkeys.request', { id: r.id, app: r.app, user: r.user, remoteAddress: r.remoteAddress }),
       decided: (r) => bus.emit('appkeys.decided', { id: r.id, user: r.user }),
     }),
-    runSystemCommand: (argv) =>
-      new Promise<number>((resolve) => {
-        const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
-        child.once('error', () => resolve(127));
-        child.once('exit', (code) => resolve(code ?? 1));
-      }),
-    restart: opts.onRestart ?? (() => process.kill(process.pid, 'SIGTERM')),
+    runSystemCommand,
+    systemHealth: () => health.read(),
+    dataDir: cfg.dataDir,
+    restart: opts.onRestart ?? (() => void restartService()),
     log: log.child('api'),
     version: GANTRY_VERSION,
     startedAt,
@@ -230,7 +254,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
       bus,
       log: log.child('mqtt'),
       version: GANTRY_VERSION,
-      dataDir: cfg.dataDir,
+      systemHealth: () => health.read(),
       discovery: () => {
         const p = settings.data.printerProfile;
         const hasCamera = camera.capture !== undefined && settings.data.mqtt.cameraInterval > 0;
@@ -293,6 +317,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     log: log.child('push'),
     version: GANTRY_VERSION,
     timelapseConfig: () => (camera.capture ? timelapseConfigView(settings.data.timelapse) : null),
+    systemHealth: () => health.read(),
   });
   const port = (server.address() as AddressInfo).port;
   const shownHost = cfg.host === '0.0.0.0' || cfg.host === '::' ? 'localhost' : cfg.host;

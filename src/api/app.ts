@@ -17,17 +17,21 @@ import { accountRoutes } from './routes/accounts.js';
 import { appKeyRoutes } from './routes/appkeys.js';
 import { settingsRoutes } from './routes/settings.js';
 import { systemRoutes } from './routes/system.js';
+import { systemHealthRoutes } from './routes/system-health.js';
 import { queueRoutes } from './routes/queue.js';
 import { recoveryRoutes } from './routes/recovery.js';
 import { webcamRoutes } from './routes/webcam.js';
 import { timelapseRoutes } from './routes/timelapse.js';
 import { staticRoutes } from './static.js';
+import { backupRoutes } from './routes/backup.js';
 import { ServiceError } from '../service-error.js';
 
 const JSON_BODY_LIMIT = 100 * 1024;
 /** login, setup, app-key requests: a few fields */
 const PUBLIC_BODY_LIMIT = 8 * 1024;
 const UPLOAD_PATH = /^\/api\/files\/(local|sdcard)\/?$/;
+/** a backup being restored streams to disk under its own limit (admin only: auth runs first) */
+const RESTORE_PATH = /^\/api\/gantry\/restore\/?$/;
 
 export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>({ getPath: (req) => normalizedPath(req.url) });
@@ -53,16 +57,17 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   const jsonLimit = bounded(JSON_BODY_LIMIT);
   app.use('*', (c, next) => {
     const path = normalizedPath(c.req.url);
-    if (c.req.method === 'POST' && UPLOAD_PATH.test(path)) return next();
+    if (c.req.method === 'POST' && (UPLOAD_PATH.test(path) || RESTORE_PATH.test(path))) return next();
     return permissionFor(c.req.method, path) === 'PUBLIC' ? publicLimit(c, next) : jsonLimit(c, next);
   });
 
-  for (const routes of [healthRoutes, versionRoutes, connectionRoutes, printerRoutes, printerProfileRoutes, jobRoutes, accountRoutes, appKeyRoutes, settingsRoutes, systemRoutes, queueRoutes, recoveryRoutes]) {
+  for (const routes of [healthRoutes, versionRoutes, connectionRoutes, printerRoutes, printerProfileRoutes, jobRoutes, accountRoutes, appKeyRoutes, settingsRoutes, systemRoutes, systemHealthRoutes, queueRoutes, recoveryRoutes]) {
     app.route('/', routes(deps));
   }
   app.route('/', fileRoutes(deps) as unknown as Hono<ApiEnv>);
   app.route('/', webcamRoutes(deps) as unknown as Hono<ApiEnv>);
   app.route('/', timelapseRoutes(deps) as unknown as Hono<ApiEnv>);
+  app.route('/', backupRoutes(deps) as unknown as Hono<ApiEnv>);
   // the web page last: everything above wins
   app.route('/', staticRoutes() as unknown as Hono<ApiEnv>);
 

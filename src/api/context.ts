@@ -15,6 +15,7 @@ import type { EventBus } from '../events.js';
 import type { TimelapseService } from '../timelapse/timelapse.js';
 import type { Printer } from '../printer/printer.js';
 import type { JsonStore } from '../store/json-store.js';
+import type { SystemHealth } from '../system/health.js';
 
 export interface ApiDeps {
   printer: Printer;
@@ -43,6 +44,10 @@ export interface ApiDeps {
   version: string;
   startedAt: number;
   listPorts(): Promise<string[]>;
+  /** the data directory (backup and restore) */
+  dataDir: string;
+  /** the Pi's health, read now */
+  systemHealth(): Promise<SystemHealth>;
 }
 
 export interface ApiEnv {

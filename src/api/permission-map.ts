@@ -39,6 +39,8 @@ const RULES: Rule[] = [
   ['POST', '/api/timelapse', 'TIMELAPSE_ADMIN'],
   ['GET', '/downloads/timelapse/', 'TIMELAPSE_DOWNLOAD'],
   ['GET', '/api/gantry/history', 'STATUS'],
+  // the Pi's temperature, power, memory and disk: what a status screen shows, no secrets
+  ['GET', '/api/gantry/system', 'STATUS'],
   ['GET', '/api/gantry/queue', 'STATUS'],
   ['GET', '/api/gantry/recovery', 'STATUS'],
   ['POST', '/api/gantry/recovery', 'PRINT'],

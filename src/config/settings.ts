@@ -80,7 +80,10 @@ export interface Settings {
   files: { maxUploadBytes: number };
   queue: { enabled: boolean; bedClearMode: 'confirm' | 'script'; bedClearScript: string[] };
   scripts: JobScripts;
-  system: { rebootCommand: string[]; shutdownCommand: string[] };
+  /** argv arrays, run without a shell. On the appliance systemctl asks logind and systemd over D-Bus, and polkit
+   * (image/polkit/50-gantry.rules) lets the gantry user do exactly these: sudo cannot work under the unit's
+   * NoNewPrivileges. restartCommand is used only under systemd (elsewhere a restart is a clean exit). */
+  system: { rebootCommand: string[]; shutdownCommand: string[]; restartCommand: string[] };
   mqtt: MqttSettings;
   /** source: none | auto | testsrc | rpicam[:N] | a /dev/video path (MJPEG copied through, raw encoded) */
   camera: {
@@ -159,8 +162,30 @@ export function defaultSettings(): Settings {
       budgetMB: 2048,
     },
     mqtt: { url: '', username: '', password: '', clientId: '', baseTopic: 'gantry', discoveryPrefix: 'homeassistant', discovery: 'device', commandRole: 'user', cameraInterval: 10 },
-    system: { rebootCommand: ['sudo', '-n', '/usr/bin/systemctl', 'reboot'], shutdownCommand: ['sudo', '-n', '/usr/bin/systemctl', 'poweroff'] },
+    system: {
+      rebootCommand: ['/usr/bin/systemctl', 'reboot'],
+      shutdownCommand: ['/usr/bin/systemctl', 'poweroff'],
+      // --no-block: the restart stops this process (and systemctl with it, in the same cgroup) before it could answer
+      restartCommand: ['/usr/bin/systemctl', 'restart', '--no-block', 'gantry.service'],
+    },
     api: { allowAnonymousStatus: false },
     server: { uuid: randomUUID(), allowedHosts: [] },
   };
+}
+
+/** The sudo commands Gantry used to save as its defaults: sudo cannot raise privileges under the hardened unit
+ * (NoNewPrivileges), so an install that still has them gets the polkit ones. Commands the owner changed stay. */
+export function migrateSystemCommands(s: Settings): boolean {
+  const d = defaultSettings().system;
+  let changed = false;
+  const same = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+  if (same(s.system.rebootCommand, ['sudo', '-n', '/usr/bin/systemctl', 'reboot'])) {
+    s.system.rebootCommand = d.rebootCommand;
+    changed = true;
+  }
+  if (same(s.system.shutdownCommand, ['sudo', '-n', '/usr/bin/systemctl', 'poweroff'])) {
+    s.system.shutdownCommand = d.shutdownCommand;
+    changed = true;
+  }
+  return changed;
 }

@@ -2,7 +2,6 @@
 // availability topic for the serial link, the appliance's last will, commands, and Home Assistant discovery.
 // MQTT.js connect() keeps retrying while the broker is away; Gantry never waits for it.
 import { redactUrl } from '../config/secrets.js';
-import { readFile, statfs } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { type Permission, permissionsOf } from '../accounts/permissions.js';
@@ -14,6 +13,7 @@ import type { MqttSettings } from '../config/settings.js';
 import type { Logger } from '../log.js';
 import type { Printer } from '../printer/printer.js';
 import { stateFlags } from '../printer/state.js';
+import type { SystemHealth } from '../system/health.js';
 import { type DiscoveryInput, configTopics, deviceDiscovery, entityDiscovery, topics } from './discovery.js';
 
 export { deviceName, pageUrl } from './discovery.js';
@@ -31,7 +31,8 @@ export interface BridgeDeps {
   bus: EventBus;
   log: Logger;
   version: string;
-  dataDir: string;
+  /** the Pi's health (src/system/health.ts), published on the system topic for the diagnostic entities */
+  systemHealth: () => Promise<SystemHealth>;
   discovery: () => Omit<DiscoveryInput, 'prefix' | 'base'>;
   /** a fresh camera frame, or undefined when there is no camera */
   snapshot: () => Promise<Buffer> | undefined;
@@ -319,14 +320,26 @@ export class MqttBridge {
   }
 
   private async publishSystem(): Promise<void> {
-    let cpuTemperature: number | null = null;
-    try {
-      cpuTemperature = Math.round(Number(await readFile('/sys/class/thermal/thermal_zone0/temp', 'utf8')) / 100) / 10;
-    } catch {
-      // no thermal zone (containers, some boards)
-    }
-    const fs = await statfs(this.d.dataDir).catch(() => undefined);
-    this.publish(topics(this.input).system, { cpuTemperature, diskFree: fs ? fs.bavail * fs.bsize : null });
+    const h = await this.d.systemHealth().catch((err: Error) => {
+      this.d.log.warn(`MQTT: system health not read: ${err.message}`);
+      return undefined;
+    });
+    if (!h) return;
+    const t = h.throttling;
+    this.publish(topics(this.input).system, {
+      cpuTemperature: h.cpuTemperature,
+      diskFree: h.disk?.free ?? null,
+      diskTotal: h.disk?.total ?? null,
+      memoryAvailable: h.memory?.available ?? null,
+      memoryTotal: h.memory?.total ?? null,
+      load: h.load?.[0] ?? null,
+      uptime: h.uptime,
+      wifiSignal: h.wifi?.signal ?? null,
+      // null off a Raspberry Pi: Home Assistant then shows unknown, not a reassuring "OK"
+      underVoltage: t ? t.underVoltage : null,
+      underVoltageOccurred: t ? t.underVoltageOccurred : null,
+      throttled: t ? t.throttled || t.frequencyCapped : null,
+    });
   }
 
   // ---- commands ------------------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ export function topics(i: DiscoveryInput) {
 }
 
 /** Components that describe the host or the printer link, not the print: available whenever the bridge is. */
-export const BRIDGE_ONLY = new Set(['state', 'connected', 'error', 'connect', 'camera', 'cpu_temperature', 'disk_free']);
+export const BRIDGE_ONLY = new Set(['state', 'connected', 'error', 'connect', 'camera', 'cpu_temperature', 'disk_free', 'memory_available', 'load', 'wifi_signal', 'under_voltage', 'throttled']);
 
 export function availabilityOf(i: DiscoveryInput, key: string): Record<string, unknown> {
   const t = topics(i);
@@ -150,7 +150,19 @@ export function deviceDiscovery(i: DiscoveryInput): { topic: string; payload: Re
   // HA shows the latest image published on the topic (raw JPEG bytes)
   if (i.camera) c['camera'] = { platform: 'camera', unique_id: uid('camera'), name: 'Camera', topic: t.camera };
   sensor('cpu_temperature', 'Host CPU temperature', t.system, '{{ value_json.cpuTemperature }}', { ...temp, entity_category: 'diagnostic' });
-  sensor('disk_free', 'Host disk free', t.system, '{{ (value_json.diskFree / 1048576) | round(0) }}', { unit_of_measurement: 'MB', entity_category: 'diagnostic' });
+  // the host's health (src/system/health.ts): diagnostic entities, on the system topic; null (not on a Pi, no
+  // Wi-Fi) is unknown, not zero
+  const mb = (field: string) => `{{ (value_json.${field} / 1048576) | round(0) if value_json.${field} is not none else None }}`;
+  const diagnostic = { entity_category: 'diagnostic' };
+  sensor('disk_free', 'Host disk free', t.system, mb('diskFree'), { unit_of_measurement: 'MB', state_class: 'measurement', ...diagnostic });
+  sensor('memory_available', 'Host memory available', t.system, mb('memoryAvailable'), { unit_of_measurement: 'MB', state_class: 'measurement', ...diagnostic });
+  sensor('load', 'Host load', t.system, '{{ value_json.load }}', { state_class: 'measurement', suggested_display_precision: 2, ...diagnostic });
+  sensor('wifi_signal', 'Host Wi-Fi signal', t.system, '{{ value_json.wifiSignal }}', { device_class: 'signal_strength', unit_of_measurement: 'dBm', state_class: 'measurement', ...diagnostic });
+  // an empty result leaves the entity unknown (Home Assistant drops the message): no firmware flags off a Pi
+  const flag = (field: string) => `{{ '' if value_json.${field} is none else ('ON' if value_json.${field} else 'OFF') }}`;
+  for (const [key, name, field] of [['under_voltage', 'Host under-voltage', 'underVoltage'], ['throttled', 'Host throttled', 'throttled']] as const) {
+    c[key] = { platform: 'binary_sensor', unique_id: uid(key), name, state_topic: t.system, value_template: flag(field), payload_on: 'ON', payload_off: 'OFF', device_class: 'problem', ...diagnostic };
+  }
   for (const [key, comp] of Object.entries(c)) Object.assign(comp, availabilityOf(i, key));
 
   return {

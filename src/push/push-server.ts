@@ -23,6 +23,7 @@ import type { FileStorage } from '../files/storage.js';
 import { octoState } from '../printer/octoprint-shapes.js';
 import type { Printer } from '../printer/printer.js';
 import type { TemperatureSample } from '../printer/temperature-history.js';
+import type { SystemHealth } from '../system/health.js';
 import { type EventMapState, octoEvent, promptMessage } from './events-map.js';
 import type { SockJsEndpoint } from './sockjs.js';
 
@@ -57,7 +58,13 @@ export interface PushDeps {
   version: string;
   /** the timelapse config for the `timelapse` message (null when there is no camera) */
   timelapseConfig: () => Record<string, unknown> | null;
+  /** the Pi's health, pushed as a plugin message (OctoPrint clients ignore plugins they do not know) */
+  systemHealth?: () => Promise<SystemHealth>;
 }
+
+/** How often the health message goes out, and its plugin id (`{"plugin": {"plugin": "gantry_system", "data": …}}`). */
+const HEALTH_MS = 30_000;
+export const HEALTH_PLUGIN = 'gantry_system';
 
 /** One push client's connection, whatever carries it: a raw WebSocket, or a SockJS session (websocket or XHR). */
 export interface PushConnection {
@@ -100,6 +107,7 @@ export class PushServer {
   private readonly clients = new Set<Client>();
   private readonly timer: NodeJS.Timeout;
   private readonly pingTimer: NodeJS.Timeout;
+  private readonly healthTimer: NodeJS.Timeout;
   private readonly offs: (() => void)[] = [];
   private readonly eventState: EventMapState = { lastZ: null };
   private readonly pendingTemps: TemperatureSample[] = [];
@@ -195,6 +203,26 @@ export class PushServer {
     );
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.pingTimer = setInterval(() => this.ping(), 15_000);
+    this.healthTimer = setInterval(() => void this.pushHealth(), HEALTH_MS);
+  }
+
+  /** The health message to every signed-in client allowed to see status, or to one that just signed in. Read only
+   * when someone is there to get it. */
+  private async pushHealth(only?: Client): Promise<void> {
+    const read = this.d.systemHealth;
+    const mayStatus = (c: Client) => {
+      const roles = c.sessionId ? this.d.sessions.get(c.sessionId)?.roles : undefined;
+      return roles !== undefined && permissionsOf(roles).includes('STATUS') && (only === undefined || c === only);
+    };
+    if (!read || ![...this.clients].some((c) => c.user !== null && mayStatus(c))) return;
+    let health: SystemHealth;
+    try {
+      health = await read();
+    } catch (err) {
+      this.d.log.warn(`push: system health not read: ${(err as Error).message}`);
+      return;
+    }
+    this.broadcast(JSON.stringify({ plugin: { plugin: HEALTH_PLUGIN, data: health } }), mayStatus);
   }
 
   get clientCount(): number {
@@ -204,6 +232,7 @@ export class PushServer {
   async close(): Promise<void> {
     clearInterval(this.timer);
     clearInterval(this.pingTimer);
+    clearInterval(this.healthTimer);
     for (const off of this.offs) off();
     for (const c of this.clients) c.conn.terminate();
     this.clients.clear();
@@ -294,6 +323,7 @@ export class PushServer {
     // a page opened while the printer waits for the user sees the question too (OctoPrint re-sends it on connect)
     const prompt = this.d.printer.prompt;
     if (prompt) this.send(client, JSON.stringify(promptMessage(prompt)));
+    void this.pushHealth(client);
   }
 
   private onMessage(client: Client, text: string): void {

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PUBLIC_DIR } from '../../src/api/static.js';
 import { type GantryRig, gantryRig, uploadGcode } from '../helpers/gantry-rig.js';
-import { launchBrowser, watchErrors } from '../helpers/browser.js';
+import { signedInPage } from '../helpers/browser.js';
 
 interface El {
   textContent: string | null;
@@ -24,15 +24,7 @@ describe('web page with the printer offline', () => {
   before(async () => {
     rig = await gantryRig({ serial: 'NONE', camera: 'none' });
     for (const name of ['first.gcode', 'second.gcode']) assert.equal((await uploadGcode(rig, name, 'G28\nG1 X10 Y10 F3000\nM84\n')).status, 201);
-    browser = await launchBrowser();
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
-    // signed up through the API in this browser's cookie jar, as if the setup had been done earlier
-    // (the rig's operator key closed keyless setup: the key creates the first account, as on a headless install)
-    assert.equal((await context.request.post(`${rig.gantry.url}/api/gantry/setup`, { data: { name: 'owner', password: 'owner-password' }, headers: { 'X-Api-Key': rig.gantry.apiKey } })).status(), 201);
-    page = await context.newPage();
-    errors = watchErrors(page);
-    await page.goto(rig.gantry.url);
-    await page.waitForSelector('#app:not([hidden])');
+    ({ browser, page, errors } = await signedInPage(rig.gantry.url, rig.gantry.apiKey));
   });
   after(async () => {
     await browser?.close();

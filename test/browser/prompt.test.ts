@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { type GantryRig, gantryRig, waitOperational } from '../helpers/gantry-rig.js';
-import { launchBrowser, watchErrors } from '../helpers/browser.js';
+import { signedInPage } from '../helpers/browser.js';
 import { terminal } from '../helpers/job-control.js';
 
 describe('host prompts on the web page (Chromium)', () => {
@@ -17,14 +17,7 @@ describe('host prompts on the web page (Chromium)', () => {
   before(async () => {
     rig = await gantryRig({ camera: 'none' });
     await waitOperational(rig);
-    browser = await launchBrowser();
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
-    // the owner's account made through the API in this browser's cookie jar, as after a finished setup
-    assert.equal((await context.request.post(`${rig.gantry.url}/api/gantry/setup`, { data: { name: 'owner', password: 'owner-password' }, headers: { 'X-Api-Key': rig.gantry.apiKey } })).status(), 201);
-    page = await context.newPage();
-    errors = watchErrors(page);
-    await page.goto(rig.gantry.url);
-    await page.waitForSelector('#app:not([hidden])');
+    ({ browser, page, errors } = await signedInPage(rig.gantry.url, rig.gantry.apiKey));
   });
   after(async () => {
     await browser?.close();

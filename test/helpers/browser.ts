@@ -21,3 +21,23 @@ export function watchErrors(page: Page): string[] {
   page.on('pageerror', (e) => errors.push(String(e)));
   return errors;
 }
+
+/** A phone-sized page signed in as the first admin ("owner"), made through the API in the browser's cookie jar as
+ * after a finished setup (the rig's operator key closed keyless setup: the key creates the account, as on a headless
+ * install), opened at Gantry's page with its app shown. */
+export async function signedInPage(url: string, apiKey: string): Promise<{ browser: Browser; page: Page; errors: string[] }> {
+  const browser = await launchBrowser();
+  try {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const setup = await context.request.post(`${url}/api/gantry/setup`, { data: { name: 'owner', password: 'owner-password' }, headers: { 'X-Api-Key': apiKey } });
+    if (setup.status() !== 201) throw new Error(`setup answered ${setup.status()}: ${await setup.text()}`);
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await page.goto(url);
+    await page.waitForSelector('#app:not([hidden])');
+    return { browser, page, errors };
+  } catch (err) {
+    await browser.close();
+    throw err;
+  }
+}

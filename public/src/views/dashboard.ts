@@ -6,6 +6,7 @@ import { initCameraCard } from './camera-card.js';
 import { initConnectionCard } from './connection-card.js';
 import { initControlsCard } from './controls-card.js';
 import { initJobCard } from './job-card.js';
+import { initHealthBanner } from './health-banner.js';
 import { initPromptBanner } from './prompt-banner.js';
 import { initTemperatureCard } from './temperature-card.js';
 
@@ -18,6 +19,7 @@ export function initDashboard(ctx: Ctx): void {
     pill.className = `pill ${f.error || f.closedOrError ? 'bad' : f.printing || f.pausing || f.resuming || f.cancelling ? 'busy' : f.paused ? 'warn' : f.operational ? 'ok' : ''}`;
   });
   initPromptBanner(ctx);
+  initHealthBanner(ctx);
   initJobCard(ctx);
   initTemperatureCard(ctx);
   initCameraCard(ctx);

@@ -2,6 +2,7 @@
 import { api } from '../api.js';
 import { $, act, confirmDialog, h, toast, when } from '../dom.js';
 import type { Ctx, SettingsView } from '../types.js';
+import { initBackup } from './backup.js';
 
 type Values = Record<string, string | boolean>;
 
@@ -175,6 +176,7 @@ export function initSettings(ctx: Ctx): void {
     void loadApprovals();
   });
 
+  if (ctx.can('SYSTEM')) initBackup();
   for (const b of document.querySelectorAll<HTMLButtonElement>('button[data-system]')) {
     const action = b.dataset['system']!;
     b.onclick = async () => {

@@ -1,0 +1,59 @@
+// Restart from the page under systemd: Gantry asks systemd (settings.system.restartCommand, an argv without a shell)
+// instead of exiting cleanly, which Restart=on-failure would not answer; if asking fails it exits with a failure,
+// which it does answer.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../../src/node-flags.js';
+import { TEST_KEY } from '../helpers/gantry-rig.js';
+import { tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+
+async function serveWith(dir: string, restartCommand: string[]) {
+  const dataDir = join(dir, 'data');
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(join(dataDir, 'settings.json'), JSON.stringify({ system: { restartCommand } }));
+  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--serial', 'none', '--camera', 'none', '--api-key', TEST_KEY], {
+    env: { ...process.env, INVOCATION_ID: '0123456789abcdef0123456789abcdef', GANTRY_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d));
+  const url = await waitFor('listening', () => /listening on (http:\S+)/.exec(err)?.[1], 20_000);
+  const restart = () => fetch(`${url}/api/system/commands/core/restart`, { method: 'POST', headers: { 'X-Api-Key': TEST_KEY } });
+  return { child, restart, log: () => err };
+}
+
+test('restart under systemd runs the restart command and keeps serving until systemd stops it', async () => {
+  const { dir, cleanup } = await tempDir();
+  const marker = join(dir, 'restarted');
+  const g = await serveWith(dir, ['touch', marker]);
+  try {
+    assert.equal((await g.restart()).status, 204);
+    await waitFor('the restart command ran', () => access(marker).then(() => true, () => false));
+    assert.equal(g.child.exitCode, null);
+  } finally {
+    g.child.kill('SIGKILL');
+    await cleanup();
+  }
+});
+
+test('restart under systemd whose command fails exits with status 1 (Restart=on-failure starts it again)', async () => {
+  const { dir, cleanup } = await tempDir();
+  const g = await serveWith(dir, ['false']);
+  try {
+    assert.equal((await g.restart()).status, 204);
+    const [code] = await once(g.child, 'exit');
+    assert.equal(code, 1);
+    assert.match(g.log(), /restart: false failed \(1\)/);
+  } finally {
+    if (g.child.exitCode === null) g.child.kill('SIGKILL');
+    await cleanup();
+  }
+});
