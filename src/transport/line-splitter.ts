@@ -10,10 +10,12 @@ export class LineSplitter {
 
   constructor(private readonly onLine: (line: string) => void) {}
 
-  push(chunk: Buffer): void {
-    let buf = chunk;
+  /** The bytes `chunk[0, length)`; the chunk may be reused once this returns (what is kept is copied). */
+  push(chunk: Buffer, length = chunk.length): void {
+    // a view, not the whole reused buffer: a search must not run on into stale bytes
+    let buf = length < chunk.length ? chunk.subarray(0, length) : chunk;
     if (this.rest) {
-      buf = Buffer.concat([this.rest, chunk]);
+      buf = Buffer.concat([this.rest, buf]);
       this.rest = undefined;
     }
     let start = 0;
