@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NODE_FLAGS } from '../src/node-flags.js';
+import { startFloor } from './floor-process.js';
 import { startServe } from './serve-process.js';
 
 const FLOOR = fileURLToPath(new URL('./http-stack-floor.js', import.meta.url));
@@ -48,21 +48,13 @@ async function bareNodeRss(): Promise<number> {
 }
 
 async function httpStackRss(): Promise<number> {
-  const child = spawn(process.execPath, [...NODE_FLAGS, FLOOR], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const floor = await startFloor(FLOOR);
   try {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d));
-    const deadline = Date.now() + 10_000;
-    let m: RegExpExecArray | null;
-    while (!(m = /PORT (\d+)/.exec(out))) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error('the HTTP stack floor did not start');
-      await sleep(20);
-    }
-    for (let i = 0; i < 5; i++) await (await fetch(`http://127.0.0.1:${m[1]}/api/version`)).text();
+    for (let i = 0; i < 5; i++) await (await fetch(`http://127.0.0.1:${floor.port}/api/version`)).text();
     await sleep(5000);
-    return (await memoryOf(child.pid!)).rss;
+    return (await memoryOf(floor.pid)).rss;
   } finally {
-    await stopChild(child);
+    await floor.stop();
   }
 }
 

@@ -6,6 +6,7 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NODE_FLAGS } from '../src/node-flags.js';
+import { startFloor } from './floor-process.js';
 import { startServe } from './serve-process.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
@@ -97,22 +98,12 @@ export async function benchApiDuringPrint(dir: string): Promise<ApiFigures> {
   } finally {
     await serve.stop();
   }
-  const child = spawn(process.execPath, [...NODE_FLAGS, FLOOR], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const server = await startFloor(FLOOR);
   try {
-    let out = '';
-    const port = await new Promise<string>((resolve) => {
-      child.stdout.on('data', (d: Buffer) => {
-        out += d;
-        const m = /PORT (\d+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-    });
-    const floor = await paced(`http://127.0.0.1:${port}/api/version`, {}, 500);
+    const floor = await paced(`http://127.0.0.1:${server.port}/api/version`, {}, 500);
     return { p50ms: pct(gantry, 0.5), p99ms: pct(gantry, 0.99), floorP50ms: pct(floor, 0.5), floorP99ms: pct(floor, 0.99) };
   } finally {
-    const e = once(child, 'exit');
-    child.kill('SIGTERM');
-    await e;
+    await server.stop();
   }
 }
 

@@ -2,7 +2,7 @@
 // by curl: the libcurl PrusaSlicer uses), against floors measured in the same run, rounds alternating: a plain
 // node:http server piping the same request body to a file (bench/upload-floor.ts), and `cp` of the file. Each
 // server is a fresh process per round, so its peak RSS is the upload's, not left over from the round before.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { NODE_FLAGS } from '../src/node-flags.js';
+import { startFloor } from './floor-process.js';
 import { startServe } from './serve-process.js';
 
 const FLOOR = fileURLToPath(new URL('./upload-floor.js', import.meta.url));
@@ -156,32 +156,18 @@ async function upload(client: UploadFigures['client'], url: string, file: string
   return (performance.now() - t0) / 1000;
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  await exited;
-}
 
 async function floorRound(client: UploadFigures['client'], dir: string, file: string): Promise<{ seconds: number; peakMb: number }> {
-  const child = spawn(process.execPath, [...NODE_FLAGS, FLOOR, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const floor = await startFloor(FLOOR, [dir]);
   try {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d));
-    const deadline = Date.now() + 10_000;
-    let m: RegExpExecArray | null;
-    while (!(m = /PORT (\d+)/.exec(out))) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error('the upload floor server did not start');
-      await sleep(20);
-    }
-    const before = await idleRss(child.pid!);
-    const peak = await PeakRss.start(child.pid!);
-    const seconds = await upload(client, `http://127.0.0.1:${m[1]}/`, file, '-');
+    const before = await idleRss(floor.pid);
+    const peak = await PeakRss.start(floor.pid);
+    const seconds = await upload(client, `http://127.0.0.1:${floor.port}/`, file, '-');
     const peakMb = (await peak.peak()) - before;
     peak.stop();
     return { seconds, peakMb };
   } finally {
-    await stopChild(child);
+    await floor.stop();
     await rm(join(dir, 'floor-upload.gcode'), { force: true });
   }
 }

@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import type { OnReadOpts, SocketConstructorOpts } from 'node:net';
 import { ReadStream, isatty } from 'node:tty';
 import { LineSplitter } from './line-splitter.js';
-import { type Transport, type TransportHandlers, TransportError } from './transport.js';
+import { type Transport, type TransportHandlers, TransportError, closedOnce, disconnected } from './transport.js';
 
 interface NativeOpenOptions {
   baudRate: number;
@@ -108,17 +108,12 @@ function fdTransport(fd: number, lockFd: number, description: string, on: Transp
   let queued: Buffer[] = [];
   let retry: NodeJS.Timeout | undefined;
   let closing = false;
-  let reported = false;
-  const report = (error: Error | undefined) => {
-    if (reported) return;
-    reported = true;
-    on.closed(error);
-  };
+  const report = closedOnce(on);
   const lost = (err: NodeJS.ErrnoException) => {
     const unplugged = err.code === 'EIO' || err.code === 'ENXIO' || err.code === 'ENODEV' || err.code === 'EBADF';
     report(
       unplugged
-        ? new TransportError(`${description} disconnected (cable unplugged or printer powered off)`, 'DISCONNECTED')
+        ? disconnected(description)
         : new TransportError(`Serial error on ${description}: ${err.message}`, err.code),
     );
     shut();
@@ -166,7 +161,7 @@ function fdTransport(fd: number, lockFd: number, description: string, on: Transp
   input.on('close', () => {
     // the lock holder closes last: its close is the device's last, which may wait for output to drain
     closeAsync(lockFd, () => undefined);
-    report(closing ? undefined : new TransportError(`${description} disconnected (cable unplugged or printer powered off)`, 'DISCONNECTED'));
+    report(closing ? undefined : disconnected(description));
   });
   input.on('end', () => {
     if (!closing) lost(Object.assign(new Error('end of stream'), { code: 'EIO' }));

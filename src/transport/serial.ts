@@ -7,7 +7,7 @@ import type { LinuxBinding as LinuxBindingClass } from '@serialport/bindings-cpp
 import type { SerialPortStream as SerialPortStreamClass } from '@serialport/stream';
 import { LineSplitter } from './line-splitter.js';
 import { openFdTransport } from './serial-fd.js';
-import { type Transport, type TransportHandlers, TransportError } from './transport.js';
+import { type Transport, type TransportHandlers, TransportError, closedOnce, disconnected } from './transport.js';
 
 const require = createRequire(import.meta.url);
 const { SerialPortStream } = require('@serialport/stream') as { SerialPortStream: typeof SerialPortStreamClass };
@@ -51,15 +51,10 @@ async function openStream(path: string, baudRate: number, on: TransportHandlers)
   await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(explainSerialError(path, err)) : resolve())));
   const splitter = new LineSplitter(on.line);
   let closing = false;
-  let reported = false;
-  const report = (error: Error | undefined) => {
-    if (reported) return;
-    reported = true;
-    on.closed(error);
-  };
+  const report = closedOnce(on);
   port.on('data', (chunk: Buffer) => splitter.push(chunk));
   port.on('close', (err: (Error & { disconnected?: boolean }) | null) => {
-    report(closing ? undefined : new TransportError(`${path} disconnected (cable unplugged or printer powered off)`, 'DISCONNECTED'));
+    report(closing ? undefined : disconnected(path));
     void err;
   });
   port.on('error', (err: Error) => {

@@ -19,3 +19,15 @@ export class TransportError extends Error {
     super(message);
   }
 }
+
+/** `on.closed`, called at most once however many ways the link reports its end (error, end, close). */
+export function closedOnce(on: TransportHandlers): (error: Error | undefined) => void {
+  let reported = false;
+  return (error) => {
+    if (reported) return;
+    reported = true;
+    on.closed(error);
+  };
+}
+
+export const disconnected = (path: string) => new TransportError(`${path} disconnected (cable unplugged or printer powered off)`, 'DISCONNECTED');
