@@ -16,7 +16,24 @@ export function parseNetworkUrl(url: string): { kind: 'socket' | 'rfc2217'; host
 export async function openNetwork(url: string, baudRate: number, on: TransportHandlers, timeoutMs = 5000): Promise<Transport> {
   const target = parseNetworkUrl(url);
   if (!target) throw new TransportError(`Not a network serial URL: ${url} (use socket://host:port or rfc2217://host:port)`);
-  const socket: Socket = connect({ host: target.host, port: target.port });
+  const splitter = new LineSplitter(on.line);
+  // the filter answers Telnet negotiation on the socket made below (it only reads once connected)
+  const telnet = target.kind === 'rfc2217' ? new TelnetFilter((reply) => socket.write(reply)) : undefined;
+  // `onread`, as the serial path reads: libuv reads into one reused buffer, handed straight to the splitter (which
+  // copies what it keeps), past the stream machinery
+  const inbox = Buffer.allocUnsafe(16 * 1024);
+  const socket: Socket = connect({
+    host: target.host,
+    port: target.port,
+    onread: {
+      buffer: inbox,
+      callback: (n) => {
+        const chunk = inbox.subarray(0, n);
+        splitter.push(telnet ? telnet.filter(chunk) : chunk);
+        return true;
+      },
+    },
+  });
   socket.setNoDelay(true);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -32,12 +49,9 @@ export async function openNetwork(url: string, baudRate: number, on: TransportHa
       reject(new TransportError(`Cannot connect to ${url}: ${err.message}`));
     });
   });
-  const splitter = new LineSplitter(on.line);
-  const telnet = target.kind === 'rfc2217' ? new TelnetFilter((reply) => socket.write(reply)) : undefined;
   if (telnet) socket.write(rfc2217Hello(baudRate));
   let closing = false;
   let reported = false;
-  socket.on('data', (chunk: Buffer) => splitter.push(telnet ? telnet.filter(chunk) : chunk));
   socket.on('error', () => undefined); // 'close' follows and reports
   socket.on('close', () => {
     if (reported) return;
