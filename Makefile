@@ -4,8 +4,10 @@ NODE ?= node
 DATA_DIR ?= $(CURDIR)/data
 # the flags Gantry runs with everywhere (src/node-flags.ts says why)
 NODE_FLAGS := --max-semi-space-size=1 --optimize-for-size --single-threaded
+# and the environment (src/node-flags.ts: NODE_ENV), for every process started from here
+export MALLOC_MMAP_THRESHOLD_ := 65536
 
-.PHONY: setup build run test bench clean test-deps fuzz soak deb
+.PHONY: setup build run test bench bench-soak clean test-deps fuzz soak deb
 
 setup: node_modules/.installed
 
@@ -56,6 +58,11 @@ deb: build
 
 bench: build
 	$(NODE) $(NODE_FLAGS) --expose-gc dist/bench/run.js
+
+# memory under a long mixed load (bench/soak.ts): SOAK_MINUTES (default 120); fails if RSS drifts beyond ±10 %
+SOAK_MINUTES ?= 120
+bench-soak: build
+	SOAK_MINUTES=$(SOAK_MINUTES) $(NODE) $(NODE_FLAGS) dist/bench/soak.js
 
 clean:
 	rm -rf dist node_modules build

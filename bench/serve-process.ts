@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { NODE_FLAGS } from '../src/node-flags.js';
+import { NODE_ENV, NODE_FLAGS } from '../src/node-flags.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
@@ -19,7 +19,7 @@ export async function startServe(dataDir: string, args: string[]): Promise<Serve
   const extra = (process.env['BENCH_SERVE_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...NODE_FLAGS, ...extra, CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--print-api-key', ...args], {
     stdio: ['ignore', 'pipe', 'ignore'],
-    env: { ...process.env, GANTRY_LOG_LEVEL: 'warn' },
+    env: { ...process.env, ...NODE_ENV, GANTRY_LOG_LEVEL: 'warn' },
   });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d));

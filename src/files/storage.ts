@@ -1,7 +1,7 @@
 // The local files folder: G-code files in folders, with metadata (hash, display name, user data, print
 // statistics) kept in one small durable JSON file. Writes are atomic: temp file, fsync, rename, dir fsync.
 import { createHash } from 'node:crypto';
-import { type Stats, constants, createReadStream } from 'node:fs';
+import { type Stats, constants } from 'node:fs';
 import { copyFile, lstat, mkdir, open, readdir, realpath, rename, rm, stat, statfs, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../log.js';
@@ -45,6 +45,7 @@ export type Entry = FileEntry | FolderEntry;
 export class StorageError extends ServiceError {}
 
 const TMP_DIR = '.tmp';
+const HASH_READ_SIZE = 256 * 1024;
 
 // Symlinks: the files folder may be shared (Samba, a USB stick, a shell user), so a link in it may point anywhere.
 // Whatever is read or written for a client goes through real(): the path with every link resolved, and only if it
@@ -330,12 +331,17 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-export function sha1File(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha1');
-    createReadStream(path)
-      .on('data', (d) => h.update(d))
-      .on('end', () => resolve(h.digest('hex')))
-      .on('error', reject);
-  });
+/** Hashes a file through one buffer, read into again and again. A read stream would allocate a fresh 64 KB buffer
+ * per chunk and leave them to the GC: on a 100 MB file that grew the main malloc arena by ~17 MB of holes that
+ * glibc never gave back. */
+export async function sha1File(path: string): Promise<string> {
+  const h = createHash('sha1');
+  const buf = Buffer.allocUnsafeSlow(HASH_READ_SIZE);
+  const fh = await open(path, 'r');
+  try {
+    for (let n; (n = (await fh.read(buf, 0, HASH_READ_SIZE, null)).bytesRead) > 0; ) h.update(buf.subarray(0, n));
+  } finally {
+    await fh.close();
+  }
+  return h.digest('hex');
 }

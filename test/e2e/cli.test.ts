@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NODE_FLAGS } from '../../src/node-flags.js';
+import { NODE_ENV, NODE_FLAGS } from '../../src/node-flags.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -53,7 +53,7 @@ test('a bad flag exits with status 2 and a message, not a stack trace', async ()
   assert.doesNotMatch(err, /at .*\.js:\d+/);
 });
 
-test('the gantry command, the systemd unit, make run and make bench all start Node with the flags the benchmarks measured', async () => {
+test('the gantry command, the systemd unit, make run and make bench all start Node with the flags and environment the benchmarks measured', async () => {
   const root = fileURLToPath(new URL('../../../', import.meta.url));
   const flags = NODE_FLAGS.join(' ');
   const unit = await readFile(join(root, 'systemd/gantry.service'), 'utf8');
@@ -69,5 +69,11 @@ test('the gantry command, the systemd unit, make run and make bench all start No
   const [code] = await once(child, 'exit');
   assert.equal(code, 0);
   assert.match(out, /^\d+\.\d+\.\d+/);
-  assert.match(await readFile(join(root, 'bin/gantry'), 'utf8'), new RegExp(`exec node ${flags} "`));
+  const bin = await readFile(join(root, 'bin/gantry'), 'utf8');
+  assert.match(bin, new RegExp(`exec node ${flags} "`));
+  for (const [name, value] of Object.entries(NODE_ENV)) {
+    assert.match(unit, new RegExp(`^Environment=${name}=${value}$`, 'm'));
+    assert.match(makefile, new RegExp(`^export ${name} := ${value}$`, 'm'));
+    assert.match(bin, new RegExp(`^export ${name}=${value}$`, 'm'));
+  }
 });

@@ -67,6 +67,9 @@ export function fileRoutes(deps: ApiDeps): Hono<Env> {
 
   const analysisFields = (c: Context, path: string, a: StoredAnalysis | undefined): Record<string, unknown> => {
     if (!a) {
+      // why the analysis failed (the analysis process crashed, the file could not be read), until it is retried
+      const failed = deps.analysis.failure(path);
+      if (failed !== undefined) return { gantryAnalysisError: failed };
       deps.analysis.enqueue(path); // not analysed yet (or changed): it will be shortly
       return {};
     }
@@ -196,7 +199,7 @@ export function fileRoutes(deps: ApiDeps): Hono<Env> {
         jobs.unselect();
         return c.body(null, 204);
       case 'analyse':
-        await storage.entry(path);
+        if ((await storage.entry(path)).kind === 'file') deps.analysis.enqueue(path, true); // a failed one is tried again
         return c.body(null, 204);
       case 'slice':
         throw new ServiceError(415, 'Slicing is not supported; upload G-code');

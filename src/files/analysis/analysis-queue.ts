@@ -1,11 +1,12 @@
-// Analyses files one at a time in a worker thread, stores the result with the file's metadata and writes
-// thumbnails next to it. The worker exits when idle, so a 512 MB board does not keep it around.
+// Analyses files one at a time in the analysis process (analysis-child.ts), stores the result with the file's
+// metadata and writes thumbnails next to it. The process runs while files wait and exits soon after the last,
+// so a 512 MB board does not keep it around, and a queue of files pays for one start, not one per file.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { EventBus } from '../../events.js';
 import type { Logger } from '../../log.js';
 import type { FileStorage } from '../storage.js';
+import { AnalysisChild } from './analysis-child.js';
 import type { AnalysisOptions, GcodeAnalysis } from './analyze.js';
 
 export type StoredAnalysis = Omit<GcodeAnalysis, 'thumbnails'> & {
@@ -13,30 +14,57 @@ export type StoredAnalysis = Omit<GcodeAnalysis, 'thumbnails'> & {
   thumbnails: { width: number; height: number; format: string; file: string }[];
 };
 
-const IDLE_EXIT_MS = 30_000;
+/** How long the process waits for another file before it exits: a slicer sending several files in a row, or a
+ * listing that found files copied in by hand, shares one process start. */
+const IDLE_EXIT_MS = 10_000;
+
+/** What the queue needs of the files folder. */
+export type AnalysisStorage = Pick<FileStorage, 'metaFor' | 'real' | 'setAnalysis'>;
 
 export class AnalysisQueue {
-  private worker: Worker | undefined;
+  private readonly child = new AnalysisChild();
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly pending: string[] = [];
   private running: string | undefined;
-  private nextId = 1;
   private readonly waiters = new Map<string, (() => void)[]>();
+  /** files whose analysis failed, by path, with the bytes (hash) that failed: not tried again on every listing */
+  private readonly failures = new Map<string, { hash: string; error: string }>();
 
   constructor(
-    private readonly storage: FileStorage,
+    private readonly storage: AnalysisStorage,
     private readonly thumbnailDir: string,
     private readonly options: () => AnalysisOptions,
     private readonly bus: EventBus,
     private readonly log: Logger,
+    private readonly idleExitMs = IDLE_EXIT_MS,
   ) {}
 
-  /** Queues a file (again, if it changed). */
-  enqueue(path: string): void {
+  /** Queues a file (again, if it changed). A file whose analysis failed is tried again only when `retry` (the
+   * API's analyse command) or once its bytes changed. */
+  enqueue(path: string, retry = false): void {
     if (this.running === path || this.pending.includes(path)) return;
-    if (this.storage.metaFor(path)?.analysis) return; // same bytes as last time: nothing new to learn
+    const meta = this.storage.metaFor(path);
+    if (meta?.analysis) return; // same bytes as last time: nothing new to learn
+    if (retry) this.failures.delete(path);
+    else if (meta && this.failures.get(path)?.hash === meta.hash) return;
     this.pending.push(path);
     void this.drain();
+  }
+
+  /** Why the file's analysis failed, if it did for the bytes it has now. */
+  failure(path: string): string | undefined {
+    const f = this.failures.get(path);
+    return f && f.hash === this.storage.metaFor(path)?.hash ? f.error : undefined;
+  }
+
+  /** The analysis process: its pid while it runs, and how many were started. For tests and the benchmarks. */
+  get process(): { pid: number | undefined; spawned: number } {
+    return { pid: this.child.pid, spawned: this.child.spawned };
+  }
+
+  /** Whether a file is being analysed or waiting to be. */
+  get busy(): boolean {
+    return this.running !== undefined || this.pending.length > 0;
   }
 
   /** Resolves once the file's analysis is stored (or failed). For tests and the job runner. */
@@ -48,27 +76,25 @@ export class AnalysisQueue {
   async stop(): Promise<void> {
     clearTimeout(this.idleTimer);
     this.pending.length = 0;
-    const w = this.worker;
-    this.worker = undefined;
-    await w?.terminate();
+    await this.child.stop();
   }
 
   private async drain(): Promise<void> {
     if (this.running) return;
     const path = this.pending.shift();
     if (path === undefined) {
-      this.idleTimer = setTimeout(() => void this.stopWorker(), IDLE_EXIT_MS);
+      this.idleTimer = setTimeout(() => this.child.release(), this.idleExitMs);
       this.idleTimer.unref();
       return;
     }
     clearTimeout(this.idleTimer);
     this.running = path;
+    const meta = this.storage.metaFor(path);
     try {
-      const meta = this.storage.metaFor(path);
       if (meta) {
         const t0 = Date.now();
         // real(): never read through a symlink that leads out of the files folder
-        const analysis = await this.run(await this.storage.real(path));
+        const analysis = await this.child.analyse(await this.storage.real(path), this.options());
         const thumbnails: StoredAnalysis['thumbnails'] = [];
         if (analysis.thumbnails.length) await mkdir(this.thumbnailDir, { recursive: true });
         for (const t of analysis.thumbnails) {
@@ -82,51 +108,14 @@ export class AnalysisQueue {
         this.bus.emit('files.analysed', { path });
       }
     } catch (err) {
-      this.log.warn(`analysis of ${path} failed: ${(err as Error).message}`);
+      const error = (err as Error).message;
+      if (meta) this.failures.set(path, { hash: meta.hash, error }); // these bytes failed; others may not
+      this.log.warn(`analysis of ${path} failed: ${error}`);
     } finally {
       this.running = undefined;
       for (const w of this.waiters.get(path) ?? []) w();
       this.waiters.delete(path);
       void this.drain();
     }
-  }
-
-  private run(path: string): Promise<GcodeAnalysis> {
-    const worker = (this.worker ??= this.spawn());
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const onMessage = (msg: { id: number; analysis?: GcodeAnalysis; error?: string }) => {
-        if (msg.id !== id) return;
-        worker.off('message', onMessage);
-        worker.off('exit', onExit);
-        if (msg.analysis) {
-          // Buffers arrive as Uint8Arrays after structured cloning
-          msg.analysis.thumbnails = msg.analysis.thumbnails.map((t) => ({ ...t, data: Buffer.from(t.data) }));
-          resolve(msg.analysis);
-        } else reject(new Error(msg.error ?? 'analysis failed'));
-      };
-      const onExit = (code: number) => {
-        worker.off('message', onMessage);
-        this.worker = undefined;
-        reject(new Error(`the analysis worker exited (${code})`));
-      };
-      worker.on('message', onMessage);
-      worker.once('exit', onExit);
-      worker.postMessage({ id, path, options: this.options() });
-    });
-  }
-
-  private spawn(): Worker {
-    // a small heap: the analysis streams, it never holds a file
-    const w = new Worker(new URL('./worker.js', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 64 } });
-    w.unref();
-    return w;
-  }
-
-  private async stopWorker(): Promise<void> {
-    if (this.running || this.pending.length) return;
-    const w = this.worker;
-    this.worker = undefined;
-    await w?.terminate();
   }
 }

@@ -1,6 +1,6 @@
 // G-code analysis: one pass over the bytes, no string per line. Print time (kinematic model), filament per
 // tool, printing and travel area, layers, slicer metadata and embedded thumbnails.
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { type MachineLimits, TimeEstimator, defaultLimits } from './kinematics.js';
 
 export interface Thumbnail {
@@ -53,6 +53,9 @@ const C_NL = 10;
 const C_CR = 13;
 const C_SPACE = 32;
 const C_TAB = 9;
+/** No G-code line comes near this (thumbnails are cut into lines of ~80 characters). */
+const MAX_LINE = 1 << 20;
+const READ_SIZE = 256 * 1024;
 
 /** Streaming analyser: feed it chunks, then call finish(). */
 export class GcodeAnalyzer {
@@ -98,17 +101,32 @@ export class GcodeAnalyzer {
 
   push(chunk: Buffer): void {
     this.bytes += chunk.length;
-    let buf = chunk;
-    if (this.carry) {
-      buf = Buffer.concat([this.carry, chunk]);
-      this.carry = null;
-    }
     let start = 0;
-    for (let nl = buf.indexOf(C_NL, start); nl >= 0; nl = buf.indexOf(C_NL, start)) {
-      this.line(buf, start, nl);
+    if (this.carry) {
+      // the line the last chunk ended in: join only that line, never the whole chunk (a copy of every chunk was
+      // most of what the analysis allocated)
+      const nl = chunk.indexOf(C_NL);
+      if (nl < 0) {
+        this.carry = this.longer(this.carry, chunk);
+        return;
+      }
+      const line = this.longer(this.carry, chunk.subarray(0, nl));
+      this.carry = null;
+      this.line(line, 0, line.length);
       start = nl + 1;
     }
-    if (start < buf.length) this.carry = Buffer.from(buf.subarray(start));
+    for (let nl = chunk.indexOf(C_NL, start); nl >= 0; nl = chunk.indexOf(C_NL, start)) {
+      this.line(chunk, start, nl);
+      start = nl + 1;
+    }
+    // a copy: the caller reuses its buffer
+    if (start < chunk.length) this.carry = Buffer.from(chunk.subarray(start, start + MAX_LINE));
+  }
+
+  /** A line continued; its first MAX_LINE bytes are all that is kept. A file with no line breaks (CR-only, or not
+   * G-code at all) would otherwise be held whole, outside the heap limit. */
+  private longer(head: Buffer, more: Buffer): Buffer {
+    return head.length >= MAX_LINE ? head : Buffer.concat([head, more.subarray(0, MAX_LINE - head.length)]);
   }
 
   finish(): GcodeAnalysis {
@@ -536,6 +554,13 @@ export function parseDuration(text: string): number | null {
 /** Analyses a file from disk, streaming. */
 export async function analyzeFile(path: string, opts: AnalysisOptions = {}): Promise<GcodeAnalysis> {
   const a = new GcodeAnalyzer(opts);
-  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) a.push(chunk as Buffer);
+  // one buffer, read into again and again: a stream would allocate (and leave to the GC) one per chunk
+  const buf = Buffer.allocUnsafeSlow(READ_SIZE);
+  const fh = await open(path, 'r');
+  try {
+    for (let n; (n = (await fh.read(buf, 0, READ_SIZE, null)).bytesRead) > 0; ) a.push(buf.subarray(0, n));
+  } finally {
+    await fh.close();
+  }
   return a.finish();
 }
