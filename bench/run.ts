@@ -10,6 +10,7 @@ import { benchCamera } from './camera.js';
 import { benchRender, makeBenchFrames } from './timelapse.js';
 import { benchWeb } from './web.js';
 import { benchUpload } from './upload.js';
+import { benchMemoryReturn } from './memory.js';
 import { benchPrintPaths, benchSerialHost, type Spread } from './serial.js';
 
 const f0 = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -86,6 +87,11 @@ async function main(): Promise<void> {
     console.log(`  of which private to Gantry (USS)       ${m.ussMb.toFixed(1)} MB; the rest is the node binary's shared pages`);
     console.log(`  hono + @hono/node-server, one route    ${m.httpStackRssMb.toFixed(1)} MB RSS, same flags: Gantry adds ${(m.rssMb - m.httpStackRssMb).toFixed(1)} MB to its HTTP stack`);
     console.log(`  a bare idle node process, for scale    ${m.bareNodeRssMb.toFixed(1)} MB RSS`);
+    const back = await benchMemoryReturn(join(dir, 'memory'));
+    console.log(`\nMemory that comes back: gantry serve idle at ${back.idleMb.toFixed(1)} MB, then each workload in turn; RSS ${back.settleSeconds} s after it (target ≤ 1.10× idle)`);
+    for (const w of back.workloads) {
+      console.log(`  ${w.workload.padEnd(16)} peak ${w.peakMb.toFixed(1)} MB (${w.peakRatio.toFixed(2)}×), after ${w.settledMb.toFixed(1)} MB = ${w.settledRatio.toFixed(2)}× idle ${w.pass ? 'ok' : 'OVER'}${w.analysisPeakMb > 0 ? `; the analysis process peaked at ${w.analysisPeakMb.toFixed(0)} MB and exited` : ''}`);
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
