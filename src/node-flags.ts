@@ -16,10 +16,12 @@ export const NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size', '--
  * The environment Gantry runs with (bin/gantry, systemd/gantry.service and the Makefile set the same; the bench and
  * tests that start `gantry serve` pass it on). Also not settable from inside: glibc reads it when the process starts.
  *
- * - `MALLOC_MMAP_THRESHOLD_=65536`: every allocation of 64 KB or more gets its own mapping, returned to the OS when
- *   freed. Node reads sockets into fresh 64 KB buffers, and V8 frees them only when it collects their Buffers: by then
- *   small long-lived allocations sit above them in glibc's arena, which gives back only its top, and glibc's own
- *   threshold climbs (to 32 MB) after the first large free. Measured after a 500 MB upload, 70 s later: the arena
- *   stayed 13-20 MB larger (RSS 75 MB against 60 MB idle); with this, 62 MB. The upload took as long.
+ * - `MALLOC_MMAP_THRESHOLD_=32768`: every allocation of 32 KB or more gets its own mapping, returned to the OS when
+ *   freed. Node's HTTP parser copies each piece of a request body into a fresh Buffer (up to 64 KB, usually just
+ *   under), and V8 frees them only when it collects those Buffers: by then small long-lived allocations sit above
+ *   them in glibc's arena, which gives back only its top (and glibc's own threshold climbs to 32 MB after the first
+ *   large free). Measured 30-70 s after a 500 MB upload: the main arena stayed 6-20 MB larger (RSS 68-75 MB against
+ *   60 MB idle); with 64 KB here still 5-13 MB (the copies are just under it); with 32 KB 0-4.5 MB (61-67 MB).
+ *   The upload took as long.
  */
-export const NODE_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '65536' };
+export const NODE_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '32768' };
