@@ -34,6 +34,7 @@ import { GANTRY_VERSION } from './version.js';
 import { writeAvahiService } from './system/avahi-service.js';
 import { SystemHealthReader } from './system/health.js';
 import { applyPendingRestore, removeRestoreLeftovers } from './system/backup.js';
+import { IdleCollector } from './system/idle-gc.js';
 
 export interface Gantry {
   readonly url: string;
@@ -145,6 +146,9 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
       return { tools: p.extruder.count, bed: p.heatedBed, chamber: p.heatedChamber };
     },
   });
+
+  // memory back after a print, an upload or an analysis: one full collection once it is quiet (idle-gc.ts)
+  const idleGc = new IdleCollector({ bus, printing: () => jobs.active });
 
   const queueStore = await JsonStore.open<QueueFile>(join(cfg.dataDir, 'queue.json'), defaultQueue(), log.child('store'));
   const queue = new PrintQueue(queueStore, jobs, printer, bus, () => settings.data.queue, log.child('queue'));
@@ -356,6 +360,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
         await camera.close();
         await push.close();
         queue.stop();
+        idleGc.stop();
         jobs.stop();
         await analysis.stop();
         await printer.close();

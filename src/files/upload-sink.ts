@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { type FileHandle, open } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { StorageError } from './storage.js';
-import { collectYoungGarbage } from './young-gc.js';
+import { collectYoungGarbage } from '../system/gc.js';
 
 /** What may wait in memory for the disk: enough that the socket is read while a write is on disk (writes of 16 KB
  * one at a time, fs.WriteStream's default, halved the upload rate), small next to the server's RSS. */
@@ -15,7 +15,7 @@ export const SINK_HIGH_WATER_MARK = 1 << 20;
 export const WRITE_BATCH = 512 << 10;
 /** Start writing the file back to disk every this many bytes, one fdatasync at a time. */
 export const SYNC_EVERY = 8 << 20;
-/** Free the request's spent chunk buffers every this many bytes (young-gc.ts says why): +38 MB peak RSS → ~+12. */
+/** Free the request's spent chunk buffers every this many bytes (system/gc.ts says why): +38 MB peak RSS → ~+12. */
 export const GC_EVERY = 4 << 20;
 
 export const tooBig = (maxBytes: number) => new StorageError(413, `The file is larger than the upload limit of ${maxBytes} bytes`);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GC_EVERY, SYNC_EVERY, UploadSink, WRITE_BATCH } from '../../src/files/upload-sink.js';
-import { collectYoungGarbage } from '../../src/files/young-gc.js';
+import { collectYoungGarbage } from '../../src/system/gc.js';
 import { StorageError } from '../../src/files/storage.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';

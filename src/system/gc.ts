@@ -6,7 +6,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-type Gc = (options: { type: 'minor' }) => void;
+type Gc = (options?: { type: 'minor' | 'major' }) => void;
 let gc: Gc | null | undefined;
 
 function findGc(): Gc | null {
@@ -28,4 +28,13 @@ function findGc(): Gc | null {
 export function collectYoungGarbage(): void {
   if (gc === undefined) gc = findGc();
   gc?.({ type: 'minor' });
+}
+
+/** A full collection: V8 compacts its old generation and gives free pages back, which it otherwise does late on a
+ * small heap, after a burst of work (a print, an upload) has left garbage and compiled code behind. Tens of ms on a
+ * Pi: run it only when nothing is printing (idle-gc.ts). */
+export function collectAllGarbage(): boolean {
+  if (gc === undefined) gc = findGc();
+  gc?.();
+  return gc !== null;
 }

@@ -1,0 +1,48 @@
+// After a burst of work ends (a print, an upload, an analysis result), one full garbage collection once things have
+// been quiet for a moment. On a small heap V8 collects late: 70 s after 20 prints the RSS still held their garbage
+// and old code (+14-34 % over idle), though nothing leaked (a later compaction took it back). Never while a job
+// prints: a pause of tens of ms on a Pi has no place between two lines of a print.
+import type { EventBus } from '../events.js';
+import { collectAllGarbage } from './gc.js';
+
+/** Quiet this long after the last burst before collecting. */
+export const IDLE_GC_DELAY_MS = 5000;
+
+export interface IdleGcDeps {
+  bus: EventBus;
+  /** true while a job streams to the printer */
+  printing: () => boolean;
+  collect?: () => void;
+  delayMs?: number;
+}
+
+export class IdleCollector {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly offs: (() => void)[];
+  /** collections run, and those skipped because a job was printing (for tests and the log) */
+  runs = 0;
+  skipped = 0;
+
+  constructor(private readonly d: IdleGcDeps) {
+    this.offs = [d.bus.on('job.ended', () => this.soon()), d.bus.on('files.uploaded', () => this.soon()), d.bus.on('files.analysed', () => this.soon())];
+  }
+
+  private soon(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.d.printing()) {
+        this.skipped++; // the job's own end brings the next chance
+        return;
+      }
+      (this.d.collect ?? collectAllGarbage)();
+      this.runs++;
+    }, this.d.delayMs ?? IDLE_GC_DELAY_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    for (const off of this.offs) off();
+  }
+}

@@ -1,0 +1,39 @@
+// The idle collector's timing rules (pure logic: the bus is real, the collection is counted instead of run).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventBus } from '../../src/events.js';
+import { IdleCollector } from '../../src/system/idle-gc.js';
+import { collectAllGarbage } from '../../src/system/gc.js';
+import { waitFor } from '../helpers/wait.js';
+
+test('one full collection once a burst of work is over, none while a job prints', async () => {
+  const bus = new EventBus();
+  let printing = false;
+  let collected = 0;
+  const idle = new IdleCollector({ bus, printing: () => printing, collect: () => collected++, delayMs: 50 });
+  try {
+    for (let i = 0; i < 5; i++) bus.emit('files.analysed', { path: `f${i}.gcode` });
+    await waitFor('a collection', () => idle.runs === 1 || undefined);
+    assert.equal(collected, 1, 'a burst of events makes one collection');
+    printing = true;
+    bus.emit('files.uploaded', { path: 'x.gcode', select: false, print: false, effectiveSelect: false, effectivePrint: false });
+    await waitFor('the quiet moment to pass', () => idle.skipped === 1 || undefined);
+    assert.equal(collected, 1, 'nothing while printing');
+    printing = false;
+    bus.emit('job.ended', { path: 'x.gcode', result: 'success', reason: null, fromQueue: false, printTime: 1, size: 1, user: null });
+    await waitFor('the collection after the job', () => idle.runs === 2 || undefined);
+  } finally {
+    idle.stop();
+  }
+});
+
+test('a full collection really runs in a process started without --expose-gc, and leaves no gc() behind', async () => {
+  const before = (globalThis as { gc?: unknown }).gc;
+  let held: { big: number[] } | undefined = { big: Array.from({ length: 1000 }, (_, i) => i) };
+  const ref = new WeakRef(held);
+  held = undefined;
+  await new Promise<void>((r) => setImmediate(r)); // a WeakRef keeps its target until the current job ends
+  assert.equal(collectAllGarbage(), true);
+  assert.equal(ref.deref(), undefined, 'the unreachable object was collected');
+  assert.equal((globalThis as { gc?: unknown }).gc, before);
+});
