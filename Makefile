@@ -7,7 +7,7 @@ NODE_FLAGS := --max-semi-space-size=1 --optimize-for-size --single-threaded
 # and the environment (src/node-flags.ts: NODE_ENV), for every process started from here
 export MALLOC_MMAP_THRESHOLD_ := 32768
 
-.PHONY: setup build run test bench bench-soak clean test-deps fuzz soak deb
+.PHONY: setup build run test bench bench-soak clean test-deps fuzz soak deb image image-test image-bench
 
 setup: node_modules/.installed
 
@@ -55,6 +55,19 @@ soak: build
 # the Debian package (gantry_<version>_all.deb in build/): image/build-deb.sh says what goes in it
 deb: build
 	image/build-deb.sh build
+
+# the Raspberry Pi SD-card image (build/gantry-<version>-arm64.img and .img.xz) from Debian trixie packages with the
+# package above inside: image/build-image.sh (root, mmdebstrap, qemu-user-static); image/README.md says how to use it
+image: deb
+	image/build-image.sh build
+
+# boots the image under qemu-system-aarch64 (TCG) and checks first boot, a hot-plugged USB printer, a reboot from
+# the API; prints the timings and memory image/README.md reports (build/image-test/results.txt)
+image-test: build
+	image/test-image.sh
+
+image-bench: image-test
+	@cat build/image-test/results.txt
 
 bench: build
 	$(NODE) $(NODE_FLAGS) --expose-gc dist/bench/run.js

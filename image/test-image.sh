@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# Boots the built image under qemu-system-aarch64 -M virt (TCG, 512 MB, the image's own kernel and initrd from its
+# FAT partition, root on a virtio disk, user-mode networking) with a first-boot file on the FAT partition, and
+# checks from the host what a user would see: Gantry answers, the first-boot settings were applied, no failed
+# units, a USB serial printer hot-plugged through the QEMU monitor (backed by the repo's virtual printer on a PTY)
+# is found and connected, a reboot from the API comes back, and an uploaded file survives it. Prints timings and
+# the measurements image/README.md reports; writes them to build/image-test/results.txt.
+# Needs: qemu-system-arm (qemu-system-aarch64), mtools, openssh-client, curl, python3, a built checkout (make build).
+# Environment: IMAGE (default build/gantry-<version>-arm64.img), BOOT_LIMIT (s, default 600), QEMU_SMP (default 2),
+#   KEEP_VM=1 leaves the VM running at the end (ssh command printed).
+set -euo pipefail
+src="$(cd "$(dirname "$0")/.." && pwd)"
+version=$(node -p "require('$src/package.json').version")
+image=${IMAGE:-$src/build/gantry-${version}-arm64.img}
+work=$src/build/image-test
+limit=${BOOT_LIMIT:-600}
+t0=$(date +%s)
+now() { echo $(($(date +%s) - t0)); }
+say() { printf '[%4ss] %s\n' "$(now)" "$*"; }
+fail() { say "FAIL: $*"; echo "--- last console lines:"; tail -n 40 "$work/console.log" 2>/dev/null || true; exit 1; }
+for c in qemu-system-aarch64 mcopy ssh ssh-keygen curl python3; do
+  command -v $c >/dev/null || { echo "$c is needed: apt-get install qemu-system-arm mtools openssh-client curl python3" >&2; exit 1; }
+done
+[[ -f $image ]] || { echo "no $image: make image first" >&2; exit 1; }
+[[ -f $src/dist/src/cli.js ]] || { echo "build first: make build" >&2; exit 1; }
+
+rm -rf "$work"
+mkdir -p "$work"
+pids=()
+cleanup() {
+  if [[ ${KEEP_VM:-0} != 1 ]]; then
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  fi
+}
+trap cleanup EXIT
+
+# ---- the disk: a copy of the image, 1 GB larger (the first boot grows the root partition into it)
+disk=$work/disk.img
+cp --sparse=always "$image" "$disk"
+truncate -s +1G "$disk"
+img_mb=$(($(stat -c %s "$image") / 1024 / 1024))
+fat="$disk@@1M"
+# the kernel and initrd the Pi firmware would load (config.txt names them), and its command line
+cfg=$(mtype -i "$fat" ::config.txt | tr -d '\r')
+kernel=$(sed -n 's/^kernel=//p' <<<"$cfg" | tail -n1)
+initrd=$(sed -n 's/^initramfs[[:space:]]\+\([^[:space:]]*\).*/\1/p' <<<"$cfg" | tail -n1)
+[[ -n $kernel && -n $initrd ]] || fail "config.txt names no kernel/initramfs: $cfg"
+mcopy -n -i "$fat" "::$kernel" "$work/vmlinuz"
+mcopy -n -i "$fat" "::$initrd" "$work/initrd"
+cmdline=$(mtype -i "$fat" ::cmdline.txt | tr -d '\r\n')
+say "image $(basename "$image") ($img_mb MB); kernel $kernel; cmdline: $cmdline"
+
+# ---- the first-boot file: every kind of setting, one deliberate mistake (reported, the rest applied)
+ssh-keygen -q -t ed25519 -N '' -C gantry-image-test -f "$work/id"
+api_key=$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')
+admin_pass=test-password-$RANDOM
+wifi_pass=wifi-secret-$RANDOM
+cat >"$work/gantry-firstboot.txt" <<EOF
+# written by image/test-image.sh
+hostname=gantry-test
+wifi_ssid=Test Network
+wifi_password="$wifi_pass"
+wifi_country=de
+timezone=Europe/Berlin
+ssh_authorized_key=$(cat "$work/id.pub")
+admin_user=maker
+admin_password=$admin_pass
+api_key=$api_key
+printer_colour=blue
+EOF
+sed -i 's/$/\r/' "$work/gantry-firstboot.txt" # as Notepad saves it
+mcopy -i "$fat" "$work/gantry-firstboot.txt" ::gantry-firstboot.txt
+
+# ---- the virtual printer on a PTY: the USB serial adapter's other end
+node "$src/dist/src/cli.js" virtual-printer --link "$work/printer" >"$work/printer.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do [[ -e $work/printer ]] && break; sleep 0.2; done
+[[ -e $work/printer ]] || fail "the virtual printer made no PTY: $(cat "$work/printer.log")"
+
+# ---- the VM
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+http_port=$(free_port)
+ssh_port=$(free_port)
+base="http://127.0.0.1:$http_port"
+mon=$work/monitor.sock
+nice -n 19 qemu-system-aarch64 -M virt -cpu cortex-a72 -smp "${QEMU_SMP:-2}" -m 512 \
+  -kernel "$work/vmlinuz" -initrd "$work/initrd" -append "$cmdline console=ttyAMA0" \
+  -drive if=none,file="$disk",format=raw,id=hd,cache=unsafe -device virtio-blk-pci,drive=hd \
+  -netdev user,id=n0,hostfwd=tcp:127.0.0.1:$http_port-:80,hostfwd=tcp:127.0.0.1:$ssh_port-:22 -device virtio-net-pci,netdev=n0 \
+  -device virtio-rng-pci -device qemu-xhci,id=xhci \
+  -monitor unix:"$mon",server,nowait -serial file:"$work/console.log" -display none &
+qpid=$!
+pids+=($qpid)
+monitor() { python3 - "$mon" "$1" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(5)
+def read():
+    buf = b''
+    try:
+        while not buf.endswith(b'(qemu) '): buf += s.recv(4096)
+    except socket.timeout: pass
+    return buf.decode(errors='replace')
+read(); s.sendall((sys.argv[2] + '\n').encode()); out = read()
+print('\n'.join(l for l in out.splitlines()[1:] if not l.startswith('(qemu)')))
+PY
+}
+sshvm() { ssh -q -i "$work/id" -p "$ssh_port" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=10 -o BatchMode=yes root@127.0.0.1 "$@"; }
+api() { curl -sS -m 20 -H "X-Api-Key: $api_key" "$@"; }
+wait_version() { # $1: limit in s; prints the seconds it took
+  local start=$(date +%s)
+  while (($(date +%s) - start < $1)); do
+    kill -0 "$qpid" 2>/dev/null || fail "qemu exited"
+    if curl -fsS -m 5 -H "X-Api-Key: $api_key" -o /dev/null "$base/api/version" 2>/dev/null; then echo $(($(date +%s) - start)); return 0; fi
+    sleep 2
+  done
+  return 1
+}
+
+# ---- 1. boot to /api/version
+boot_s=$(wait_version "$limit") || fail "/api/version did not answer within $limit s"
+say "OK  first boot: /api/version answers after $boot_s s (limit $limit s)"
+api -f -m 10 "$base/api/version"; echo
+
+# ---- 2. first-boot settings
+code=$(curl -s -o /dev/null -w '%{http_code}' -m 10 "$base/api/version")
+[[ $code = 401 || $code = 403 ]] || fail "GET /api/version without a key answered $code, not 401/403"
+api -f -o /dev/null "$base/api/connection" || fail "the first-boot file's API key is refused"
+say "OK  the first-boot API key works (and no key is refused: $code)"
+login=$(curl -sS -m 20 -H 'Content-Type: application/json' -d "{\"user\":\"maker\",\"pass\":\"$admin_pass\"}" "$base/api/login")
+grep -q '"name":"maker"' <<<"$login" || fail "login as maker with the first-boot password: $login"
+say "OK  the first-boot admin account logs in"
+for _ in $(seq 30); do sshvm true && break; sleep 2; done
+sshvm true || fail "ssh with the first-boot key"
+say "OK  ssh with the first-boot key"
+[[ $(sshvm hostname) = gantry-test ]] || fail "hostname is $(sshvm hostname)"
+say "OK  hostname gantry-test"
+[[ $(sshvm cat /etc/timezone) = Europe/Berlin ]] || fail "time zone: $(sshvm cat /etc/timezone)"
+sshvm grep -q '^country=DE' /etc/wpa_supplicant/wpa_supplicant-wlan0.conf || fail "no Wi-Fi configuration"
+sshvm "! grep -rq '$wifi_pass' /etc/wpa_supplicant/" || fail "the Wi-Fi passphrase is stored in clear"
+say "OK  time zone, Wi-Fi configuration (pre-computed key, country DE)"
+fblog=$(sshvm cat /boot/firmware/gantry-firstboot.log)
+echo "$fblog" | sed 's/^/      log: /'
+grep -q 'unknown setting "printer_colour"' <<<"$fblog" || fail "the mistake is not in gantry-firstboot.log"
+sshvm '[ ! -e /boot/firmware/gantry-firstboot.txt ]' || fail "gantry-firstboot.txt is still there"
+sshvm "! grep -rqF -e '$wifi_pass' -e '$admin_pass' -e '$api_key' /boot/firmware/" || fail "a secret is still on the FAT partition"
+say "OK  gantry-firstboot.log reports the bad line; the file is gone and no secret is left on the FAT partition"
+failed=$(sshvm systemctl is-failed gantry.service gantry-firstboot.service || true)
+[[ $(tr '\n' ' ' <<<"$failed") = "active active " ]] || fail "systemctl is-failed gantry gantry-firstboot: $failed"
+say "OK  gantry.service and gantry-firstboot.service active (systemctl is-failed clean); failed units: $(sshvm systemctl --failed --plain --no-legend | awk '{print $1}' | tr '\n' ' ')"
+root_kb=$(sshvm df -k --output=size / | tail -n1 | tr -d ' ')
+((root_kb > (img_mb - 257) * 1024 + 512 * 1024)) || fail "the root filesystem did not grow: $root_kb KB"
+say "OK  root grown to $((root_kb / 1024)) MB; $(sshvm 'findmnt -no OPTIONS /' | grep -o noatime); swap: $(sshvm "swapon --noheadings --show=NAME,SIZE | tr '\n' ' '"); journal: $(sshvm 'journalctl --header | grep -m1 "File path"' | awk '{print $3}')"
+sshvm 'systemctl is-active avahi-daemon >/dev/null && grep -q _octoprint._tcp /etc/avahi/services/gantry.service' || fail "avahi / _octoprint._tcp"
+say "OK  avahi-daemon active, announcing _octoprint._tcp for $(sshvm hostname).local"
+
+# ---- 3. a USB serial printer, hot-plugged
+t=$(date +%s)
+monitor "chardev-add serial,id=printer,path=$work/printer"
+monitor "device_add usb-serial,chardev=printer,id=usbprinter,bus=xhci.0"
+state=''
+for _ in $(seq 90); do
+  state=$(api "$base/api/connection" | python3 -c 'import json,sys; c=json.load(sys.stdin)["current"]; print(c["state"], c.get("port"))' 2>/dev/null || true)
+  [[ $state == Operational* ]] && break
+  sleep 2
+done
+[[ $state == Operational* ]] || fail "the hot-plugged printer: connection state $state; $(sshvm 'ls /dev/ttyUSB* 2>&1; journalctl -u gantry -n 20 --no-pager')"
+say "OK  hot-plugged USB serial printer connected after $(($(date +%s) - t)) s: $state"
+
+# ---- 4. measurements (idle: a few seconds after connecting)
+sleep 10
+pid=$(sshvm systemctl show -p MainPID --value gantry.service)
+rss=$(sshvm "awk '/VmRSS/{print \$2}' /proc/$pid/status")
+used=$(sshvm "free -k | awk '/^Mem:/{print \$3}'")
+total=$(sshvm "free -k | awk '/^Mem:/{print \$2}'")
+disk_used=$(sshvm "df -k --output=used / | tail -n1" | tr -d ' ')
+say "measured: Gantry idle RSS $((rss / 1024)) MB; system used $((used / 1024)) of $((total / 1024)) MB; root used $((disk_used / 1024)) MB"
+
+# ---- 5. an upload, a reboot from the API, the file still there
+printf 'G28\nG1 X10 Y10 F3000\nM117 image test\n' >"$work/survivor.gcode"
+api -f -o /dev/null -F "file=@$work/survivor.gcode" "$base/api/files/local" || fail "upload"
+uuid=$(api "$base/api/settings" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("plugins",{}).get("discovery",{}).get("upnpUuid",""))' 2>/dev/null || true)
+boot_id=$(sshvm cat /proc/sys/kernel/random/boot_id)
+t=$(date +%s)
+api -f -o /dev/null -X POST "$base/api/system/commands/core/reboot" || fail "POST /api/system/commands/core/reboot"
+# back = Gantry answers on a new boot (a new boot_id over ssh): the old system may answer for a while as it stops
+while :; do
+  sleep 5
+  (($(date +%s) - t < limit)) || fail "not back within $limit s after the reboot"
+  kill -0 "$qpid" 2>/dev/null || fail "qemu exited"
+  curl -fsS -m 5 -H "X-Api-Key: $api_key" -o /dev/null "$base/api/version" 2>/dev/null || continue
+  nb=$(sshvm cat /proc/sys/kernel/random/boot_id 2>/dev/null) || continue
+  [[ -n $nb && $nb != "$boot_id" ]] && break
+done
+reboot_s=$(($(date +%s) - t))
+say "OK  reboot from the API: back after $reboot_s s"
+api -f "$base/api/files/local/survivor.gcode" >/dev/null || fail "the uploaded file is gone after the reboot"
+cmp -s <(api -f "$base/downloads/files/local/survivor.gcode") "$work/survivor.gcode" && same=" (same bytes)" || same=''
+uuid2=$(api "$base/api/settings" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("plugins",{}).get("discovery",{}).get("upnpUuid",""))' 2>/dev/null || true)
+[[ $uuid = "$uuid2" ]] || fail "the install's UUID changed over the reboot: $uuid -> $uuid2"
+# the first-boot unit does not run again (no new file): inactive, never failed
+failed=$(sshvm systemctl is-failed gantry.service gantry-firstboot.service || true)
+[[ $(tr '\n' ' ' <<<"$failed") = "active inactive " ]] || fail "after the reboot: systemctl is-failed gantry gantry-firstboot: $failed"
+say "OK  the uploaded file survived the reboot$same; UUID ${uuid:-?} kept; units clean"
+state=''
+for _ in $(seq 60); do
+  state=$(api "$base/api/connection" | python3 -c 'import json,sys; c=json.load(sys.stdin)["current"]; print(c["state"], c.get("port"))' 2>/dev/null || true)
+  [[ $state == Operational* ]] && break
+  sleep 2
+done
+say "after the reboot the printer is: $state"
+
+xz_mb=''
+[[ -f $image.xz ]] && xz_mb=$(($(stat -c %s "$image.xz") / 1024 / 1024))
+{
+  echo "image: ${img_mb} MB raw${xz_mb:+, ${xz_mb} MB .xz}; root used on the booted system: $((disk_used / 1024)) MB"
+  echo "first boot to /api/version (TCG, -smp ${QEMU_SMP:-2}, 512 MB): ${boot_s} s; reboot from the API to /api/version: ${reboot_s} s"
+  echo "Gantry idle RSS (printer connected): $((rss / 1024)) MB; system memory used: $((used / 1024)) of $((total / 1024)) MB"
+  echo "image test total: $(now) s"
+} | tee "$work/results.txt"
+say "PASS"
+if [[ ${KEEP_VM:-0} = 1 ]]; then
+  echo "VM left running (pid $qpid): ssh -i $work/id -p $ssh_port root@127.0.0.1; $base"
+fi
