@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { TEST_KEY, gantryRig } from '../helpers/gantry-rig.js';
+import { streamPost } from '../helpers/stream-post.js';
 
 const BOUNDARY = 'gantry-integrity-boundary';
 
@@ -33,33 +33,15 @@ test('a 20 MB upload in odd-sized pieces is stored byte for byte, with its SHA-1
       data,
       Buffer.from(`\r\n--${BOUNDARY}--\r\n`),
     ]);
-    const url = new URL(rig.gantry.url);
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = request({
-        host: url.hostname,
-        port: url.port,
-        method: 'POST',
-        path: '/api/files/local',
-        headers: { 'X-Api-Key': TEST_KEY, 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}`, 'Content-Length': String(body.length) },
-      });
-      req.on('response', (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode!));
-      });
-      req.on('error', reject);
-      const sizes = [1, 65_536, 13, 250_007, 4_096, 1_000_003, 77];
-      let at = 0;
-      let i = 0;
-      const pump = () => {
-        while (at < body.length) {
-          const piece = body.subarray(at, at + sizes[i++ % sizes.length]!);
-          at += piece.length;
-          if (!req.write(piece)) return void req.once('drain', pump);
-        }
-        req.end();
-      };
-      pump();
-    });
+    const sizes = [1, 65_536, 13, 250_007, 4_096, 1_000_003, 77];
+    function* odd(): Iterator<Buffer> {
+      for (let at = 0, i = 0; at < body.length; i++) {
+        const piece = body.subarray(at, at + sizes[i % sizes.length]!);
+        at += piece.length;
+        yield piece;
+      }
+    }
+    const status = await streamPost(rig.gantry.url, '/api/files/local', { 'X-Api-Key': TEST_KEY, 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}` }, body.length, odd());
     assert.equal(status, 201);
     const stored = await readFile(join(rig.dir, 'data', 'files', 'integrity.gcode'));
     assert.equal(stored.length, data.length);

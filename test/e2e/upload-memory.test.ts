@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile, stat } from 'node:fs/promises';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NODE_FLAGS } from '../../src/node-flags.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
+import { streamPost } from '../helpers/stream-post.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 const KEY = 'memtest-key-0123456789abcdefghijklmnopqr';
@@ -36,30 +36,12 @@ test('a 500 MB upload streams to disk (server RSS grows by far less than the fil
     const head = Buffer.from('--b\r\nContent-Disposition: form-data; name="file"; filename="big.gcode"\r\nContent-Type: application/octet-stream\r\n\r\n');
     const tail = Buffer.from('\r\n--b--\r\n');
     const size = chunk.length * chunks;
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = request({
-        host: url.hostname,
-        port: url.port,
-        method: 'POST',
-        path: '/api/files/local',
-        headers: { 'X-Api-Key': KEY, 'Content-Type': 'multipart/form-data; boundary=b', 'Content-Length': String(head.length + size + tail.length) },
-      });
-      req.on('response', (res) => {
-        res.resume();
-        resolve(res.statusCode!);
-      });
-      req.on('error', reject);
-      req.write(head);
-      let i = 0;
-      const pump = () => {
-        while (i < chunks) {
-          i++;
-          if (!req.write(chunk)) return void req.once('drain', pump);
-        }
-        req.end(tail);
-      };
-      pump();
-    });
+    function* body(): Iterator<Buffer> {
+      yield head;
+      for (let i = 0; i < chunks; i++) yield chunk;
+      yield tail;
+    }
+    const status = await streamPost(url.href, '/api/files/local', { 'X-Api-Key': KEY, 'Content-Type': 'multipart/form-data; boundary=b' }, head.length + size + tail.length, body());
     clearInterval(sampler);
     assert.equal(status, 201);
     assert.equal((await stat(join(dir, 'data', 'files', 'big.gcode'))).size, size);
