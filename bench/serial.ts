@@ -40,7 +40,7 @@ const LINE = (i: number) => `G1 X${(i % 200) + 0.25} Y${(i * 7) % 200}.5`; // ~2
 /** Gantry's printer model streaming n lines; returns lines/s and CPU ms per 1000 lines. */
 async function gantryStream(link: string, n: number, windowed: boolean): Promise<{ rate: number; cpuMsPer1000: number }> {
   const bus = new EventBus();
-  const printer = new Printer({ protocol: { windowed, maxWindow: 4 } }, { bus, log: createLogger('silent') });
+  const printer = new Printer({ protocol: { windowed, maxWindow: 4 } }, { bus: bus.scope('printer'), log: createLogger('silent') });
   await printer.connect(link, 250000);
   const lines = Array.from({ length: n }, (_, i) => LINE(i));
   let i = 0;

@@ -8,33 +8,31 @@ import { AppKeys } from './accounts/app-keys.js';
 import { Sessions } from './accounts/sessions.js';
 import { Accounts, type AccountsFile, defaultAccounts } from './accounts/users.js';
 import { spawn } from 'node:child_process';
-import { createApi } from './api/app.js';
 import { createHttpServer } from './api/http-server.js';
 import type { ServeConfig } from './config/cli-config.js';
 import { type Settings, defaultSettings, migrateSystemCommands } from './config/settings.js';
 import { EventBus } from './events.js';
 import { type Logger, createLogger } from './log.js';
-import { Printer } from './printer/printer.js';
+import type { Printer } from './printer/printer.js';
 import { FileStorage } from './files/storage.js';
 import { History } from './jobs/history.js';
-import { JobRunner } from './jobs/job-runner.js';
+import type { JobRunner } from './jobs/job-runner.js';
 import { AnalysisQueue } from './files/analysis/analysis-queue.js';
-import { PrintQueue, type QueueFile, defaultQueue } from './jobs/print-queue.js';
-import type { CheckpointFile } from './jobs/checkpoint.js';
-import { PushServer } from './push/push-server.js';
+import type { PushServer } from './push/push-server.js';
+import type { PrintQueue } from './jobs/print-queue.js';
 import type { MqttBridge } from './mqtt/bridge.js';
-import { Camera } from './camera/camera.js';
+import type { Camera } from './camera/camera.js';
 import { detectCameras } from './camera/detect.js';
-import { TimelapseService, timelapseConfigView } from './timelapse/timelapse.js';
-import { VirtualPrinterProcess } from './sim/launcher.js';
+import type { TimelapseService } from './timelapse/timelapse.js';
 import { JsonStore } from './store/json-store.js';
-import { listCandidatePorts } from './transport/discovery.js';
-import { isNetworkTarget } from './transport/open.js';
 import { GANTRY_VERSION } from './version.js';
 import { writeAvahiService } from './system/avahi-service.js';
 import { SystemHealthReader } from './system/health.js';
 import { applyPendingRestore, removeRestoreLeftovers } from './system/backup.js';
 import { IdleCollector } from './system/idle-gc.js';
+import { type PrintersFile, defaultPrintersFile } from './printers/printers-file.js';
+import { PrinterRegistry } from './printers/registry.js';
+import { frontRequest, frontUpgrade } from './printers/http-front.js';
 
 export interface Gantry {
   readonly url: string;
@@ -53,13 +51,15 @@ export interface Gantry {
   mqttSettled(): Promise<void>;
   readonly camera: Camera;
   readonly timelapse: TimelapseService;
+  /** every printer; the fields above are the default one's */
+  readonly printers: PrinterRegistry;
   stop(): Promise<void>;
 }
 
 export interface StartOptions {
   log?: Logger;
-  /** Extra flags for the virtual printer process (tests use a speed factor and faults). */
-  virtualPrinterArgs?: string[];
+  /** Extra flags for each printer's virtual printer process (tests use a speed factor, faults, a record file). */
+  virtualPrinterArgs?: (printerId: string) => string[];
   /** What POST /api/system/commands/core/restart does (default: under systemd, settings.system.restartCommand, and a
    * failing exit if that fails, which Restart=on-failure answers; elsewhere a clean exit). */
   onRestart?: () => void;
@@ -101,76 +101,10 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     log.info(`generated an admin API key (stored in ${join(cfg.dataDir, 'keys.json')})`);
   }
 
-  const serial = { ...settings.data.serial, ...opts.serialOverrides };
-  const virtual = new VirtualPrinterProcess(join(cfg.dataDir, 'run', 'virtual-printer'), opts.virtualPrinterArgs ?? []);
-  const printer = new Printer(
-    {
-      id: 'printer',
-      portGlobs: serial.portGlobs,
-      virtualFallback: cfg.virtualFallback,
-      autoReconnect: serial.autoReconnect,
-      detectTimeout: serial.timeouts.detection,
-      streamLayer: serial.streamLayer,
-      protocol: {
-        alwaysChecksum: serial.alwaysChecksum,
-        windowed: serial.windowed,
-        maxWindow: serial.maxWindow,
-        communicationTimeout: serial.timeouts.communication,
-        busyTimeout: serial.timeouts.busy,
-        connectionTimeout: serial.timeouts.connection,
-      },
-    },
-    { bus, log: log.child('printer'), virtual: () => virtual.ensure() },
-  );
-
   const storage = await FileStorage.open(join(cfg.dataDir, 'files'), join(cfg.dataDir, 'files.json'), log.child('files'));
   const history = new History(join(cfg.dataDir, 'history.jsonl'));
   const thumbnailDir = join(cfg.dataDir, 'thumbnails');
   const analysis = new AnalysisQueue(storage, thumbnailDir, () => ({ filamentDiameter: 1.75 }), bus, log.child('analysis'));
-  const checkpoints = await JsonStore.open<CheckpointFile>(join(cfg.dataDir, 'checkpoint.json'), { checkpoint: null }, log.child('store'));
-  if (checkpoints.data.checkpoint) {
-    const cp = checkpoints.data.checkpoint;
-    log.warn(`the print of ${cp.path} was interrupted at layer ${cp.layer} (Z ${cp.z}); resume it with POST /api/gantry/recovery {"command":"resume"}`);
-  }
-  const jobs = new JobRunner({
-    checkpoints,
-    printer,
-    storage,
-    history,
-    bus,
-    log: log.child('jobs'),
-    scripts: () => settings.data.scripts,
-    profile: () => settings.data.printerProfile.volume,
-    heaters: () => {
-      const p = settings.data.printerProfile;
-      return { tools: p.extruder.count, bed: p.heatedBed, chamber: p.heatedChamber };
-    },
-  });
-
-  // memory back after a print, an upload or an analysis: one full collection once it is quiet (idle-gc.ts)
-  const idleGc = new IdleCollector({ bus, printing: () => jobs.active });
-
-  const queueStore = await JsonStore.open<QueueFile>(join(cfg.dataDir, 'queue.json'), defaultQueue(), log.child('store'));
-  const queue = new PrintQueue(queueStore, jobs, printer, bus, () => settings.data.queue, log.child('queue'));
-
-  // the camera: --camera for this run, else the saved setting; swapped live when the settings change
-  const camera = new Camera(log.child('camera'));
-  const cameraWanted = () => {
-    const c = settings.data.camera;
-    return { source: cfg.camera ?? c.source, width: c.width, height: c.height, fps: c.fps };
-  };
-  await camera.apply(cameraWanted());
-  const timelapse = await TimelapseService.open({
-    dir: join(cfg.dataDir, 'timelapse'),
-    bus,
-    jobs,
-    printer,
-    camera: () => camera.capture,
-    settings: () => settings.data.timelapse,
-    cameraSettings: () => settings.data.camera,
-    volume: () => settings.data.printerProfile.volume,
-    log: log.child('timelapse'),
-  });
 
   const runSystemCommand = (argv: string[]) =>
     new Promise<number>((resolve) => {
@@ -191,45 +125,52 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
 
   const health = new SystemHealthReader(cfg.dataDir, opts.systemRoot);
   const startedAt = Date.now();
-  const app = createApi({
-    printer,
-    bus,
-    storage,
-    jobs,
-    history,
-    analysis,
-    thumbnailDir,
-    queue,
-    camera: () => camera.relay,
-    timelapse: () => timelapse,
-    listCameras: detectCameras,
-    settings,
-    accounts,
-    sessions,
-    appKeys: new AppKeys(accounts, {
-      requested: (r) => bus.emit('appkeys.request', { id: r.id, app: r.app, user: r.user, remoteAddress: r.remoteAddress }),
-      decided: (r) => bus.emit('appkeys.decided', { id: r.id, user: r.user }),
-    }),
-    runSystemCommand,
-    systemHealth: () => health.read(),
-    dataDir: cfg.dataDir,
-    restart: opts.onRestart ?? (() => void restartService()),
-    log: log.child('api'),
-    version: GANTRY_VERSION,
-    startedAt,
-    // what the globs find, plus the port this Gantry was started with or saved (a path outside /dev, a PTY link):
-    // after "Offline after error" the page and the API can connect to it again
-    listPorts: async () => {
-      const found = await listCandidatePorts(settings.data.serial.portGlobs);
-      for (const p of [cfg.serial, settings.data.serial.port]) {
-        if (p && !/^(AUTO|VIRTUAL|NONE)$/i.test(p) && !isNetworkTarget(p) && !found.includes(p)) found.push(p);
-      }
-      return found;
+  const printersFile = await JsonStore.open<PrintersFile>(join(cfg.dataDir, 'printers.json'), defaultPrintersFile(), log.child('store'));
+  const registry = new PrinterRegistry(
+    {
+      bus,
+      log,
+      dataDir: cfg.dataDir,
+      host: cfg.host,
+      version: GANTRY_VERSION,
+      startedAt,
+      storage,
+      history,
+      analysis,
+      thumbnailDir,
+      accounts,
+      sessions,
+      appKeys: new AppKeys(accounts, {
+        requested: (r) => bus.emit('appkeys.request', { id: r.id, app: r.app, user: r.user, remoteAddress: r.remoteAddress }),
+        decided: (r) => bus.emit('appkeys.decided', { id: r.id, user: r.user }),
+      }),
+      listCameras: detectCameras,
+      systemHealth: () => health.read(),
+      runSystemCommand,
+      restart: opts.onRestart ?? (() => void restartService()),
+      virtualPrinterArgs: opts.virtualPrinterArgs ?? (() => []),
+      serialOverrides: opts.serialOverrides ?? {},
+      virtualFallback: cfg.virtualFallback,
     },
-  });
+    settings,
+    printersFile,
+  );
+  await registry.open({ serial: cfg.serial, baud: cfg.baud, camera: cfg.camera });
+  for (const [id, port] of cfg.printers) {
+    // --printer ID=PORT: added (and kept) when new, its port set when it has another; the default printer is --serial's
+    const known = registry.get(id);
+    const wantedPort = /^(auto|virtual|none)$/i.test(port) ? port.toUpperCase() : port;
+    const change = known ? (known.settings.data.serial.port === wantedPort ? undefined : registry.update(id, { serial: { port: wantedPort } })) : registry.add({ id, serial: { port: wantedPort } });
+    await change?.catch((err: Error) => log.error(`--printer ${id}=${port}: ${err.message}`));
+  }
+  const unit = registry.defaultUnit;
+  const { printer, jobs, queue, camera, timelapse } = unit;
+  // memory back after a print, an upload or an analysis: one full collection once it is quiet (idle-gc.ts)
+  const idleGc = new IdleCollector({ bus, printing: () => registry.all().some((u) => u.jobs.active) });
 
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = createHttpServer(app.fetch, cfg.host, log.child('http'));
+    const s = createHttpServer(frontRequest(registry));
+    s.on('upgrade', frontUpgrade(registry));
     s.listen(cfg.port, cfg.host);
     s.once('listening', () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) =>
@@ -255,7 +196,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
       jobs,
       queue,
       storage,
-      bus,
+      bus: unit.bus,
       log: log.child('mqtt'),
       version: GANTRY_VERSION,
       systemHealth: () => health.read(),
@@ -277,10 +218,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
       },
       snapshot: () => camera.capture?.nextFrame(5_000),
       // what Gantry connects to at start: --serial, else the saved port (AUTO by default)
-      connectTarget: () => ({
-        port: cfg.serial !== undefined && cfg.serial !== 'NONE' ? cfg.serial : settings.data.serial.port,
-        baudrate: cfg.baud ?? settings.data.serial.baudrate,
-      }),
+      connectTarget: () => unit.connectTarget(),
       settings: () => ({ ...settings.data.mqtt, ...(cfg.mqtt !== undefined ? { url: cfg.mqtt } : {}) }),
     });
     bridge.start();
@@ -288,10 +226,8 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
   await applyMqtt();
   let mqttConfig = JSON.stringify(settings.data.mqtt);
   bus.on('settings.updated', () => {
-    // windowed mode and its window take effect on the running connection, no restart
-    printer.configureProtocol({ windowed: settings.data.serial.windowed, maxWindow: settings.data.serial.maxWindow });
-    printer.configureLink({ streamLayer: settings.data.serial.streamLayer });
-    void camera.apply(cameraWanted()).then(() => bridge?.refreshDiscovery());
+    // the unit re-applies its camera on the same event, first (it subscribed first): discovery says whether it has one
+    void unit.cameraApplied.then(() => bridge?.refreshDiscovery());
     if (JSON.stringify(settings.data.mqtt) === mqttConfig) return;
     mqttConfig = JSON.stringify(settings.data.mqtt);
     // MQTT switched off: take the printer out of Home Assistant too (empty retained discovery)
@@ -312,28 +248,13 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     void announce();
   });
 
-  const push = new PushServer(server, {
-    printer,
-    jobs,
-    storage,
-    sessions,
-    bus,
-    log: log.child('push'),
-    version: GANTRY_VERSION,
-    timelapseConfig: () => (camera.capture ? timelapseConfigView(settings.data.timelapse) : null),
-    systemHealth: () => health.read(),
-  });
+  const push = unit.push;
   const port = (server.address() as AddressInfo).port;
   const shownHost = cfg.host === '0.0.0.0' || cfg.host === '::' ? 'localhost' : cfg.host;
   const url = `http://${shownHost}:${port}`;
   log.info(`Gantry ${GANTRY_VERSION} listening on ${url} (data in ${cfg.dataDir})`);
 
-  const wanted = cfg.serial ?? settings.data.serial.port;
-  const baud = cfg.baud ?? settings.data.serial.baudrate;
-  if (cfg.serial === 'NONE') log.info('not connecting to a printer (--serial none)');
-  else if (cfg.serial !== undefined || settings.data.serial.autoconnect) {
-    printer.connect(wanted, baud).catch((err: Error) => log.warn(`printer not connected: ${err.message}`));
-  }
+  registry.start();
 
   let stopping: Promise<void> | undefined;
   return {
@@ -352,19 +273,14 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     mqttSettled: () => mqttApplied,
     camera,
     timelapse,
+    printers: registry,
     stop() {
       stopping ??= (async () => {
         await mqttApplied;
         await bridge?.stop();
-        await timelapse.stop();
-        await camera.close();
-        await push.close();
-        queue.stop();
         idleGc.stop();
-        jobs.stop();
+        await registry.stop();
         await analysis.stop();
-        await printer.close();
-        await virtual.stop();
         server.closeAllConnections?.();
         await new Promise<void>((resolve) => server.close(() => resolve()));
       })();

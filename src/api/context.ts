@@ -2,7 +2,7 @@
 import type { AppKeys } from '../accounts/app-keys.js';
 import type { Sessions } from '../accounts/sessions.js';
 import type { Accounts, Identity } from '../accounts/users.js';
-import type { Settings } from '../config/settings.js';
+import type { SettingsStore } from '../config/settings-store.js';
 import type { Logger } from '../log.js';
 import type { FileStorage } from '../files/storage.js';
 import type { AnalysisQueue } from '../files/analysis/analysis-queue.js';
@@ -11,15 +11,14 @@ import type { JobRunner } from '../jobs/job-runner.js';
 import type { PrintQueue } from '../jobs/print-queue.js';
 import type { MjpegRelay } from '../camera/relay.js';
 import type { DetectedCamera } from '../camera/detect.js';
-import type { EventBus } from '../events.js';
+import type { PrinterBus } from '../events.js';
 import type { TimelapseService } from '../timelapse/timelapse.js';
 import type { Printer } from '../printer/printer.js';
-import type { JsonStore } from '../store/json-store.js';
 import type { SystemHealth } from '../system/health.js';
 
 export interface ApiDeps {
   printer: Printer;
-  bus: EventBus;
+  bus: PrinterBus;
   storage: FileStorage;
   jobs: JobRunner;
   history: History;
@@ -32,7 +31,8 @@ export interface ApiDeps {
   /** cameras this machine could capture from, with their formats */
   listCameras(): Promise<DetectedCamera[]>;
   thumbnailDir: string;
-  settings: JsonStore<Settings>;
+  /** this printer's settings: its own sections over the Gantry-wide ones */
+  settings: SettingsStore;
   accounts: Accounts;
   sessions: Sessions;
   appKeys: AppKeys;
@@ -46,8 +46,44 @@ export interface ApiDeps {
   listPorts(): Promise<string[]>;
   /** the data directory (backup and restore) */
   dataDir: string;
+  /** every printer of this Gantry */
+  printers: PrintersApi;
   /** the Pi's health, read now */
   systemHealth(): Promise<SystemHealth>;
+}
+
+/** A printer as /api/gantry/printers lists it. */
+export interface PrinterView {
+  id: string;
+  name: string;
+  /** the printer today's URLs (/api/…) answer for */
+  default: boolean;
+  /** its OctoPrint-compatible base URL, to give a slicer, Home Assistant or a farm manager */
+  path: string;
+  port: string;
+  baudrate: number;
+  state: string;
+  stateText: string;
+  printing: boolean;
+  progress: number | null;
+  file: string | null;
+}
+
+/** What the API may ask for a printer to be added with, already checked for shape. */
+export interface PrinterInput {
+  id: string;
+  name?: string;
+  serial?: { port?: string; baudrate?: number };
+  camera?: { source?: string };
+  printerProfile?: Record<string, unknown>;
+}
+
+/** The printers of this Gantry (src/printers/registry.ts). */
+export interface PrintersApi {
+  list(): PrinterView[];
+  add(input: PrinterInput): Promise<PrinterView>;
+  update(id: string, patch: Omit<PrinterInput, 'id'>): Promise<PrinterView>;
+  remove(id: string): Promise<void>;
 }
 
 export interface ApiEnv {

@@ -2,7 +2,7 @@
 // is answered) the requests that never reach the app: ones Node's parser refuses (an unknown method, bytes a
 // URL may not hold, headers over 16 KB) and ones the adapter refuses (a backslash in the path, a bad Host).
 // Left alone, both get a bare 400/431 with no body, which OctoPrint clients show as an unknown failure.
-import { type Server, createServer } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RequestError, getRequestListener } from '@hono/node-server';
 import type { Logger } from '../log.js';
@@ -25,8 +25,9 @@ function parserAnswer(err: NodeJS.ErrnoException): [number, string] {
   }
 }
 
-export function createHttpServer(fetch: Fetch, hostname: string, log: Logger): Server {
-  const listener = getRequestListener(fetch, {
+/** An app as Node's request listener, with the JSON answers for what the adapter refuses. */
+export function requestListener(fetch: Fetch, hostname: string, log: Logger): (req: IncomingMessage, res: ServerResponse) => void {
+  return getRequestListener(fetch, {
     hostname,
     errorHandler: (err) => {
       if (err instanceof RequestError) return jsonResponse(400, `Bad request: ${err.message}`);
@@ -34,6 +35,9 @@ export function createHttpServer(fetch: Fetch, hostname: string, log: Logger): S
       return jsonResponse(500, 'Internal error; see the Gantry log');
     },
   });
+}
+
+export function createHttpServer(listener: (req: IncomingMessage, res: ServerResponse) => void): Server {
   const server = createServer(listener);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     // as Node does: nothing can be written to a reset socket, or after a response on it has begun

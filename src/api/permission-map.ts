@@ -42,6 +42,8 @@ const RULES: Rule[] = [
   // the Pi's temperature, power, memory and disk: what a status screen shows, no secrets
   ['GET', '/api/gantry/system', 'STATUS'],
   ['GET', '/api/gantry/queue', 'STATUS'],
+  // adding, changing and removing printers is the admin's (the default)
+  ['GET', '/api/gantry/printers', 'STATUS'],
   ['GET', '/api/gantry/recovery', 'STATUS'],
   ['POST', '/api/gantry/recovery', 'PRINT'],
   ['*', '/api/gantry/queue', 'PRINT'],

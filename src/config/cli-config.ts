@@ -19,6 +19,8 @@ export interface ServeConfig {
   /** an avahi service file Gantry keeps current, so slicers and Home Assistant find it by mDNS */
   avahiService: string | undefined;
   virtualFallback: boolean;
+  /** --printer ID=PORT (repeatable): printers besides the default one, added (and kept) at start */
+  printers: [id: string, port: string][];
   printApiKey: boolean;
   logLevel: LogLevel;
 }
@@ -44,6 +46,7 @@ export const SERVE_HELP = `gantry serve [options]
   --api-key KEY       set the admin API key, 32-43 characters of A-Z a-z 0-9 _ - (GANTRY_API_KEY)
   --mqtt URL          MQTT broker, mqtt://user:pass@host:1883 or mqtts://… (GANTRY_MQTT_URL; off by default)
   --camera SOURCE     auto | none | testsrc | rpicam[:N] | /dev/videoN (GANTRY_CAMERA; default: settings)
+  --printer ID=PORT   another printer (repeatable): its id (a-z 0-9 - _) and port, as --serial; kept once added
   --virtual-fallback  use the virtual printer when --serial auto finds none (GANTRY_VIRTUAL_FALLBACK=1)
   --print-api-key     print the admin API key on stdout at start (for make run)
   --log-level LEVEL   debug | info | warn | error (GANTRY_LOG_LEVEL)
@@ -62,6 +65,7 @@ export function parseServeArgs(argv: string[]): ServeConfig {
       mqtt: { type: 'string' },
       camera: { type: 'string' },
       'virtual-fallback': { type: 'boolean' },
+      printer: { type: 'string', multiple: true },
       'print-api-key': { type: 'boolean' },
       'log-level': { type: 'string' },
     },
@@ -84,6 +88,12 @@ export function parseServeArgs(argv: string[]): ServeConfig {
   }
   const level = (values['log-level'] ?? env('GANTRY_LOG_LEVEL') ?? 'info') as LogLevel;
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level)) throw new ConfigError(`--log-level must be debug, info, warn or error`);
+  const printers: [string, string][] = [];
+  for (const p of values.printer ?? []) {
+    const i = p.indexOf('=');
+    if (i < 1 || i === p.length - 1) throw new ConfigError(`--printer must be ID=PORT (for example ender3=/dev/serial/by-id/usb-…), not "${p}"`);
+    printers.push([p.slice(0, i), p.slice(i + 1)]);
+  }
   const truthy = (v: string | undefined) => v !== undefined && /^(1|true|yes|on)$/i.test(v);
   return {
     dataDir: resolve(values['data-dir'] ?? env('GANTRY_DATA_DIR') ?? defaultDataDir()),
@@ -96,6 +106,7 @@ export function parseServeArgs(argv: string[]): ServeConfig {
     camera: values.camera ?? env('GANTRY_CAMERA'),
     avahiService: env('GANTRY_AVAHI_SERVICE'),
     virtualFallback: values['virtual-fallback'] ?? truthy(env('GANTRY_VIRTUAL_FALLBACK')),
+    printers,
     printApiKey: values['print-api-key'] ?? false,
     logLevel: level,
   };

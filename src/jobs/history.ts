@@ -7,6 +7,8 @@ export type JobResult = 'success' | 'failed' | 'cancelled';
 
 export interface HistoryEntry {
   id: string;
+  /** the printer that printed it (absent on rows from before Gantry had several: the default printer's) */
+  printerId?: string;
   file: { path: string; name: string; display: string; size: number };
   hash: string;
   user: string | null;

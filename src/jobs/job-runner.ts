@@ -5,7 +5,7 @@
 // answers now, and the state changes (push, MQTT) say when it took effect.
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import type { EventBus } from '../events.js';
+import type { PrinterBus } from '../events.js';
 import type { FileStorage } from '../files/storage.js';
 import type { Logger } from '../log.js';
 import type { Position } from '../printer/parse.js';
@@ -55,7 +55,7 @@ export interface JobRunnerDeps {
   printer: Printer;
   storage: FileStorage;
   history: History;
-  bus: EventBus;
+  bus: PrinterBus;
   log: Logger;
   scripts: () => JobScripts;
   profile: () => { width: number; depth: number; height: number };
@@ -591,6 +591,7 @@ export class JobRunner {
     await this.d.history
       .append({
         id: job.id,
+        printerId: this.d.printer.id,
         file: { path: job.file.path, name: job.file.name, display: job.file.display, size: job.file.size },
         hash: job.hash,
         user: job.user,

@@ -1,7 +1,7 @@
 // The print queue: persistent, ordered, copies per item. Between prints a "bed clear" gate holds the next job
 // until the user confirms the bed is empty (API) or, if configured, a bed-clear script has run.
 import { randomUUID } from 'node:crypto';
-import type { EventBus } from '../events.js';
+import type { PrinterBus } from '../events.js';
 import type { Logger } from '../log.js';
 import type { Printer } from '../printer/printer.js';
 import { ServiceError } from '../service-error.js';
@@ -41,7 +41,7 @@ export class PrintQueue {
     private readonly store: JsonStore<QueueFile>,
     private readonly jobs: JobRunner,
     private readonly printer: Printer,
-    private readonly bus: EventBus,
+    private readonly bus: PrinterBus,
     private readonly settings: () => QueueSettings,
     private readonly log: Logger,
   ) {

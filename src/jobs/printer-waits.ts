@@ -1,6 +1,6 @@
 // The waits a job step makes on the printer: for the line in flight when the file stopped (cutting a heat-up or
 // an M0 short with M108 where that is wanted), and for the head's position once every move has finished.
-import type { EventBus } from '../events.js';
+import type { PrinterBus } from '../events.js';
 import type { Position } from '../printer/parse.js';
 import type { Printer } from '../printer/printer.js';
 
@@ -40,7 +40,7 @@ export async function settle(printer: Printer, o: SettleOptions): Promise<'idle'
 }
 
 /** Where the head is once every move has finished (M400 then M114); undefined if the firmware does not say. */
-export function queryPosition(printer: Printer, bus: EventBus): Promise<Position | undefined> {
+export function queryPosition(printer: Printer, bus: PrinterBus): Promise<Position | undefined> {
   const position = new Promise<Position | undefined>((resolve) => {
     const timer = setTimeout(() => {
       off();

@@ -5,7 +5,7 @@ import { redactUrl } from '../config/secrets.js';
 import { createRequire } from 'node:module';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { type Permission, permissionsOf } from '../accounts/permissions.js';
-import type { EventBus } from '../events.js';
+import type { PrinterBus } from '../events.js';
 import type { JobRunner } from '../jobs/job-runner.js';
 import type { PrintQueue } from '../jobs/print-queue.js';
 import type { FileStorage } from '../files/storage.js';
@@ -28,7 +28,7 @@ export interface BridgeDeps {
   jobs: JobRunner;
   queue: PrintQueue;
   storage: FileStorage;
-  bus: EventBus;
+  bus: PrinterBus;
   log: Logger;
   version: string;
   /** the Pi's health (src/system/health.ts), published on the system topic for the diagnostic entities */

@@ -3,9 +3,9 @@
 // terminal log, and announces every change on the event bus. Surfaces read it and send it commands.
 
 import { existsSync } from 'node:fs';
-import type { EventBus } from '../events.js';
+import type { PrinterBus } from '../events.js';
 import type { Logger } from '../log.js';
-import { DEFAULT_PORT_GLOBS, listCandidatePorts } from '../transport/discovery.js';
+import { DEFAULT_PORT_GLOBS, listCandidatePorts, withoutClaimed } from '../transport/discovery.js';
 import { isNetworkTarget, openTransport } from '../transport/open.js';
 import type { Transport } from '../transport/transport.js';
 import type { FirmwareInfo } from './firmware.js';
@@ -21,7 +21,6 @@ export const AUTODETECT_BAUDRATES = [250000, 115200, 230400, 57600, 38400, 19200
 export const VIRTUAL_PORT = 'VIRTUAL';
 
 export interface PrinterConfig {
-  id: string;
   protocol: Partial<ProtocolOptions>;
   portGlobs: string[];
   /** With port AUTO and nothing found, use the virtual printer. */
@@ -35,7 +34,6 @@ export interface PrinterConfig {
 }
 
 export const DEFAULT_PRINTER_CONFIG: PrinterConfig = {
-  id: 'printer',
   protocol: {},
   portGlobs: DEFAULT_PORT_GLOBS,
   virtualFallback: false,
@@ -44,10 +42,12 @@ export const DEFAULT_PRINTER_CONFIG: PrinterConfig = {
 };
 
 export interface PrinterDeps {
-  bus: EventBus;
+  bus: PrinterBus;
   log: Logger;
   /** Starts (or finds) the virtual printer and returns its device path. */
   virtual?: () => Promise<string>;
+  /** ports other printers are bound to: autodetection leaves them alone */
+  claimedElsewhere?: () => Promise<string[]>;
   now?: () => number;
 }
 
@@ -84,7 +84,7 @@ export class Printer {
   /** When the last connection was asked for, so reconnects reuse it. */
   private lastRequest: { port: string; baudrate: number } | undefined;
 
-  private readonly bus: EventBus;
+  private readonly bus: PrinterBus;
   private readonly log: Logger;
   private readonly deps: PrinterDeps;
   private readonly now: () => number;
@@ -107,8 +107,9 @@ export class Printer {
     this.now = deps.now ?? Date.now;
   }
 
+  /** the unit this printer belongs to: its bus names it */
   get id(): string {
-    return this.config.id;
+    return this.bus.printerId;
   }
   get stateText(): string {
     return stateText(this.state);
@@ -210,7 +211,7 @@ export class Printer {
     const upper = port.toUpperCase();
     if (upper === VIRTUAL_PORT) return [await this.startVirtual()];
     if (upper !== 'AUTO') return [port];
-    const found = await listCandidatePorts(this.config.portGlobs);
+    const found = await withoutClaimed(await listCandidatePorts(this.config.portGlobs), (await this.deps.claimedElsewhere?.()) ?? []);
     if (found.length === 0 && this.config.virtualFallback && this.deps.virtual) {
       this.log.info('no printer found: using the virtual printer');
       return [await this.startVirtual()];

@@ -7,7 +7,7 @@
 // falls too far behind is disconnected: no client can slow the printer or the others, or grow memory unbounded.
 // Everything here sees a client only as a PushConnection (send, bufferedAmount, ping, terminate): the message
 // logic is the same whatever carries it.
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import { parse as parseCookie } from 'hono/utils/cookie';
@@ -16,7 +16,7 @@ import { SESSION_COOKIE, type Session, type Sessions } from '../accounts/session
 import { permissionsOf } from '../accounts/permissions.js';
 import { mayDecide } from '../accounts/app-keys.js';
 import { parseJsonSafe } from '../store/safe-json.js';
-import type { EventBus } from '../events.js';
+import type { PrinterBus } from '../events.js';
 import type { Logger } from '../log.js';
 import type { JobRunner } from '../jobs/job-runner.js';
 import type { FileStorage } from '../files/storage.js';
@@ -53,7 +53,7 @@ export interface PushDeps {
   jobs: JobRunner;
   storage: FileStorage;
   sessions: Sessions;
-  bus: EventBus;
+  bus: PrinterBus;
   log: Logger;
   version: string;
   /** the timelapse config for the `timelapse` message (null when there is no camera) */
@@ -117,53 +117,8 @@ export class PushServer {
   /** messages sent, for tests and the bench */
   stats = { currents: 0, events: 0, dropped: 0, disconnected: 0 };
 
-  constructor(
-    server: Server,
-    private readonly d: PushDeps,
-  ) {
+  constructor(private readonly d: PushDeps) {
     this.logsSeen = d.printer.terminal.total;
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const path = requestPath(req);
-      if (path === PUSH_PATH || path === `${PUSH_PATH}/`) {
-        this.wss ??= new (loadWs().WebSocketServer)({ noServer: true, maxPayload: RAW_MAX_MESSAGE, perMessageDeflate: false, clientTracking: false });
-        this.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => this.acceptRaw(ws, req));
-        return;
-      }
-      if (SOCKJS_WS_PATH.test(path)) {
-        this.sockjsWss ??= new (loadWs().WebSocketServer)({ noServer: true, maxPayload: SOCKJS_MAX_MESSAGE, perMessageDeflate: false, clientTracking: false });
-        this.sockjsWss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
-          ws.pause(); // nothing is read until the SockJS module has it
-          ws.on('error', () => ws.terminate());
-          this.loadSockJs().then(
-            (endpoint) => endpoint.websocket(ws, req),
-            (err: Error) => {
-              this.d.log.error(`push: SockJS not loaded: ${err.message}`);
-              ws.terminate();
-            },
-          );
-        });
-        return;
-      }
-      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
-    });
-    // SockJS's HTTP side (/sockjs/info, the XHR transports) is answered here, before the API sees the request:
-    // the request listeners the server had (the API) get every other request, untouched
-    const others = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
-    server.removeAllListeners('request');
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      const path = requestPath(req);
-      if (path === SOCKJS_PREFIX || path.startsWith(`${SOCKJS_PREFIX}/`)) {
-        this.loadSockJs().then(
-          (endpoint) => endpoint.handleRequest(req, res, path),
-          (err: Error) => {
-            this.d.log.error(`push: SockJS not loaded: ${err.message}`);
-            res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"error":"Internal error; see the Gantry log"}');
-          },
-        );
-        return;
-      }
-      for (const listener of others) listener.call(server, req, res);
-    });
     const bus = d.bus;
     this.offs.push(
       bus.on('printer.temperature', (e) => {
@@ -223,6 +178,44 @@ export class PushServer {
       return;
     }
     this.broadcast(JSON.stringify({ plugin: { plugin: HEALTH_PLUGIN, data: health } }), mayStatus);
+  }
+
+  /** A WebSocket upgrade for `path` (the request's path, under this printer's base): taken when it is one of
+   * ours; false leaves the socket to the caller. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string): boolean {
+    if (path === PUSH_PATH || path === `${PUSH_PATH}/`) {
+      this.wss ??= new (loadWs().WebSocketServer)({ noServer: true, maxPayload: RAW_MAX_MESSAGE, perMessageDeflate: false, clientTracking: false });
+      this.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => this.acceptRaw(ws, req));
+      return true;
+    }
+    if (!SOCKJS_WS_PATH.test(path)) return false;
+    this.sockjsWss ??= new (loadWs().WebSocketServer)({ noServer: true, maxPayload: SOCKJS_MAX_MESSAGE, perMessageDeflate: false, clientTracking: false });
+    this.sockjsWss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
+      ws.pause(); // nothing is read until the SockJS module has it
+      ws.on('error', () => ws.terminate());
+      this.loadSockJs().then(
+        (endpoint) => endpoint.websocket(ws, req),
+        (err: Error) => {
+          this.d.log.error(`push: SockJS not loaded: ${err.message}`);
+          ws.terminate();
+        },
+      );
+    });
+    return true;
+  }
+
+  /** SockJS's HTTP side (/sockjs/info, the XHR transports), answered before the API sees the request: true when
+   * `path` is SockJS's. */
+  handleRequest(req: IncomingMessage, res: ServerResponse, path: string): boolean {
+    if (path !== SOCKJS_PREFIX && !path.startsWith(`${SOCKJS_PREFIX}/`)) return false;
+    this.loadSockJs().then(
+      (endpoint) => endpoint.handleRequest(req, res, path),
+      (err: Error) => {
+        this.d.log.error(`push: SockJS not loaded: ${err.message}`);
+        res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"error":"Internal error; see the Gantry log"}');
+      },
+    );
+    return true;
   }
 
   get clientCount(): number {
@@ -474,9 +467,6 @@ export class PushServer {
   }
 }
 
-function requestPath(req: IncomingMessage): string {
-  return (req.url ?? '').split('?')[0]!.replace(/\/{2,}/g, '/');
-}
 
 function splitAuth(auth: string): [string, string] {
   const i = auth.indexOf(':');

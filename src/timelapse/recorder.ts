@@ -4,7 +4,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TimelapseSettings } from '../config/settings.js';
-import type { EventBus } from '../events.js';
+import type { PrinterBus } from '../events.js';
 import type { JobRunner } from '../jobs/job-runner.js';
 import { fill, parkPlaceholders } from '../jobs/scripts.js';
 import type { Logger } from '../log.js';
@@ -20,7 +20,7 @@ export interface FrameSource {
 }
 
 export interface RecorderDeps {
-  bus: EventBus;
+  bus: PrinterBus;
   jobs: JobRunner;
   printer: Printer;
   camera: () => FrameSource | undefined;

@@ -39,3 +39,18 @@ export async function listCandidatePorts(globs: string[] = DEFAULT_PORT_GLOBS): 
   }
   return found;
 }
+
+/** The device a port path names (a /dev/serial/by-id link and /dev/ttyUSB0 are one device); the path itself for a
+ * network target or a device that is not there. */
+export async function deviceOf(port: string): Promise<string> {
+  if (!port.startsWith('/')) return port;
+  return realpath(port).catch(() => port);
+}
+
+/** `found` without the devices in `claimed` (paths or links to them). */
+export async function withoutClaimed(found: string[], claimed: string[]): Promise<string[]> {
+  if (claimed.length === 0) return found;
+  const taken = new Set(await Promise.all(claimed.map(deviceOf)));
+  const devices = await Promise.all(found.map(deviceOf));
+  return found.filter((_, i) => !taken.has(devices[i]!));
+}

@@ -12,7 +12,7 @@ for (const scheme of ['socket', 'rfc2217'] as const) {
     const sim = await startVirtualPrinterTcp(0, { speedFactor: 200 });
     sim.printer.keepExecuted = true;
     const bus = new EventBus();
-    const printer = new Printer({}, { bus, log: createLogger('silent') });
+    const printer = new Printer({}, { bus: bus.scope('printer'), log: createLogger('silent') });
     try {
       await printer.connect(`${scheme}://127.0.0.1:${sim.port}`, 115200);
       assert.equal(printer.stateText, 'Operational');
@@ -32,7 +32,7 @@ for (const scheme of ['socket', 'rfc2217'] as const) {
 }
 
 test('an unreachable network printer fails with a clear error', async () => {
-  const printer = new Printer({}, { bus: new EventBus(), log: createLogger('silent') });
+  const printer = new Printer({}, { bus: new EventBus().scope('printer'), log: createLogger('silent') });
   await assert.rejects(printer.connect('socket://127.0.0.1:1', 115200), /Cannot connect to socket:\/\/127\.0\.0\.1:1/);
   assert.equal(printer.stateText, 'Offline after error');
   assert.match(printer.error, /Cannot connect/);

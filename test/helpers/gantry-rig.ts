@@ -18,6 +18,8 @@ export interface GantryRig {
   api(path: string, init?: RequestInit & { key?: string | null; json?: unknown }): Promise<Response>;
   /** Commands the virtual printer executed, minus the host's housekeeping. */
   executed(): Promise<string[]>;
+  /** the same, for the printer with this id (each has a simulator of its own) */
+  executedBy(printerId: string): Promise<string[]>;
   waitExecuted(what: string, pred: (cmds: string[]) => boolean, timeoutMs?: number): Promise<string[]>;
   /** Stops Gantry and starts it again on the same data directory (a service restart). */
   restart(): Promise<void>;
@@ -27,6 +29,7 @@ export interface GantryRig {
 export async function gantryRig(overrides: Partial<ServeConfig> = {}, start: StartOptions = {}, simArgs: string[] = []): Promise<GantryRig> {
   const { dir, cleanup } = await tempDir();
   const recordFile = join(dir, 'executed.gcode');
+  const recordFileOf = (id: string) => join(dir, `executed-${id}.gcode`);
   const logs: string[] = [];
   const cfg: ServeConfig = {
     dataDir: join(dir, 'data'),
@@ -39,20 +42,23 @@ export async function gantryRig(overrides: Partial<ServeConfig> = {}, start: Sta
     camera: undefined,
     avahiService: undefined,
     virtualFallback: false,
+    printers: [],
     printApiKey: false,
     logLevel: 'debug',
     ...overrides,
   };
   const startOpts: StartOptions = {
     log: createLogger('debug', 'test', (l) => logs.push(l)),
-    virtualPrinterArgs: ['--speed', '200', '--record', recordFile, ...simArgs],
+    // each printer's simulator records what it executed in a file of its own
+    virtualPrinterArgs: (id) => ['--speed', '200', '--record', id === 'printer' ? recordFile : recordFileOf(id), ...simArgs],
     ...start,
   };
   let gantry = await startGantry(cfg, startOpts);
-  const executed = async () => {
-    const text = await readFile(recordFile, 'utf8').catch(() => '');
+  const executedBy = async (id = 'printer') => {
+    const text = await readFile(id === 'printer' ? recordFile : recordFileOf(id), 'utf8').catch(() => '');
     return text.split('\n').filter((l) => l && !/^M(105|110|115|155)\b/.test(l));
   };
+  const executed = () => executedBy();
   return {
     get gantry() {
       return gantry;
@@ -71,6 +77,7 @@ export async function gantryRig(overrides: Partial<ServeConfig> = {}, start: Sta
       return fetch(gantry.url + path, { ...init, headers, body: body ?? null });
     },
     executed,
+    executedBy,
     waitExecuted: (what, pred, timeoutMs = 10_000) =>
       waitFor(what, async () => {
         const e = await executed();

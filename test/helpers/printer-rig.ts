@@ -28,7 +28,7 @@ export async function printerRig(sim: Partial<SimOptions> = {}, printer: Partial
   const bus = new EventBus();
   const logs: string[] = [];
   const log = createLogger('debug', 'test', (l) => logs.push(l));
-  const p = new Printer({ portGlobs: [join(dir, 'ttyUSB*'), join(dir, 'ttyACM*')], ...printer }, { bus, log });
+  const p = new Printer({ portGlobs: [join(dir, 'ttyUSB*'), join(dir, 'ttyACM*')], ...printer }, { bus: bus.scope('printer'), log });
   return {
     dir,
     link,

@@ -20,7 +20,7 @@ test('one full collection once a burst of work is over, none while a job prints'
     await waitFor('the quiet moment to pass', () => idle.skipped === 1 || undefined);
     assert.equal(collected, 1, 'nothing while printing');
     printing = false;
-    bus.emit('job.ended', { path: 'x.gcode', result: 'success', reason: null, fromQueue: false, printTime: 1, size: 1, user: null });
+    bus.emit('job.ended', { printerId: 'printer', path: 'x.gcode', result: 'success', reason: null, fromQueue: false, printTime: 1, size: 1, user: null });
     await waitFor('the collection after the job', () => idle.runs === 2 || undefined);
   } finally {
     idle.stop();

@@ -1,6 +1,7 @@
 // GET/POST /api/job as OctoPrint 1.11 answers them, and Gantry's print history. Pause, resume and cancel answer
 // at once: 409 when the job's state table refuses them, else 204 while the job runner carries them out in the
 // background (the state changes reach push and MQTT as they happen). Host prompts (M0, M600) live next door.
+import { DEFAULT_PRINTER_ID } from '../../printers/printers-file.js';
 import { Hono } from 'hono/tiny';
 import type { ApiDeps, ApiEnv } from '../context.js';
 import { badRequest, readCommand, requireNumber } from '../http.js';
@@ -58,7 +59,9 @@ export function jobRoutes(deps: ApiDeps): Hono<ApiEnv> {
   app.get('/api/gantry/history', async (c) => {
     const offset = c.req.query('offset') === undefined ? 0 : Math.floor(requireNumber(c.req.query('offset'), 'offset', 0));
     const limit = c.req.query('limit') === undefined ? 50 : Math.floor(requireNumber(c.req.query('limit'), 'limit', 1, 1000));
-    const all = (await deps.history.all()).reverse(); // newest first
+    // every printer's prints, or one printer's with ?printer=<id> (rows from before several printers are the default's)
+    const only = c.req.query('printer');
+    const all = (await deps.history.all()).filter((e) => only === undefined || (e.printerId ?? DEFAULT_PRINTER_ID) === only).reverse(); // newest first
     const totals = { prints: all.length, success: 0, failed: 0, cancelled: 0, printTime: 0 };
     for (const e of all) {
       totals[e.result]++;
