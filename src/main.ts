@@ -4,10 +4,10 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { generateApiKey } from './accounts/api-keys.js';
+import { ensureAdminKey } from './accounts/admin-key.js';
 import { AppKeys } from './accounts/app-keys.js';
 import { Sessions } from './accounts/sessions.js';
 import { Accounts, type AccountsFile, defaultAccounts } from './accounts/users.js';
-import { spawn } from 'node:child_process';
 import { createHttpServer } from './api/http-server.js';
 import type { ServeConfig } from './config/cli-config.js';
 import { type Settings, defaultSettings, migrateSystemCommands } from './config/settings.js';
@@ -30,8 +30,10 @@ import { writeAvahiService } from './system/avahi-service.js';
 import { SystemHealthReader } from './system/health.js';
 import { applyPendingRestore, removeRestoreLeftovers } from './system/backup.js';
 import { IdleCollector } from './system/idle-gc.js';
+import { restartService, runSystemCommand } from './system/service-control.js';
 import { type PrintersFile, defaultPrintersFile } from './printers/printers-file.js';
 import { PrinterRegistry } from './printers/registry.js';
+import { builtinOperations } from './ops/builtin/index.js';
 import { frontRequest, frontUpgrade } from './printers/http-front.js';
 
 export interface Gantry {
@@ -92,36 +94,12 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
   const accounts = new Accounts(keys);
   const bus = new EventBus();
   const sessions = new Sessions({ rolesOf: (user) => accounts.identity(user)?.roles, onEnded: (ids) => bus.emit('sessions.ended', { ids }) });
-  if (cfg.apiKey && (keys.data.admin?.key !== cfg.apiKey || keys.data.admin.source !== 'operator')) {
-    // an operator's key: this install is taken, so keyless first-run setup is closed (Accounts.setupOpen)
-    await keys.update((k) => (k.admin = { key: cfg.apiKey!, user: 'admin', app: null, created: Date.now(), source: 'operator' }));
-    log.info('admin API key set from --api-key');
-  } else if (!keys.data.admin) {
-    await keys.update((k) => (k.admin = { key: generateApiKey(), user: 'admin', app: null, created: Date.now(), source: 'generated' }));
-    log.info(`generated an admin API key (stored in ${join(cfg.dataDir, 'keys.json')})`);
-  }
+  await ensureAdminKey(keys, cfg.apiKey, cfg.dataDir, log);
 
   const storage = await FileStorage.open(join(cfg.dataDir, 'files'), join(cfg.dataDir, 'files.json'), log.child('files'));
   const history = new History(join(cfg.dataDir, 'history.jsonl'));
   const thumbnailDir = join(cfg.dataDir, 'thumbnails');
   const analysis = new AnalysisQueue(storage, thumbnailDir, () => ({ filamentDiameter: 1.75 }), bus, log.child('analysis'));
-
-  const runSystemCommand = (argv: string[]) =>
-    new Promise<number>((resolve) => {
-      const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
-      child.once('error', () => resolve(127));
-      child.once('exit', (code) => resolve(code ?? 1));
-    });
-  const restartService = async () => {
-    // INVOCATION_ID: systemd started us. A clean exit would not be restarted (Restart=on-failure), so ask systemd
-    if (!process.env['INVOCATION_ID']) return process.kill(process.pid, 'SIGTERM');
-    const argv = settings.data.system.restartCommand;
-    const code = argv.length > 0 ? await runSystemCommand(argv) : 1;
-    if (code === 0) return; // systemd stops us now and starts us again
-    log.warn(`restart: ${argv.join(' ')} failed (${code}); exiting with a failure so systemd starts Gantry again`);
-    process.exitCode = 1;
-    process.kill(process.pid, 'SIGTERM');
-  };
 
   const health = new SystemHealthReader(cfg.dataDir, opts.systemRoot);
   const startedAt = Date.now();
@@ -144,10 +122,11 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
         requested: (r) => bus.emit('appkeys.request', { id: r.id, app: r.app, user: r.user, remoteAddress: r.remoteAddress }),
         decided: (r) => bus.emit('appkeys.decided', { id: r.id, user: r.user }),
       }),
+      ops: builtinOperations(),
       listCameras: detectCameras,
       systemHealth: () => health.read(),
       runSystemCommand,
-      restart: opts.onRestart ?? (() => void restartService()),
+      restart: opts.onRestart ?? (() => void restartService(() => settings.data.system.restartCommand, log)),
       virtualPrinterArgs: opts.virtualPrinterArgs ?? (() => []),
       serialOverrides: opts.serialOverrides ?? {},
       virtualFallback: cfg.virtualFallback,

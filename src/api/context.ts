@@ -3,6 +3,9 @@ import type { AppKeys } from '../accounts/app-keys.js';
 import type { Sessions } from '../accounts/sessions.js';
 import type { Accounts, Identity } from '../accounts/users.js';
 import type { SettingsStore } from '../config/settings-store.js';
+import type { StatusSource } from '../status/types.js';
+import type { OpPrinter } from '../ops/operation.js';
+import type { Operations } from '../ops/registry.js';
 import type { Logger } from '../log.js';
 import type { FileStorage } from '../files/storage.js';
 import type { AnalysisQueue } from '../files/analysis/analysis-queue.js';
@@ -18,6 +21,11 @@ import type { SystemHealth } from '../system/health.js';
 
 export interface ApiDeps {
   printer: Printer;
+  /** this printer's status, the one model every surface translates */
+  status: StatusSource;
+  /** the operations every surface calls, and this printer as their target */
+  ops: Operations;
+  unit: OpPrinter;
   bus: PrinterBus;
   storage: FileStorage;
   jobs: JobRunner;

@@ -44,6 +44,10 @@ const RULES: Rule[] = [
   ['GET', '/api/gantry/queue', 'STATUS'],
   // adding, changing and removing printers is the admin's (the default)
   ['GET', '/api/gantry/printers', 'STATUS'],
+  ['GET', '/api/gantry/status', 'STATUS'],
+  // each operation checks its own permission (src/ops/): a signed-in caller gets that far
+  ['GET', '/api/gantry/ops', 'STATUS'],
+  ['POST', '/api/gantry/ops/', 'ANY'],
   ['GET', '/api/gantry/recovery', 'STATUS'],
   ['POST', '/api/gantry/recovery', 'PRINT'],
   ['*', '/api/gantry/queue', 'PRINT'],

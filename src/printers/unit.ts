@@ -33,6 +33,9 @@ import { isNetworkTarget } from '../transport/open.js';
 import type { Settings } from '../config/settings.js';
 import { requestListener } from '../api/http-server.js';
 import { DEFAULT_PRINTER_ID } from './printers-file.js';
+import { PrinterStatusModel } from '../status/status.js';
+import type { Operations } from '../ops/registry.js';
+import type { OpPrinter } from '../ops/operation.js';
 
 /** What every unit shares: the whole Gantry's services. */
 export interface UnitGlobals {
@@ -50,6 +53,8 @@ export interface UnitGlobals {
   sessions: Sessions;
   appKeys: AppKeys;
   printers: PrintersApi;
+  /** the operations every surface calls */
+  ops: Operations;
   listCameras(): Promise<DetectedCamera[]>;
   systemHealth(): Promise<SystemHealth>;
   runSystemCommand(argv: string[]): Promise<number>;
@@ -70,7 +75,7 @@ export interface UnitRunOptions {
   camera?: string | undefined;
 }
 
-export class PrinterUnit {
+export class PrinterUnit implements OpPrinter {
   readonly bus: PrinterBus;
   readonly printer: Printer;
   readonly jobs: JobRunner;
@@ -78,6 +83,8 @@ export class PrinterUnit {
   readonly camera: Camera;
   readonly push: PushServer;
   readonly timelapse: TimelapseService;
+  /** the one status model every surface of this printer translates */
+  readonly status: PrinterStatusModel;
   private readonly api: Hono<ApiEnv>;
   private readonly listener: (req: IncomingMessage, res: ServerResponse) => void;
   private readonly offs: (() => void)[] = [];
@@ -100,8 +107,24 @@ export class PrinterUnit {
     this.camera = parts.camera;
     this.timelapse = parts.timelapse;
     const log = parts.log;
+    this.status = new PrinterStatusModel({
+      printer: this.printer,
+      jobs: this.jobs,
+      storage: g.storage,
+      queue: this.queue,
+      bus: this.bus,
+      name: () => settings.data.appearance.name,
+      layout: () => {
+        const p = settings.data.printerProfile;
+        return { tools: p.extruder.count, bed: p.heatedBed, chamber: p.heatedChamber };
+      },
+      camera: () => this.camera.capture !== undefined,
+    });
     this.api = createApi({
       printer: this.printer,
+      status: this.status,
+      ops: g.ops,
+      unit: this,
       bus: this.bus,
       storage: g.storage,
       jobs: this.jobs,
@@ -129,6 +152,7 @@ export class PrinterUnit {
     this.listener = requestListener(this.api.fetch, g.host, log.child('http'));
     this.push = new PushServer({
       printer: this.printer,
+      status: this.status,
       jobs: this.jobs,
       storage: g.storage,
       sessions: g.sessions,
@@ -263,6 +287,7 @@ export class PrinterUnit {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       for (const off of this.offs) off();
+      this.status.stop();
       await this.timelapse.stop();
       await this.camera.close();
       await this.push.close();

@@ -21,6 +21,9 @@ import type { Logger } from '../log.js';
 import type { JobRunner } from '../jobs/job-runner.js';
 import type { FileStorage } from '../files/storage.js';
 import { octoState } from '../printer/octoprint-shapes.js';
+import { octoJob } from '../octoprint/job.js';
+import type { PrinterStatus, StatusSource } from '../status/types.js';
+import { changedFields } from '../status/status.js';
 import type { Printer } from '../printer/printer.js';
 import type { TemperatureSample } from '../printer/temperature-history.js';
 import type { SystemHealth } from '../system/health.js';
@@ -50,6 +53,7 @@ const MAX_LOG_LINES = 300;
 
 export interface PushDeps {
   printer: Printer;
+  status: StatusSource;
   jobs: JobRunner;
   storage: FileStorage;
   sessions: Sessions;
@@ -97,7 +101,12 @@ interface Client {
   pendingCurrent: boolean;
   stalledSince: number;
   alive: boolean;
+  /** asked for Gantry's status model ({"subscribe": {"plugins": ["gantry_status"]}}): the tick it last got it, -1 never */
+  statusTick: number | null;
 }
+
+/** Gantry's typed status (src/status/types.ts) as a plugin message: whole at first, then only the fields that changed. */
+export const STATUS_PLUGIN = 'gantry_status';
 
 export class PushServer {
   private wss: WebSocketServer | undefined;
@@ -114,6 +123,12 @@ export class PushServer {
   /** the terminal's line count when `current` last went out: its logs are the lines since */
   private logsSeen = 0;
   private readonly pendingMessages: string[] = [];
+  private tickNo = 0;
+  /** the status model as of tick `statusAt`, and what goes out for it */
+  private statusAt = -1;
+  private lastStatus: PrinterStatus | undefined;
+  private statusDelta = '';
+  private statusFull: string | undefined;
   /** messages sent, for tests and the bench */
   stats = { currents: 0, events: 0, dropped: 0, disconnected: 0 };
 
@@ -277,7 +292,7 @@ export class PushServer {
 
   /** A new client on any transport: `connected` goes out at once (and `history`, when the login cookie signed it in). */
   private accept(conn: PushConnection, session: Session | undefined): ConnectionHooks {
-    const client: Client = { conn, user: null, sessionId: null, throttle: 1, ticks: 0, pendingCurrent: false, stalledSince: 0, alive: true };
+    const client: Client = { conn, user: null, sessionId: null, throttle: 1, ticks: 0, pendingCurrent: false, stalledSince: 0, alive: true, statusTick: null };
     this.clients.add(client);
     const hooks: ConnectionHooks = {
       message: (text) => {
@@ -344,7 +359,14 @@ export class PushServer {
       const t = Number(m['throttle']);
       if (Number.isInteger(t) && t >= 1 && t <= 100) client.throttle = t;
     }
-    // {"subscribe": …} and {} keep-alives need no answer
+    // OctoPrint's {"subscribe": {"plugins": […] | true}}: asking for gantry_status turns the status deltas on
+    const sub = m['subscribe'];
+    if (typeof sub === 'object' && sub !== null && !Array.isArray(sub)) {
+      const plugins = (sub as Record<string, unknown>)['plugins'];
+      const wants = plugins === true || (Array.isArray(plugins) && plugins.includes(STATUS_PLUGIN));
+      client.statusTick = wants ? (client.statusTick ?? -1) : null;
+    }
+    // {} keep-alives need no answer
   }
 
   /** Every message goes through here: a client already too far behind is dropped, so no queue grows past KILL_BYTES. */
@@ -395,13 +417,35 @@ export class PushServer {
       payload ??= this.currentPayload();
       this.send(c, payload);
       this.stats.currents++;
+      if (c.statusTick !== null) this.sendStatus(c);
     }
+    this.tickNo++;
     if (payload !== undefined || this.clients.size === 0) {
       // what was pending went out (or nobody listens): start collecting afresh
       this.pendingTemps.length = 0;
       this.logsSeen = this.d.printer.terminal.total;
       this.pendingMessages.length = 0;
     }
+  }
+
+  /** One snapshot and one delta per tick, shared: a client that got the last tick's status gets the delta (nothing
+   * when nothing changed), any other the whole status. */
+  private sendStatus(c: Client): void {
+    if (this.statusAt !== this.tickNo) {
+      const next = this.d.status.snapshot();
+      const changed = changedFields(this.lastStatus, next);
+      this.statusDelta = changed.length === 0 ? '' : JSON.stringify({ plugin: { plugin: STATUS_PLUGIN, data: { changed: Object.fromEntries(changed.map((k) => [k, next[k]])) } } });
+      this.statusFull = undefined;
+      this.lastStatus = next;
+      this.statusAt = this.tickNo;
+    }
+    if (c.statusTick === this.tickNo - 1) {
+      if (this.statusDelta) this.send(c, this.statusDelta);
+    } else {
+      this.statusFull ??= JSON.stringify({ plugin: { plugin: STATUS_PLUGIN, data: { status: this.lastStatus } } });
+      this.send(c, this.statusFull);
+    }
+    c.statusTick = this.tickNo;
   }
 
   private ping(): void {
@@ -416,9 +460,8 @@ export class PushServer {
   }
 
   private basePayload(): Record<string, unknown> {
-    const { printer, jobs, storage } = this.d;
-    const { file, user } = jobs.current();
-    const analysis = file ? storage.metaFor(file.path)?.analysis : undefined;
+    const { printer, jobs } = this.d;
+    const { job, progress } = this.d.status.job();
     const engine = printer.protocol;
     const sent = engine?.linesSent ?? 0;
     const resent = engine?.resendCount ?? 0;
@@ -426,17 +469,8 @@ export class PushServer {
     for (const [k, v] of printer.offsets) offsets[k] = v;
     return {
       state: octoState(printer),
-      job: {
-        file: file
-          ? { name: file.name, path: file.path, display: file.display, origin: file.origin, size: file.size, date: file.date }
-          : { name: null, path: null, display: null, origin: null, size: null, date: null },
-        estimatedPrintTime: analysis?.estimatedPrintTime ?? null,
-        averagePrintTime: null,
-        lastPrintTime: null,
-        filament: analysis?.filament ?? null,
-        user,
-      },
-      progress: jobs.progress(analysis?.estimatedPrintTime ?? null),
+      job: octoJob(job),
+      progress,
       currentZ: printer.position?.z ?? null,
       offsets,
       resends: { count: resent, transmitted: sent, ratio: sent > 0 ? Math.round((resent / sent) * 100) : 0 },

@@ -3,6 +3,7 @@ import { AUTODETECT_BAUDRATES, VIRTUAL_PORT } from '../../printer/printer.js';
 import { isNetworkTarget } from '../../transport/open.js';
 import type { ApiDeps, ApiEnv } from '../context.js';
 import { badRequest, conflict, parseBool, readCommand } from '../http.js';
+import { callOp } from '../ops.js';
 
 const BAUDRATES = [...AUTODETECT_BAUDRATES].sort((a, b) => b - a);
 
@@ -45,7 +46,7 @@ export function connectionRoutes(deps: ApiDeps): Hono<ApiEnv> {
   app.post('/api/connection', async (c) => {
     const { command, body } = await readCommand(c, ['connect', 'disconnect', 'fake_ack'] as const);
     if (command === 'disconnect') {
-      await printer.disconnect();
+      await callOp(deps, c, 'connection.disconnect');
       return c.body(null, 204);
     }
     if (command === 'fake_ack') {

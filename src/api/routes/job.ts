@@ -3,56 +3,32 @@
 // background (the state changes reach push and MQTT as they happen). Host prompts (M0, M600) live next door.
 import { DEFAULT_PRINTER_ID } from '../../printers/printers-file.js';
 import { Hono } from 'hono/tiny';
+import { octoJob } from '../../octoprint/job.js';
 import type { ApiDeps, ApiEnv } from '../context.js';
 import { badRequest, readCommand, requireNumber } from '../http.js';
 import { promptRoutes } from './prompt.js';
+import { callOp } from '../ops.js';
 
 export function jobRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
-  const { jobs, printer } = deps;
+  const { printer } = deps;
 
   app.get('/api/job', (c) => {
-    const { file, user } = jobs.current();
-    const meta = file ? deps.storage.metaFor(file.path) : undefined;
-    const times = meta?.printTimes ?? [];
-    const body: Record<string, unknown> = {
-      job: {
-        file: file
-          ? { name: file.name, path: file.path, display: file.display, origin: file.origin, size: file.size, date: file.date }
-          : { name: null, path: null, display: null, origin: null, size: null, date: null },
-        estimatedPrintTime: meta?.analysis?.estimatedPrintTime ?? null,
-        averagePrintTime: times.length ? times.reduce((a, b) => a + b, 0) / times.length : null,
-        lastPrintTime: times.length ? times[times.length - 1] : null,
-        filament: meta?.analysis?.filament ?? null,
-        user,
-      },
-      progress: jobs.progress(meta?.analysis?.estimatedPrintTime ?? null),
-      state: printer.stateText,
-    };
+    const { job, progress } = deps.status.job();
+    const body: Record<string, unknown> = { job: octoJob(job), progress, state: printer.stateText };
     if (printer.error) body['error'] = printer.error;
     return c.json(body);
   });
 
   app.post('/api/job', async (c) => {
     const { command, body } = await readCommand(c, ['start', 'restart', 'cancel', 'pause'] as const);
-    const user = c.get('user');
-    switch (command) {
-      case 'start':
-        await jobs.start(user);
-        break;
-      case 'restart':
-        await jobs.restart(user);
-        break;
-      case 'cancel':
-        jobs.request('cancel');
-        break;
-      case 'pause': {
-        const action = body['action'] ?? 'toggle'; // Cura sends no action: toggle
-        if (action !== 'pause' && action !== 'resume' && action !== 'toggle') throw badRequest('action must be pause, resume or toggle');
-        jobs.request(action);
-        break;
-      }
+    let op: string = `job.${command}`;
+    if (command === 'pause') {
+      const action = body['action'] ?? 'toggle'; // Cura sends no action: toggle
+      if (action !== 'pause' && action !== 'resume' && action !== 'toggle') throw badRequest('action must be pause, resume or toggle');
+      op = `job.${action}`;
     }
+    await callOp(deps, c, op);
     return c.body(null, 204);
   });
 

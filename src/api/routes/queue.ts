@@ -4,6 +4,7 @@ import { FileStorage } from '../../files/storage.js';
 import { ServiceError } from '../../service-error.js';
 import type { ApiDeps, ApiEnv } from '../context.js';
 import { badRequest, readJsonObject, requireNumber } from '../http.js';
+import { callOp } from '../ops.js';
 
 export function queueRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
@@ -21,17 +22,17 @@ export function queueRoutes(deps: ApiDeps): Hono<ApiEnv> {
     return c.json(item, 201);
   });
   app.post('/api/gantry/queue/bed-clear', async (c) => {
-    await queue.confirmBedClear();
+    await callOp(deps, c, 'queue.bedClear');
     return c.body(null, 204);
   });
   app.post('/api/gantry/queue/:id', async (c) => {
     const b = await readJsonObject(c);
     if (b['command'] !== 'move') throw badRequest('command must be "move" (with "position")');
-    await queue.move(c.req.param('id'), requireNumber(b['position'], 'position', 0));
+    await callOp(deps, c, 'queue.move', { id: c.req.param('id'), position: b['position'] });
     return c.json(view());
   });
   app.delete('/api/gantry/queue/:id', async (c) => {
-    await queue.remove(c.req.param('id'));
+    await callOp(deps, c, 'queue.remove', { id: c.req.param('id') });
     return c.body(null, 204);
   });
   return app;

@@ -1,0 +1,10 @@
+// Calling an operation (src/ops/) from a route: the caller's permissions from its identity, this printer as the
+// target. The route only translates OctoPrint's request shape into the operation's parameters.
+import type { Context } from 'hono';
+import { permissionsOf } from '../accounts/permissions.js';
+import type { ApiDeps, ApiEnv } from './context.js';
+
+export function callOp(deps: ApiDeps, c: Context<ApiEnv>, name: string, input: Record<string, unknown> = {}): Promise<void> {
+  const identity = c.get('identity');
+  return deps.ops.call(name, { user: c.get('user'), permissions: identity ? permissionsOf(identity.roles) : [], target: deps.unit, log: deps.log }, input);
+}

@@ -1,0 +1,11 @@
+// Gantry's own operations, registered at start.
+import { Operations } from '../registry.js';
+import { connectionOps } from './connection.js';
+import { jobOps } from './job.js';
+import { queueOps } from './queue.js';
+
+export function builtinOperations(): Operations {
+  const ops = new Operations();
+  for (const op of [...jobOps, ...queueOps, ...connectionOps]) ops.register(op);
+  return ops;
+}

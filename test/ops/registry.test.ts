@@ -1,0 +1,42 @@
+// Operations are checked once, whatever surface calls them: unknown → not-found, missing permission → forbidden,
+// bad parameters → invalid, each before anything runs.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createLogger } from '../../src/log.js';
+import { type OpCall, type OpPrinter, operation } from '../../src/ops/operation.js';
+import { numberParam, oneOf, stringParam } from '../../src/ops/params.js';
+import { Operations } from '../../src/ops/registry.js';
+import { builtinOperations } from '../../src/ops/builtin/index.js';
+import { ServiceError } from '../../src/service-error.js';
+
+const kindOf = (err: unknown) => (err instanceof ServiceError ? err.kind : String(err));
+
+test('permission, unknown names and bad parameters are refused before the operation runs', async () => {
+  const ops = new Operations();
+  const ran: number[] = [];
+  ops.register(operation({ name: 'x.move', permission: 'CONTROL', summary: 'test', parse: (i) => ({ d: numberParam(i, 'd', -10, 10) }), run: (_c, p) => void ran.push(p.d) }));
+  assert.throws(() => ops.register(operation({ name: 'x.move', permission: 'CONTROL', summary: 'again', parse: () => ({}), run: () => undefined })), /already/);
+  const call = (permissions: OpCall['permissions']): OpCall => ({ user: 'u', permissions, target: {} as OpPrinter, log: createLogger('silent') });
+  await assert.rejects(ops.call('x.nope', call(['CONTROL'])), (e) => kindOf(e) === 'not-found');
+  await assert.rejects(ops.call('x.move', call(['STATUS']), { d: 1 }), (e) => kindOf(e) === 'forbidden' && /CONTROL/.test((e as Error).message));
+  await assert.rejects(ops.call('x.move', call(['CONTROL']), { d: 11 }), (e) => kindOf(e) === 'invalid' && /d must be a number from -10 to 10/.test((e as Error).message));
+  await assert.rejects(ops.call('x.move', call(['CONTROL']), { d: { toString: 1 } }), (e) => kindOf(e) === 'invalid');
+  assert.deepEqual(ran, []);
+  await ops.call('x.move', call(['CONTROL']), { d: '2.5' });
+  assert.deepEqual(ran, [2.5], 'a numeric string (a form field, an MQTT payload) is a number');
+});
+
+test('parameter readers name what is wrong', () => {
+  assert.equal(stringParam({ a: 'x' }, 'a', {}), 'x');
+  assert.equal(stringParam({}, 'a', { optional: true }), undefined);
+  assert.throws(() => stringParam({ a: 5 }, 'a', {}), /a must be a non-empty string/);
+  assert.equal(oneOf({}, 'k', ['p', 'q'] as const, 'p'), 'p');
+  assert.throws(() => oneOf({ k: 'z' }, 'k', ['p', 'q'] as const, 'p'), /one of p, q/);
+});
+
+test('the built-in operations each declare a permission, and none is registered twice', () => {
+  const list = builtinOperations().list();
+  assert.ok(list.length >= 10);
+  for (const op of list) assert.match(op.name, /^[a-z]+\.[a-zA-Z]+$/);
+  assert.deepEqual(list.filter((o) => o.name.startsWith('job.')).map((o) => o.permission), Array(6).fill('PRINT'));
+});
