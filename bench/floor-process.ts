@@ -9,9 +9,10 @@ export interface FloorProcess {
   stop(): Promise<void>;
 }
 
-/** Runs `script` (which prints `PORT <n>` once it listens) and resolves with its port. */
-export async function startFloor(script: string, args: string[] = []): Promise<FloorProcess> {
-  const child = spawn(process.execPath, [...NODE_FLAGS, script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Runs `script` (which prints `PORT <n>` once it listens) and resolves with its port; `env` is added to ours
+ * (e.g. Gantry's NODE_ENV, where the floor must read requests the way Gantry does). */
+export async function startFloor(script: string, args: string[] = [], env: Readonly<Record<string, string>> = {}): Promise<FloorProcess> {
+  const child = spawn(process.execPath, [...NODE_FLAGS, script, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   const stop = async () => {
     if (child.exitCode !== null) return;
     const exited = once(child, 'exit');

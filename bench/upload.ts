@@ -1,7 +1,8 @@
 // A 100 MB G-code upload into `gantry serve` over loopback, the way a slicer sends it (a streaming multipart POST,
 // by curl: the libcurl PrusaSlicer uses), against floors measured in the same run, rounds alternating: a plain
-// node:http server piping the same request body to a file (bench/upload-floor.ts), and `cp` of the file. Each
-// server is a fresh process per round, so its peak RSS is the upload's, not left over from the round before.
+// node:http server piping the same request body to a file, one reading the body and dropping it (the ceiling of
+// Node's HTTP stack; both bench/upload-floor.ts, in Gantry's environment), and `cp` of the file. Each server is a
+// fresh process per round, so its peak RSS is the upload's, not left over from the round before.
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startFloor } from './floor-process.js';
 import { startServe } from './serve-process.js';
+import { NODE_ENV } from '../src/node-flags.js';
 
 const FLOOR = fileURLToPath(new URL('./upload-floor.js', import.meta.url));
 const MB = 1 << 20;
@@ -33,10 +35,13 @@ export interface UploadFigures {
   gantryMBps: Spread;
   /** plain node:http piping the same body to a file, no parsing, checks, hash or fsync */
   floorMBps: Spread;
+  /** plain node:http reading the body and dropping it: the most an upload through Node's HTTP stack can reach */
+  discardMBps: Spread;
   /** `cp` of the file on the same disk (page cache to page cache, no fsync) */
   cpMBps: Spread;
-  /** Gantry's MB/s divided by the floor's in the same round */
+  /** Gantry's MB/s divided by the floor's, and by the discarding server's, in the same round */
   ratioToFloor: Spread;
+  ratioToDiscard: Spread;
   /** peak RSS during the upload (until the answer) above the idle server's RSS just before it */
   gantryPeakExtraRssMb: Spread;
   floorPeakExtraRssMb: Spread;
@@ -157,8 +162,9 @@ async function upload(client: UploadFigures['client'], url: string, file: string
 }
 
 
-async function floorRound(client: UploadFigures['client'], dir: string, file: string): Promise<{ seconds: number; peakMb: number }> {
-  const floor = await startFloor(FLOOR, [dir]);
+async function floorRound(client: UploadFigures['client'], dir: string, file: string, mode: 'pipe' | 'discard'): Promise<{ seconds: number; peakMb: number }> {
+  // Gantry's environment: its malloc settings change what reading a request body costs (node-flags.ts)
+  const floor = await startFloor(FLOOR, [dir, mode], NODE_ENV);
   try {
     const before = await idleRss(floor.pid);
     const peak = await PeakRss.start(floor.pid);
@@ -219,8 +225,10 @@ export async function benchUpload(dir: string, sizeMb = 100, rounds = 5): Promis
     const client: UploadFigures['client'] = (await hasCurl()) ? 'curl' : 'node:http';
     const gantry: number[] = [];
     const floor: number[] = [];
+    const discard: number[] = [];
     const cp: number[] = [];
     const ratio: number[] = [];
+    const ratioDiscard: number[] = [];
     const gantryPeak: number[] = [];
     const floorPeak: number[] = [];
     const analysisPeak: number[] = [];
@@ -234,21 +242,30 @@ export async function benchUpload(dir: string, sizeMb = 100, rounds = 5): Promis
         return sizeMb / x.seconds;
       };
       const f = async () => {
-        const x = await floorRound(client, work, file);
+        const x = await floorRound(client, work, file, 'pipe');
         floor.push(sizeMb / x.seconds);
         floorPeak.push(x.peakMb);
         return sizeMb / x.seconds;
       };
+      const d = async () => {
+        const x = await floorRound(client, work, file, 'discard');
+        discard.push(sizeMb / x.seconds);
+        return sizeMb / x.seconds;
+      };
       let gm: number;
       let fm: number;
+      let dm: number;
       if (r % 2 === 0) {
         gm = await g();
         fm = await f();
+        dm = await d();
       } else {
+        dm = await d();
         fm = await f();
         gm = await g();
       }
       ratio.push(gm / fm);
+      ratioDiscard.push(gm / dm);
       cp.push(sizeMb / (await cpRound(work, file)));
     }
     return {
@@ -257,8 +274,10 @@ export async function benchUpload(dir: string, sizeMb = 100, rounds = 5): Promis
       client,
       gantryMBps: spread(gantry),
       floorMBps: spread(floor),
+      discardMBps: spread(discard),
       cpMBps: spread(cp),
       ratioToFloor: spread(ratio),
+      ratioToDiscard: spread(ratioDiscard),
       gantryPeakExtraRssMb: spread(gantryPeak),
       floorPeakExtraRssMb: spread(floorPeak),
       gantryPeakExtraRssWithAnalysisMb: spread(analysisPeak),

@@ -1,17 +1,18 @@
-// The temp file an upload streams into, as one Writable: each chunk is checked (size limit, NUL bytes) and hashed
-// before a byte of it is written, and the chunks that queue up while one write is on disk go out together in the
-// next writev. The file is fdatasynced in the background every SYNC_EVERY bytes, while the upload goes on, so the
-// fsync it needs before anyone may see it has little left to flush when the body ends.
+// The temp file an upload streams into. Each piece of the file is checked (size limit, NUL bytes) and hashed before
+// a byte of it is queued for the disk, and the pieces that arrive while one write is on disk go out together in the
+// next writev (in libuv's thread pool, off the main thread). The file is fdatasynced in the background every
+// SYNC_EVERY bytes while the upload goes on, so the fsync it needs before anyone may see it has little left to
+// flush when the body ends. A plain object, not a stream.Writable: the upload hands it each piece straight from
+// the multipart parser, and a stream's per-chunk bookkeeping cost as much as the hash (profiled).
 import { createHash } from 'node:crypto';
 import { type FileHandle, open } from 'node:fs/promises';
-import { Writable } from 'node:stream';
 import { StorageError } from './storage.js';
 import { collectYoungGarbage } from '../system/gc.js';
 
-/** What may wait in memory for the disk: enough that the socket is read while a write is on disk (writes of 16 KB
- * one at a time, fs.WriteStream's default, halved the upload rate), small next to the server's RSS. */
+/** What may wait in memory for the disk before the request is paused: enough that the socket is read while a
+ * write is on disk, small next to the server's RSS. */
 export const SINK_HIGH_WATER_MARK = 1 << 20;
-/** Chunks are written to the file in batches of at least this size (the last one may be smaller). */
+/** Pieces are written to the file in batches of at least this size (the last one may be smaller). */
 export const WRITE_BATCH = 512 << 10;
 /** Start writing the file back to disk every this many bytes, one fdatasync at a time. */
 export const SYNC_EVERY = 8 << 20;
@@ -19,91 +20,122 @@ export const SYNC_EVERY = 8 << 20;
 export const GC_EVERY = 4 << 20;
 
 export const tooBig = (maxBytes: number) => new StorageError(413, `The file is larger than the upload limit of ${maxBytes} bytes`);
+export const binary = () => new StorageError(415, 'The file contains binary data (NUL bytes); only G-code text files can be uploaded');
 
-export class UploadSink extends Writable {
+export class UploadSink {
   readonly hash = createHash('sha1');
   /** bytes accepted (checked, hashed and queued for the disk) */
   size = 0;
-  /** checked chunks waiting for the next write, and their length */
+  private fh: FileHandle | undefined;
+  private readonly opening: Promise<void>;
+  /** checked pieces waiting for the next write, and their length */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   /** the write on disk now (one at a time: the file grows in order) */
   private writing: Promise<void> | undefined;
-  /** a write callback held back while a full batch waits: the stream buffers (then pauses the request) meanwhile */
-  private held: ((err?: Error | null) => void) | undefined;
+  private syncing: Promise<void> | undefined;
   private unsynced = 0;
   private sinceGc = 0;
-  private syncing: Promise<void> | undefined;
-  /** the first write or sync failure: every later write, and the end, fail with it */
+  /** the first open, write or sync failure: reported once, and every later call fails with it */
   private failure: Error | undefined;
-  /** resolves once the file is closed (after a finish or a destroy): only then may it be unlinked */
-  readonly fileClosed: Promise<void>;
+  private drained: (() => void) | undefined;
+  private stopped = false;
 
-  private constructor(
-    private readonly fh: FileHandle,
+  /** Creates the file: 'wx', a fresh file, never an existing one (nor whatever a symlink planted there points to).
+   * `onError` hears the first failure of the disk (open, write or sync) as it happens. */
+  constructor(
+    path: string,
     private readonly maxBytes: number,
+    private readonly onError: (err: Error) => void,
   ) {
-    super({ highWaterMark: SINK_HIGH_WATER_MARK, decodeStrings: false });
-    this.fileClosed = new Promise((resolve) => this.once('close', () => resolve()));
-  }
-
-  /** Creates the file: 'wx', a fresh file, never an existing one (nor whatever a symlink planted there points to). */
-  static async create(path: string, maxBytes: number): Promise<UploadSink> {
-    return new UploadSink(await open(path, 'wx', 0o644), maxBytes);
-  }
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.accept([chunk], cb);
-  }
-
-  override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
-    this.accept(
-      chunks.map((c) => c.chunk),
-      cb,
+    this.opening = open(path, 'wx', 0o644).then(
+      (fh) => {
+        this.fh = fh;
+        if (this.stopped) return;
+        if (this.pendingBytes > 0) this.writePending();
+      },
+      (err: Error) => this.fail(err),
     );
   }
 
-  private accept(buffers: Buffer[], cb: (err?: Error | null) => void): void {
-    if (this.failure) return cb(this.failure);
+  /** Checks, hashes and queues the next piece of the file; throws (413, 415) without queuing any of it if it is
+   * refused. Returns false when the caller should stop reading until `onDrain`'s callback. */
+  write(piece: Buffer): boolean {
+    if (this.failure) throw this.failure;
+    if (this.size + piece.length > this.maxBytes) throw tooBig(this.maxBytes);
+    if (piece.includes(0)) throw binary();
+    this.hash.update(piece);
+    this.pending.push(piece);
+    this.size += piece.length;
+    this.pendingBytes += piece.length;
+    this.sinceGc += piece.length;
     if (this.sinceGc >= GC_EVERY) {
-      // the chunks written so far are garbage now; these and the pending ones are still referenced
+      // the pieces written so far are garbage now; the pending ones are still referenced
       this.sinceGc = 0;
       collectYoungGarbage();
     }
-    let bytes = 0;
-    for (const b of buffers) {
-      bytes += b.length;
-      // refused before any of it is queued for the disk
-      if (this.size + bytes > this.maxBytes) return cb(tooBig(this.maxBytes));
-      if (b.includes(0)) return cb(new StorageError(415, 'The file contains binary data (NUL bytes); only G-code text files can be uploaded'));
+    // pieces arrive faster than one write each reaches the page cache: gather them into batches
+    if (this.fh && !this.writing && this.pendingBytes >= WRITE_BATCH) this.writePending();
+    return this.pendingBytes < SINK_HIGH_WATER_MARK;
+  }
+
+  /** `resume` is called once when the queue has room again (after `write` returned false). */
+  onDrain(resume: () => void): void {
+    this.drained = resume;
+  }
+
+  /** Writes what is left and fdatasyncs the file, then closes it; rejects with the first failure. */
+  async end(): Promise<void> {
+    await this.opening;
+    while ((this.writing || this.pendingBytes > 0) && !this.failure) {
+      if (!this.writing) this.writePending();
+      await this.writing;
     }
-    for (const b of buffers) {
-      this.hash.update(b);
-      this.pending.push(b);
-    }
-    this.size += bytes;
-    this.sinceGc += bytes;
-    this.pendingBytes += bytes;
-    // 64 KB chunks arrive faster than one write each reaches the page cache: gather them into batches
-    if (!this.writing && this.pendingBytes >= WRITE_BATCH) this.writePending();
-    if (this.writing && this.pendingBytes >= WRITE_BATCH) this.held = cb;
-    else cb();
+    await this.syncing;
+    if (!this.failure) await this.fh!.datasync().catch((err: Error) => this.fail(err));
+    await this.close();
+    if (this.failure) throw this.failure;
+  }
+
+  /** Stops writing and closes the file, once the write and sync in flight on it are done: only then may it be
+   * unlinked (an unlink before a pending open lands would leave the file it creates behind). */
+  async discard(): Promise<void> {
+    this.stopped = true;
+    this.pending = [];
+    this.pendingBytes = 0;
+    await this.opening;
+    await this.writing;
+    await this.syncing;
+    await this.close();
+  }
+
+  private async close(): Promise<void> {
+    const fh = this.fh;
+    this.fh = undefined;
+    await fh?.close().catch(() => undefined);
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.onError(err);
   }
 
   private writePending(): void {
-    const buffers = this.pending;
+    const pieces = this.pending;
     const bytes = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
-    this.writing = writeAll(this.fh, buffers, bytes).then(
+    this.writing = writeAll(this.fh!, pieces, bytes).then(
       () => {
         this.writing = undefined;
+        if (this.stopped) return;
         this.unsynced += bytes;
         if (this.unsynced >= SYNC_EVERY && !this.syncing) {
           this.unsynced = 0;
-          this.syncing = this.fh.datasync().then(
+          this.syncing = this.fh!.datasync().then(
             () => void (this.syncing = undefined),
-            (err: Error) => void ((this.failure ??= err), (this.syncing = undefined)),
+            (err: Error) => void ((this.syncing = undefined), this.fail(err)),
           );
         }
         if (this.pendingBytes >= WRITE_BATCH) this.writePending();
@@ -111,42 +143,16 @@ export class UploadSink extends Writable {
       },
       (err: Error) => {
         this.writing = undefined;
-        this.failure ??= err;
-        this.release();
+        this.fail(err);
       },
     );
   }
 
   private release(): void {
-    const cb = this.held;
-    if (!cb || (this.writing && this.pendingBytes >= WRITE_BATCH && !this.failure)) return;
-    this.held = undefined;
-    cb(this.failure);
-  }
-
-  override _final(cb: (err?: Error | null) => void): void {
-    // what is left, then one fdatasync: the background syncs have flushed most of the file already
-    void (async () => {
-      while (this.writing || (this.pendingBytes > 0 && !this.failure)) {
-        if (!this.writing) this.writePending();
-        await this.writing;
-      }
-      await this.syncing;
-      if (this.failure) throw this.failure;
-      await this.fh.datasync();
-    })().then(() => cb(), cb);
-  }
-
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    this.pending = [];
-    // close() waits for the write and sync still in flight on the handle
-    void (async () => {
-      await this.syncing;
-      await this.fh.close();
-    })().then(
-      () => cb(err),
-      (closeErr: Error) => cb(err ?? closeErr),
-    );
+    if (!this.drained || this.pendingBytes >= SINK_HIGH_WATER_MARK) return;
+    const resume = this.drained;
+    this.drained = undefined;
+    resume();
   }
 }
 

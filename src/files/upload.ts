@@ -1,20 +1,14 @@
 // Streams a multipart upload to a temp file: never buffered in memory, hashed on the way, refused as soon as
 // it is clearly wrong (not G-code, binary, too big, disk full), fsynced before anyone may see it. The caller
 // renames it into place or discards it; a refused or aborted upload leaves nothing behind and is answered at once,
-// without reading the rest of the request (closeAfterAnswer).
+// without reading the rest of the request (closeAfterAnswer). The request's chunks go straight from its 'data'
+// events through the multipart parser into the sink: no stream layers in between (they cost as much as the hash).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { unlink } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createRequire } from 'node:module';
-import type BusboyModule from 'busboy';
-
-// busboy is CommonJS: require() it (no CJS export lexer for an ESM import), on the first upload
-let busboyModule: typeof BusboyModule | undefined;
-const busboy = (config: BusboyModule.BusboyConfig) => (busboyModule ??= createRequire(import.meta.url)('busboy') as typeof BusboyModule)(config);
+import { MultipartError, MultipartParser, boundaryOf } from './multipart.js';
 import { isGcodeName, sanitizeFileName } from './paths.js';
 import { StorageError } from './storage.js';
-import { SINK_HIGH_WATER_MARK, UploadSink, tooBig } from './upload-sink.js';
+import { UploadSink } from './upload-sink.js';
 
 export interface ParsedUpload {
   fields: Record<string, string>;
@@ -22,47 +16,38 @@ export interface ParsedUpload {
   file?: { tempPath: string; display: string; name: string; size: number; hash: string };
 }
 
-/** Reads a part we do not keep to its end; busboy errors it if the request breaks off (or is refused) first. */
-function discard(stream: Readable): void {
-  stream.on('error', () => undefined);
-  stream.resume();
-}
+/** What a form may hold besides the file: OctoPrint's clients send at most a handful of short fields. */
+const MAX_FIELDS = 32;
+const MAX_FIELD_BYTES = 64 * 1024;
+const LIMITS = { headerBytes: 16 * 1024, parts: MAX_FIELDS + 8 };
 
 /** What the client hears when writing the temp file fails: a full disk or quota is theirs to see (507), as is a
  * file larger than the file system takes (413); any other disk error is ours (rethrown: 500, logged). */
 function writeFailure(err: Error): Error {
   if (err instanceof StorageError) return err;
+  if (err instanceof MultipartError) return new StorageError(400, err.message);
   const { code, syscall } = err as NodeJS.ErrnoException;
   if (code === 'ENOSPC' || code === 'EDQUOT') return new StorageError(507, 'Not enough free disk space for this upload');
   if (code === 'EFBIG') return new StorageError(413, 'The file is larger than the file system allows');
   if (syscall !== undefined) return err;
-  return new StorageError(400, `The upload failed: ${err.message}`); // the multipart stream itself broke off
+  return new StorageError(400, `The upload failed: ${err.message}`);
 }
 
 export async function parseUpload(req: IncomingMessage, tempPath: () => string, maxBytes: number): Promise<ParsedUpload> {
-  const type = req.headers['content-type'] ?? '';
-  if (!/^multipart\/form-data/i.test(type)) throw new StorageError(400, 'Expected a multipart/form-data upload');
-  let bb: BusboyModule.Busboy;
+  let boundary: string;
   try {
-    bb = busboy({
-      headers: req.headers,
-      // file names as UTF-8 (what browsers and slicers send), not busboy's default Latin-1; filename*= says its own
-      defParamCharset: 'utf8',
-      // one byte over the limit is enough to know (busboy flags a file of exactly fileSize bytes as truncated)
-      limits: { files: 1, fileSize: maxBytes + 1, fields: 32, fieldSize: 64 * 1024 },
-      // room for the request's 64 KB chunks to queue while one is parsed or written (16 KB, the default, fits less
-      // than one: every chunk waited for the one before it to reach the disk)
-      highWaterMark: SINK_HIGH_WATER_MARK,
-      fileHwm: SINK_HIGH_WATER_MARK,
-    });
+    boundary = boundaryOf(req.headers['content-type'] ?? '');
   } catch (err) {
-    throw new StorageError(400, `Bad multipart request: ${(err as Error).message}`);
+    throw new StorageError(400, (err as Error).message);
   }
   const out: ParsedUpload = { fields: {} };
+  let sink: UploadSink | undefined;
   let written: string | undefined;
-  let fileStream: Readable | undefined;
-  let sink: Promise<UploadSink> | undefined;
-  let fileDone: Promise<void> | undefined;
+  let file: { display: string; name: string } | undefined;
+  /** the part being read: the file (into the sink), a field (collected), or one we skip */
+  let current: { kind: 'file' } | { kind: 'field'; name: string; bytes: Buffer[]; size: number } | { kind: 'skip' } = { kind: 'skip' };
+  let fields = 0;
+  let onData: (chunk: Buffer) => void = () => undefined;
 
   // Settles on the first failure, at once (the client may still be sending: it must hear the answer now, not after
   // the rest of the body), or once the request is parsed and the file written and fsynced.
@@ -71,80 +56,87 @@ export async function parseUpload(req: IncomingMessage, tempPath: () => string, 
     const fail = (err: Error) => {
       if (settled) return;
       settled = true;
-      reject(err);
+      reject(writeFailure(err));
     };
-    bb.on('field', (name, value) => {
-      out.fields[name] = value;
-    });
-    bb.on('file', (field, stream, info) => {
-      if (field !== 'file' || fileStream || settled) {
-        discard(stream);
-        return;
-      }
-      const display = (info.filename ?? '').split(/[\\/]/).pop()!;
-      if (!isGcodeName(display)) {
-        discard(stream);
-        fail(new StorageError(415, `${display || 'The file'} is not G-code (allowed: .gcode .gco .g .gc)`));
-        return;
-      }
-      let name: string;
+    const parser = new MultipartParser(boundary, {
+      part(info) {
+        if (info.filename === undefined) {
+          current = fields < MAX_FIELDS ? { kind: 'field', name: info.name, bytes: [], size: 0 } : { kind: 'skip' };
+          fields++;
+          return;
+        }
+        // one file, in the field OctoPrint reads it from; any other file part is read past
+        if (info.name !== 'file' || file) {
+          current = { kind: 'skip' };
+          return;
+        }
+        const display = info.filename.split(/[\\/]/).pop()!;
+        if (!isGcodeName(display)) throw new StorageError(415, `${display || 'The file'} is not G-code (allowed: .gcode .gco .g .gc)`);
+        file = { display, name: sanitizeFileName(display) };
+        written = tempPath();
+        sink = new UploadSink(written, maxBytes, fail);
+        current = { kind: 'file' };
+      },
+      data(bytes) {
+        if (current.kind === 'file') {
+          if (!sink!.write(bytes)) {
+            req.pause();
+            sink!.onDrain(() => req.resume());
+          }
+        } else if (current.kind === 'field') {
+          current.size += bytes.length;
+          if (current.size > MAX_FIELD_BYTES) throw new StorageError(400, `The form field ${current.name} is longer than ${MAX_FIELD_BYTES} bytes`);
+          current.bytes.push(bytes);
+        }
+      },
+      partEnd() {
+        if (current.kind === 'field') out.fields[current.name] = Buffer.concat(current.bytes).toString('utf8');
+        current = { kind: 'skip' };
+      },
+    }, LIMITS);
+    onData = (chunk) => {
+      if (settled) return;
       try {
-        name = sanitizeFileName(display);
+        parser.write(chunk);
       } catch (err) {
-        discard(stream);
+        fail(err as Error);
+      }
+    };
+    req.on('data', onData);
+    req.on('end', () => {
+      if (settled) return;
+      try {
+        parser.end();
+      } catch (err) {
         fail(err as Error);
         return;
       }
-      const path = tempPath();
-      written = path;
-      fileStream = stream;
-      // busboy parses up to a MB ahead of the disk: past the limit, it flags the file here before the sink has seen
-      // its first bytes. The sink refuses the chunk that crosses the limit (413) in file order, after any earlier
-      // problem (a NUL byte: 415); this flag only stands behind it.
-      let overLimit = false;
-      stream.on('limit', () => (overLimit = true));
-      // the stream may be ended with an error (refused, aborted) while the temp file is still being opened, before
-      // the pipeline listens: that error is the pipeline's to see, not an uncaught exception
-      stream.on('error', () => undefined);
-      const opened = (sink = UploadSink.create(path, maxBytes));
-      // the sink checks, hashes and writes; it has fdatasynced the file when the pipeline resolves
-      fileDone = opened
-        .then(async (file) => {
-          await pipeline(stream, file);
-          await file.fileClosed;
-          if (overLimit) throw tooBig(maxBytes);
-          out.file = { tempPath: path, display, name, size: file.size, hash: file.hash.digest('hex') };
-        })
-        .catch((err: Error) => fail(writeFailure(err)));
+      if (!sink || !file) return void ((settled = true), resolve());
+      const { display, name } = file;
+      sink.end().then(
+        () => {
+          out.file = { tempPath: written!, display, name, size: sink!.size, hash: sink!.hash.digest('hex') };
+          settled = true;
+          resolve();
+        },
+        fail,
+      );
     });
-    bb.on('close', () => void (fileDone ?? Promise.resolve()).then(() => resolve()));
-    bb.on('error', (err: Error) => fail(new StorageError(400, `Bad multipart request: ${err.message}`)));
     req.on('close', () => {
       if (!req.complete) fail(new StorageError(400, 'The upload was aborted by the client'));
     });
     req.on('error', (err) => fail(new StorageError(400, `The upload failed: ${err.message}`)));
   });
 
-  req.pipe(bb);
   try {
     await done;
     return out;
   } catch (err) {
     // stop reading: the rest of the body is unwanted (the route answers with Connection: close)
-    req.unpipe(bb);
+    req.off('data', onData);
     req.pause();
-    // a half-received file part never ends by itself: end it, so its pipeline settles and the temp file can go
-    fileStream?.destroy(new Error('upload refused'));
-    await fileDone;
-    // the temp file may still be being opened when the pipeline gives up: unlinking before that open lands would
-    // leave the file it then creates behind (seen under load), so wait for it to be opened, and closed, first
-    const file = await sink?.catch(() => undefined);
-    if (file) {
-      file.destroy();
-      await file.fileClosed;
-    }
+    if (sink) await sink.discard();
     if (written) await unlink(written).catch(() => undefined);
-    bb.destroy();
     throw err;
   }
 }
