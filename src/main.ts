@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { generateApiKey } from './accounts/api-keys.js';
 import { ensureAdminKey } from './accounts/admin-key.js';
 import { AppKeys } from './accounts/app-keys.js';
@@ -26,10 +27,10 @@ import { detectCameras } from './camera/detect.js';
 import type { TimelapseService } from './timelapse/timelapse.js';
 import { JsonStore } from './store/json-store.js';
 import { GANTRY_VERSION } from './version.js';
-import { writeAvahiService } from './system/avahi-service.js';
 import { SystemHealthReader } from './system/health.js';
 import { applyPendingRestore, removeRestoreLeftovers } from './system/backup.js';
 import { IdleCollector } from './system/idle-gc.js';
+import { Zeroconf } from './system/zeroconf.js';
 import { restartService, runSystemCommand } from './system/service-control.js';
 import { type PrintersFile, defaultPrintersFile } from './printers/printers-file.js';
 import { PrinterRegistry } from './printers/registry.js';
@@ -213,19 +214,15 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     void applyMqtt(settings.data.mqtt.url === '');
   });
 
-  // mDNS through avahi (the appliance): the name and this install's UUID, kept current
-  const announce = async () => {
-    if (!cfg.avahiService) return;
-    const info = { name: settings.data.appearance.name, port: (server.address() as AddressInfo).port, uuid: settings.data.server.uuid, version: GANTRY_VERSION };
-    await writeAvahiService(cfg.avahiService, info).catch((err: Error) => log.warn(`zeroconf: cannot write ${cfg.avahiService}: ${err.message}`));
-  };
+  // mDNS through avahi (the appliance): one OctoPrint instance per printer, kept current (system/zeroconf.ts)
+  const zeroconf = new Zeroconf(
+    { serviceFile: cfg.avahiService, port: () => (server.address() as AddressInfo).port, uuid: () => settings.data.server.uuid, version: GANTRY_VERSION, log },
+    hostname(),
+  );
+  const announce = () => zeroconf.update(registry.list().map((p) => ({ id: p.id, name: p.name, path: p.default ? '/' : p.path, default: p.default })));
   await announce();
-  let announced = settings.data.appearance.name;
-  bus.on('settings.updated', () => {
-    if (settings.data.appearance.name === announced) return;
-    announced = settings.data.appearance.name;
-    void announce();
-  });
+  bus.on('settings.updated', () => void announce());
+  bus.on('printers.changed', () => void announce());
 
   const push = unit.push;
   const port = (server.address() as AddressInfo).port;
@@ -258,6 +255,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
         await mqttApplied;
         await bridge?.stop();
         idleGc.stop();
+        zeroconf.stop();
         await registry.stop();
         await analysis.stop();
         server.closeAllConnections?.();

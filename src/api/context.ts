@@ -26,6 +26,9 @@ export interface ApiDeps {
   /** the operations every surface calls, and this printer as their target */
   ops: Operations;
   unit: OpPrinter;
+  /** where this printer's API is mounted: '' for the default printer, '/printers/<id>' for the others. URLs the API
+   * hands out (Location, refs, camera links) carry it, so a client pointed at one printer stays on it */
+  basePath: string;
   bus: PrinterBus;
   storage: FileStorage;
   jobs: JobRunner;

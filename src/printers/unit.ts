@@ -125,6 +125,7 @@ export class PrinterUnit implements OpPrinter {
       status: this.status,
       ops: g.ops,
       unit: this,
+      basePath: id === DEFAULT_PRINTER_ID ? '' : `/printers/${id}`,
       bus: this.bus,
       storage: g.storage,
       jobs: this.jobs,

@@ -57,8 +57,10 @@ describe('several printers in one Gantry', () => {
       await waitFor(`${base} operational`, async () => (await stateOf(rig, base)) === 'Operational', 20_000, 100);
     }
     // each its own printer: its own name in its own settings, the Gantry-wide ones shared
-    const two = (await (await rig.api('/printers/two/api/settings')).json()) as { appearance: { name: string } };
+    const two = (await (await rig.api('/printers/two/api/settings')).json()) as { appearance: { name: string }; webcam: { streamUrl: string } };
     assert.equal(two.appearance.name, 'Printer two');
+    // links a client follows stay on its printer (Home Assistant fetches the camera from these)
+    assert.match(two.webcam.streamUrl, /^\/printers\/two\/webcam\/\?action=stream/);
     const def = (await (await rig.api('/api/settings')).json()) as { appearance: { name: string } };
     assert.notEqual(def.appearance.name, 'Printer two');
     // OctoPrint clients pointed at one printer find an OctoPrint there
@@ -95,6 +97,8 @@ describe('several printers in one Gantry', () => {
     for (const [id, base] of bases) {
       const res = await upload(rig, base, `job-${id}.gcode`, gcodeFor(id), { print: 'true' });
       assert.equal(res.status, 201, await res.clone().text());
+      // Cura follows Location to select the file: it must name the same printer
+      assert.equal(new URL(res.headers.get('location')!).pathname, `${base}api/files/local/job-${id}.gcode`.replace('/printers/printer/', '/'));
     }
     // all three under way at the same time
     await waitFor('all three printing', async () => {

@@ -7,11 +7,11 @@ import { generateApiKey } from '../../accounts/api-keys.js';
 import type { ApiDeps, ApiEnv } from '../context.js';
 import { badRequest, numberIn, parseBool, readJsonObject } from '../http.js';
 
-function cameraUrl(action: 'stream' | 'snapshot', camera: Settings['camera']): string {
-  return `/webcam/?action=${action}${camera.lanOpen || !camera.token ? '' : `&token=${encodeURIComponent(camera.token)}`}`;
+function cameraUrl(action: 'stream' | 'snapshot', camera: Settings['camera'], basePath: string): string {
+  return `${basePath}/webcam/?action=${action}${camera.lanOpen || !camera.token ? '' : `&token=${encodeURIComponent(camera.token)}`}`;
 }
 
-export function settingsView(s: Settings): Record<string, unknown> {
+export function settingsView(s: Settings, basePath = ''): Record<string, unknown> {
   return {
     api: { allowCrossOrigin: false },
     appearance: { name: s.appearance.name, color: 'default', colorTransparent: false },
@@ -39,8 +39,8 @@ export function settingsView(s: Settings): Record<string, unknown> {
       timelapseEnabled: s.timelapse.type !== 'off',
       // Home Assistant and slicers fetch these without a key: unless the camera is open to the LAN, they carry the
       // camera-only token (it grants the stream and the snapshot, nothing else; a new one is one click away)
-      streamUrl: cameraUrl('stream', s.camera),
-      snapshotUrl: cameraUrl('snapshot', s.camera),
+      streamUrl: cameraUrl('stream', s.camera, basePath),
+      snapshotUrl: cameraUrl('snapshot', s.camera, basePath),
       flipH: s.camera.flipH,
       flipV: s.camera.flipV,
       rotate90: s.camera.rotate90,
@@ -67,7 +67,7 @@ export function settingsRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const { settings } = deps;
   // webcam.webcamEnabled tells whether a camera actually runs (--camera may override the saved setting)
   const view = () => {
-    const v = settingsView(settings.data);
+    const v = settingsView(settings.data, deps.basePath);
     (v['webcam'] as Record<string, unknown>)['webcamEnabled'] = deps.camera() !== undefined;
     return v;
   };
