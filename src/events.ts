@@ -25,7 +25,8 @@ export interface GantryEvents {
   'printer.prompt': { printerId: string; prompt: HostPrompt | null };
   'settings.updated': Record<string, never>;
   'files.analysed': { path: string };
-  'files.uploaded': { path: string; select: boolean; print: boolean; effectiveSelect: boolean; effectivePrint: boolean };
+  /** a file came in; `printerId`: the printer whose API received it (the one select/print act on); the file is every printer's */
+  'files.uploaded': { printerId: string; path: string; select: boolean; print: boolean; effectiveSelect: boolean; effectivePrint: boolean };
   'job.started': { printerId: string; path: string; fromQueue: boolean };
   'job.layer': { printerId: string; path: string; layer: number; z: number };
   'job.paused': { printerId: string; path: string };

@@ -16,7 +16,7 @@ test('one full collection once a burst of work is over, none while a job prints'
     await waitFor('a collection', () => idle.runs === 1 || undefined);
     assert.equal(collected, 1, 'a burst of events makes one collection');
     printing = true;
-    bus.emit('files.uploaded', { path: 'x.gcode', select: false, print: false, effectiveSelect: false, effectivePrint: false });
+    bus.emit('files.uploaded', { printerId: 'printer', path: 'x.gcode', select: false, print: false, effectiveSelect: false, effectivePrint: false });
     await waitFor('the quiet moment to pass', () => idle.skipped === 1 || undefined);
     assert.equal(collected, 1, 'nothing while printing');
     printing = false;

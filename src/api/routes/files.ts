@@ -171,7 +171,7 @@ export function fileRoutes(deps: ApiDeps): Hono<Env> {
         await deps.queue.add(path, 1, c.get('user'));
         queued = true;
       }
-      deps.bus.emit('files.uploaded', { path, select: wantSelect, print: wantPrint, effectiveSelect, effectivePrint });
+      deps.bus.emit('files.uploaded', { printerId: deps.unit.id, path, select: wantSelect, print: wantPrint, effectiveSelect, effectivePrint });
       c.header('Location', resourceUrl(c, path));
       return c.json(
         {
