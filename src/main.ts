@@ -22,6 +22,8 @@ import { AnalysisQueue } from './files/analysis/analysis-queue.js';
 import type { PushServer } from './push/push-server.js';
 import type { PrintQueue } from './jobs/print-queue.js';
 import type { MqttBridge } from './mqtt/bridge.js';
+import { pageUrl } from './mqtt/discovery.js';
+import { MqttService } from './mqtt/service.js';
 import type { Camera } from './camera/camera.js';
 import { detectCameras } from './camera/detect.js';
 import type { TimelapseService } from './timelapse/timelapse.js';
@@ -157,62 +159,19 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
       reject(new Error(err.code === 'EADDRINUSE' ? `Port ${cfg.port} is already in use (another Gantry or OctoPrint?); choose one with --port` : err.message)),
     );
   });
-  // MQTT: off until a broker URL is configured; restarted when its settings change
-  let bridge: MqttBridge | undefined;
-  let mqttApplied = Promise.resolve();
-  // one change at a time: two quick settings saves must not each start a bridge and leave one running
-  const applyMqtt = (removeFromHomeAssistant = false) =>
-    (mqttApplied = mqttApplied.then(() => restartMqtt(removeFromHomeAssistant)).catch((err: Error) => log.warn(`mqtt: ${err.message}`)));
-  const restartMqtt = async (removeFromHomeAssistant: boolean) => {
-    if (removeFromHomeAssistant) await bridge?.removeDiscovery();
-    await bridge?.stop();
-    bridge = undefined;
-    const m = { ...settings.data.mqtt, ...(cfg.mqtt !== undefined ? { url: cfg.mqtt } : {}) };
-    if (!m.url) return;
-    // loaded only when a broker is configured: most installs never pay for it
-    const { MqttBridge, deviceName, pageUrl } = await import('./mqtt/bridge.js');
-    bridge = new MqttBridge(m, {
-      printer,
-      jobs,
-      queue,
-      storage,
-      bus: unit.bus,
-      log: log.child('mqtt'),
-      version: GANTRY_VERSION,
-      systemHealth: () => health.read(),
-      discovery: () => {
-        const p = settings.data.printerProfile;
-        const hasCamera = camera.capture !== undefined && settings.data.mqtt.cameraInterval > 0;
-        return {
-          hostId: settings.data.server.uuid.replace(/-/g, ''),
-          printerId: 'printer',
-          // the printer's name, or one from the host name while it is the default: not "Gantry" for every install
-          name: deviceName(settings.data.appearance.name),
-          version: GANTRY_VERSION,
-          tools: p.extruder.count,
-          bed: p.heatedBed,
-          chamber: p.heatedChamber,
-          camera: hasCamera,
-          pageUrl: pageUrl(cfg.host, (server.address() as AddressInfo).port),
-        };
-      },
-      snapshot: () => camera.capture?.nextFrame(5_000),
-      // what Gantry connects to at start: --serial, else the saved port (AUTO by default)
-      connectTarget: () => unit.connectTarget(),
-      settings: () => ({ ...settings.data.mqtt, ...(cfg.mqtt !== undefined ? { url: cfg.mqtt } : {}) }),
-    });
-    bridge.start();
-  };
-  await applyMqtt();
-  let mqttConfig = JSON.stringify(settings.data.mqtt);
-  bus.on('settings.updated', () => {
-    // the unit re-applies its camera on the same event, first (it subscribed first): discovery says whether it has one
-    void unit.cameraApplied.then(() => bridge?.refreshDiscovery());
-    if (JSON.stringify(settings.data.mqtt) === mqttConfig) return;
-    mqttConfig = JSON.stringify(settings.data.mqtt);
-    // MQTT switched off: take the printer out of Home Assistant too (empty retained discovery)
-    void applyMqtt(settings.data.mqtt.url === '');
+  // MQTT: off until a broker URL is configured; a Home Assistant device per printer
+  const mqtt = new MqttService({
+    printers: registry,
+    bus,
+    settings,
+    url: cfg.mqtt,
+    storage,
+    log: log.child('mqtt'),
+    version: GANTRY_VERSION,
+    systemHealth: () => health.read(),
+    pageUrl: () => pageUrl(cfg.host, (server.address() as AddressInfo).port),
   });
+  await mqtt.start();
 
   // mDNS through avahi (the appliance): one OctoPrint instance per printer, kept current (system/zeroconf.ts)
   const zeroconf = new Zeroconf(
@@ -245,15 +204,14 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     sessions,
     queue,
     push,
-    mqtt: () => bridge,
-    mqttSettled: () => mqttApplied,
+    mqtt: () => mqtt.current,
+    mqttSettled: () => mqtt.settled(),
     camera,
     timelapse,
     printers: registry,
     stop() {
       stopping ??= (async () => {
-        await mqttApplied;
-        await bridge?.stop();
+        await mqtt.stop();
         idleGc.stop();
         zeroconf.stop();
         await registry.stop();

@@ -30,6 +30,9 @@ export interface DiscoveryInput {
   camera: boolean;
   /** Gantry's page: the device's "Visit" link in Home Assistant */
   pageUrl: string;
+  /** this device also carries the host's diagnostic entities (CPU temperature, disk, memory, …): the default
+   * printer's, where they always were (their unique_ids and history stay), so the host is in Home Assistant once */
+  hostEntities: boolean;
 }
 
 /** The printer's name as the user set it, or, while it is still the default "Gantry", one made from the machine's
@@ -53,19 +56,28 @@ export function pageUrl(listenHost: string, port: number, machine = hostname()):
 
 export type Component = Record<string, unknown> & { platform: string; unique_id?: string };
 
+const TEMPERATURE = { device_class: 'temperature', unit_of_measurement: '°C', state_class: 'measurement' };
+
 export function deviceId(i: DiscoveryInput): string {
   return `gantry_${i.hostId}_${i.printerId}`.replace(/[^a-zA-Z0-9_-]/g, '_');
 }
 
-export function topics(i: DiscoveryInput) {
+/** The whole Gantry's topics: its last will and the host's health. `bridge` is therefore no printer's id. */
+export function bridgeTopics(base: string) {
+  return { bridge: `${base}/bridge/state`, system: `${base}/bridge/system` };
+}
+
+/** One printer's topics (and the Gantry-wide ones its entities read). */
+export function topics(i: Pick<DiscoveryInput, 'base' | 'printerId'>) {
   const p = `${i.base}/${i.printerId}`;
+  const { bridge, system } = bridgeTopics(i.base);
   return {
-    bridge: `${i.base}/bridge/state`,
+    bridge,
     availability: `${p}/availability`,
     state: `${p}/state`,
     temperature: `${p}/temperature`,
     job: `${p}/job`,
-    system: `${i.base}/bridge/system`,
+    system,
     cmd: `${p}/cmd`,
     set: `${p}/set`,
     camera: `${p}/camera`,
@@ -93,7 +105,6 @@ export function deviceDiscovery(i: DiscoveryInput): { topic: string; payload: Re
     (c[key] = { platform: 'binary_sensor', unique_id: uid(key), name, state_topic: t.state, value_template: tpl, payload_on: 'ON', payload_off: 'OFF', ...extra });
   const button = (key: string, name: string, action: string, extra: Record<string, unknown> = {}) =>
     (c[key] = { platform: 'button', unique_id: uid(key), name, command_topic: `${t.cmd}/${action}`, payload_press: 'PRESS', ...extra });
-  const temp = { device_class: 'temperature', unit_of_measurement: '°C', state_class: 'measurement' };
   const number = (key: string, name: string, heater: string, max: number) =>
     (c[key] = {
       platform: 'number',
@@ -120,15 +131,15 @@ export function deviceDiscovery(i: DiscoveryInput): { topic: string; payload: Re
     json_attributes_template: "{{ {'message': value_json.errorText} | tojson }}",
   });
   for (let n = 0; n < i.tools; n++) {
-    sensor(`tool${n}_temperature`, i.tools > 1 ? `Nozzle ${n} temperature` : 'Nozzle temperature', t.temperature, `{{ value_json.tool${n}.actual }}`, temp);
+    sensor(`tool${n}_temperature`, i.tools > 1 ? `Nozzle ${n} temperature` : 'Nozzle temperature', t.temperature, `{{ value_json.tool${n}.actual }}`, TEMPERATURE);
     number(`tool${n}_target`, i.tools > 1 ? `Nozzle ${n} target` : 'Nozzle target', `tool${n}`, 350);
   }
   if (i.bed) {
-    sensor('bed_temperature', 'Bed temperature', t.temperature, '{{ value_json.bed.actual }}', temp);
+    sensor('bed_temperature', 'Bed temperature', t.temperature, '{{ value_json.bed.actual }}', TEMPERATURE);
     number('bed_target', 'Bed target', 'bed', 150);
   }
   if (i.chamber) {
-    sensor('chamber_temperature', 'Chamber temperature', t.temperature, '{{ value_json.chamber.actual }}', temp);
+    sensor('chamber_temperature', 'Chamber temperature', t.temperature, '{{ value_json.chamber.actual }}', TEMPERATURE);
     number('chamber_target', 'Chamber target', 'chamber', 90);
   }
   sensor('progress', 'Progress', t.job, '{{ value_json.progress | round(1) if value_json.progress is not none else None }}', { unit_of_measurement: '%', state_class: 'measurement' });
@@ -149,20 +160,7 @@ export function deviceDiscovery(i: DiscoveryInput): { topic: string; payload: Re
   button('connect', 'Connect', 'connect');
   // HA shows the latest image published on the topic (raw JPEG bytes)
   if (i.camera) c['camera'] = { platform: 'camera', unique_id: uid('camera'), name: 'Camera', topic: t.camera };
-  sensor('cpu_temperature', 'Host CPU temperature', t.system, '{{ value_json.cpuTemperature }}', { ...temp, entity_category: 'diagnostic' });
-  // the host's health (src/system/health.ts): diagnostic entities, on the system topic; null (not on a Pi, no
-  // Wi-Fi) is unknown, not zero
-  const mb = (field: string) => `{{ (value_json.${field} / 1048576) | round(0) if value_json.${field} is not none else None }}`;
-  const diagnostic = { entity_category: 'diagnostic' };
-  sensor('disk_free', 'Host disk free', t.system, mb('diskFree'), { unit_of_measurement: 'MB', state_class: 'measurement', ...diagnostic });
-  sensor('memory_available', 'Host memory available', t.system, mb('memoryAvailable'), { unit_of_measurement: 'MB', state_class: 'measurement', ...diagnostic });
-  sensor('load', 'Host load', t.system, '{{ value_json.load }}', { state_class: 'measurement', suggested_display_precision: 2, ...diagnostic });
-  sensor('wifi_signal', 'Host Wi-Fi signal', t.system, '{{ value_json.wifiSignal }}', { device_class: 'signal_strength', unit_of_measurement: 'dBm', state_class: 'measurement', ...diagnostic });
-  // an empty result leaves the entity unknown (Home Assistant drops the message): no firmware flags off a Pi
-  const flag = (field: string) => `{{ '' if value_json.${field} is none else ('ON' if value_json.${field} else 'OFF') }}`;
-  for (const [key, name, field] of [['under_voltage', 'Host under-voltage', 'underVoltage'], ['throttled', 'Host throttled', 'throttled']] as const) {
-    c[key] = { platform: 'binary_sensor', unique_id: uid(key), name, state_topic: t.system, value_template: flag(field), payload_on: 'ON', payload_off: 'OFF', device_class: 'problem', ...diagnostic };
-  }
+  if (i.hostEntities) hostSensors(t.system, uid, c);
   for (const [key, comp] of Object.entries(c)) Object.assign(comp, availabilityOf(i, key));
 
   return {
@@ -173,6 +171,25 @@ export function deviceDiscovery(i: DiscoveryInput): { topic: string; payload: Re
       components: c,
     },
   };
+}
+
+/** The host's health (src/system/health.ts): diagnostic entities on the system topic; null (not on a Pi, no Wi-Fi)
+ * is unknown, not zero. */
+function hostSensors(system: string, uid: (key: string) => string, c: Record<string, Component>): void {
+  const sensor = (key: string, name: string, tpl: string, extra: Record<string, unknown>) =>
+    (c[key] = { platform: 'sensor', unique_id: uid(key), name, state_topic: system, value_template: tpl, ...extra });
+  sensor('cpu_temperature', 'Host CPU temperature', '{{ value_json.cpuTemperature }}', { ...TEMPERATURE, entity_category: 'diagnostic' });
+  const mb = (field: string) => `{{ (value_json.${field} / 1048576) | round(0) if value_json.${field} is not none else None }}`;
+  const diagnostic = { entity_category: 'diagnostic' };
+  sensor('disk_free', 'Host disk free', mb('diskFree'), { unit_of_measurement: 'MB', state_class: 'measurement', ...diagnostic });
+  sensor('memory_available', 'Host memory available', mb('memoryAvailable'), { unit_of_measurement: 'MB', state_class: 'measurement', ...diagnostic });
+  sensor('load', 'Host load', '{{ value_json.load }}', { state_class: 'measurement', suggested_display_precision: 2, ...diagnostic });
+  sensor('wifi_signal', 'Host Wi-Fi signal', '{{ value_json.wifiSignal }}', { device_class: 'signal_strength', unit_of_measurement: 'dBm', state_class: 'measurement', ...diagnostic });
+  // an empty result leaves the entity unknown (Home Assistant drops the message): no firmware flags off a Pi
+  const flag = (field: string) => `{{ '' if value_json.${field} is none else ('ON' if value_json.${field} else 'OFF') }}`;
+  for (const [key, name, field] of [['under_voltage', 'Host under-voltage', 'underVoltage'], ['throttled', 'Host throttled', 'throttled']] as const) {
+    c[key] = { platform: 'binary_sensor', unique_id: uid(key), name, state_topic: system, value_template: flag(field), payload_on: 'ON', payload_off: 'OFF', device_class: 'problem', ...diagnostic };
+  }
 }
 
 /** The same entities as one retained message each (for Home Assistant before device discovery), each with its own

@@ -84,6 +84,8 @@ export class PrinterRegistry implements PrintersApi {
   add(input: PrinterInput): Promise<PrinterView> {
     return this.serially(async () => {
       if (!PRINTER_ID.test(input.id)) throw new ServiceError(400, `A printer id is 1 to 32 of a-z 0-9 - _, starting with a letter or digit (it becomes its URL, /printers/<id>/, and MQTT topic), not "${input.id}"`);
+      // <base>/bridge/ holds the whole Gantry's MQTT topics (its last will, the host's health)
+      if (input.id === 'bridge') throw new ServiceError(400, 'A printer cannot be called "bridge": MQTT\'s <base>/bridge/ topics are the whole Gantry\'s');
       if (this.units.has(input.id)) throw new ServiceError(409, `There is a printer "${input.id}" already`);
       const own = newPrinterSettings(input);
       await this.checkPortFree(input.id, own.serial.port);

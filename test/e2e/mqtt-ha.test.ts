@@ -10,6 +10,7 @@ import type { MqttClient } from 'mqtt';
 import { VirtualPrinterProcess } from '../../src/sim/launcher.js';
 import { type GantryRig, gantryRig, uploadGcode, waitOperational } from '../helpers/gantry-rig.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
+import { type MqttRig, mqttRig } from '../helpers/mqtt-rig.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { type HomeAssistantModel, retained, uniqueIdsIn, watch } from '../mqtt/ha-model.js';
@@ -45,21 +46,14 @@ async function mqttSettings(rig: GantryRig, m: Record<string, unknown>): Promise
 const configsUnder = (m: Map<string, string>, prefix: string) => [...m.keys()].filter((t) => t.startsWith(`${prefix}/`) && t.endsWith('/config')).sort();
 
 describe('Home Assistant shows the truth', () => {
+  let m: MqttRig | undefined;
   let broker: Mosquitto;
   let rig: GantryRig;
-  let dir: { dir: string; cleanup: () => Promise<void> };
   before(async () => {
-    dir = await tempDir();
-    broker = await Mosquitto.start(dir.dir);
-    rig = await gantryRig();
-    await waitOperational(rig);
-    await mqttSettings(rig, { url: broker.url });
+    m = await mqttRig();
+    ({ broker, rig } = m);
   });
-  after(async () => {
-    await rig.close();
-    await broker.stop();
-    await dir.cleanup();
-  });
+  after(async () => m?.close());
 
   test('the device: named after the printer (or the host while the name is the default), its Visit link and support URL answer over HTTP; a rename keeps the unique_ids', async () => {
     const { ha, client } = await watch(broker.url, 'homeassistant', ['homeassistant/#']);
@@ -116,7 +110,7 @@ describe('Home Assistant shows the truth', () => {
   });
 
   test('switching the discovery mode, prefix, base topic or broker removes the old retained configs: a Home Assistant starting now finds every unique_id once', async () => {
-    const other = await Mosquitto.start(dir.dir);
+    const other = await Mosquitto.start(m!.dir);
     try {
       const first = await retained(broker.url, '#');
       assert.equal(configsUnder(first, 'homeassistant').length, 1);

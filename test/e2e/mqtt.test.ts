@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MqttClient } from 'mqtt';
 import { NODE_FLAGS } from '../../src/node-flags.js';
-import { type GantryRig, gantryRig, waitOperational } from '../helpers/gantry-rig.js';
+import type { GantryRig } from '../helpers/gantry-rig.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
+import { type MqttRig, mqttRig } from '../helpers/mqtt-rig.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -31,24 +32,15 @@ async function listen(url: string, filters: string[]): Promise<{ last: Map<strin
 }
 
 describe('MQTT bridge', () => {
+  let m: MqttRig | undefined;
   let broker: Mosquitto;
   let rig: GantryRig;
-  let dir: { dir: string; cleanup: () => Promise<void> };
   before(async () => {
-    dir = await tempDir();
-    broker = await Mosquitto.start(dir.dir);
-    rig = await gantryRig({}, {}, ['--speed', '20']);
-    await waitOperational(rig);
     // configured the way a user does it: in the settings (gantry serve --mqtt is tested below)
-    const res = await rig.api('/api/settings', { method: 'POST', json: { gantry: { mqtt: { url: broker.url } } } });
-    assert.equal(res.status, 200);
-    await waitFor('bridge connected', () => rig.gantry.mqtt()?.connected);
+    m = await mqttRig(['--speed', '20']);
+    ({ broker, rig } = m);
   });
-  after(async () => {
-    await rig.close();
-    await broker.stop();
-    await dir.cleanup();
-  });
+  after(async () => m?.close());
 
   test('a late subscriber sees a valid retained device discovery and retained state', async () => {
     const sub = await listen(broker.url, ['homeassistant/#', 'gantry/#']);

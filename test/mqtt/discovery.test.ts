@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { BRIDGE_ONLY, configTopics, deviceDiscovery, deviceName, entityDiscovery, pageUrl } from '../../src/mqtt/discovery.js';
+import { RECORDED } from './single-printer-discovery.js';
 
-const input = { prefix: 'homeassistant', base: 'gantry', hostId: 'abc123', printerId: 'printer', name: 'Workshop', version: '0.1.0', tools: 2, bed: true, chamber: false, camera: false, pageUrl: 'http://gantry.local:5000/' };
+const input = { prefix: 'homeassistant', base: 'gantry', hostId: 'abc123', printerId: 'printer', name: 'Workshop', version: '0.1.0', tools: 2, bed: true, chamber: false, camera: false, pageUrl: 'http://gantry.local:5000/', hostEntities: true };
 
 const BRIDGE = { topic: 'gantry/bridge/state', payload_available: 'online', payload_not_available: 'offline' };
 const LINK = { topic: 'gantry/printer/availability', payload_available: 'online', payload_not_available: 'offline' };
@@ -91,4 +93,36 @@ test('the device name: the printer\'s name, or one from the host name while it i
   assert.equal(pageUrl('::', 5000, 'pi.example.org'), 'http://pi.example.org:5000/');
   assert.equal(pageUrl('192.168.1.20', 5000), 'http://192.168.1.20:5000/');
   assert.equal(pageUrl('fd00::2', 5000), 'http://[fd00::2]:5000/');
+});
+
+test('the default printer of a one-printer install publishes exactly what the single-printer bridge did (same device, unique_ids, topics)', () => {
+  const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+  for (const r of RECORDED) {
+    const i = { ...r.input, hostEntities: true };
+    const d = deviceDiscovery(i);
+    assert.equal(d.topic, r.topic);
+    if (r.payload !== undefined) assert.equal(JSON.stringify(d.payload), r.payload);
+    else assert.equal(sha(JSON.stringify(d.payload)), r.payloadSha256);
+    assert.equal(sha(entityDiscovery(i).map((e) => `${e.topic}\n${JSON.stringify(e.payload)}`).join('\n')), r.entitiesSha256);
+  }
+});
+
+test('another printer: a device of its own (its id in every unique_id and topic), the shared last will, the host entities only on the default printer', () => {
+  const def = deviceDiscovery(input).payload as { components: Record<string, Record<string, unknown>> };
+  const two = deviceDiscovery({ ...input, printerId: 'two', name: 'Printer two', hostEntities: false });
+  assert.equal(two.topic, 'homeassistant/device/gantry_abc123_two/config');
+  const p = two.payload as { device: { identifiers: string[]; name: string }; components: Record<string, Record<string, unknown>> };
+  assert.deepEqual([p.device.identifiers, p.device.name], [['gantry_abc123_two'], 'Printer two']);
+  const host = ['cpu_temperature', 'disk_free', 'memory_available', 'load', 'wifi_signal', 'under_voltage', 'throttled'];
+  for (const k of host) {
+    assert.ok(k in def.components, `the default printer has ${k}`);
+    assert.ok(!(k in p.components), `printer two has no ${k}`);
+  }
+  assert.deepEqual(Object.keys(p.components), Object.keys(def.components).filter((k) => !host.includes(k)));
+  for (const [k, c] of Object.entries(p.components)) {
+    assert.equal(c['unique_id'], `gantry_abc123_two_${k}`);
+    for (const f of ['state_topic', 'command_topic', 'topic']) if (typeof c[f] === 'string') assert.match(c[f] as string, /^gantry\/two\//, `${k} ${f}`);
+  }
+  assert.deepEqual(p.components['state']!['availability'], [BRIDGE]);
+  assert.deepEqual(p.components['tool0_temperature']!['availability'], [BRIDGE, { ...LINK, topic: 'gantry/two/availability' }]);
 });

@@ -149,7 +149,7 @@ test('GET /api/gantry/system for any signed-in role, 403 without a key; pushed a
 });
 
 test('discovery: the host entities follow the bridge alone and are diagnostic', () => {
-  const d = deviceDiscovery({ prefix: 'homeassistant', base: 'gantry', hostId: 'abc', printerId: 'printer', name: 'P', version: '1', tools: 1, bed: true, chamber: false, camera: false, pageUrl: 'http://p.local/' });
+  const d = deviceDiscovery({ prefix: 'homeassistant', base: 'gantry', hostId: 'abc', printerId: 'printer', name: 'P', version: '1', tools: 1, bed: true, chamber: false, camera: false, pageUrl: 'http://p.local/', hostEntities: true });
   const comps = (d.payload as { components: Record<string, { availability: unknown[]; value_template: string }> }).components;
   for (const k of ['under_voltage', 'throttled', 'memory_available', 'wifi_signal', 'load']) assert.equal(comps[k]!.availability.length, 1, k);
   assert.match(comps['under_voltage']!.value_template, /is none/);

@@ -1,11 +1,10 @@
 // /api/printer and its heater, printhead and command sub-resources, as in OctoPrint 1.11.
 import { Hono } from 'hono/tiny';
 import type { Context } from 'hono';
+import { MAX_TARGET, heaterOf, targetLine } from '../../printer/commands.js';
 import { type HeaterLayout, octoHistoryEntry, octoState, octoTemperatures } from '../../printer/octoprint-shapes.js';
 import type { ApiDeps, ApiEnv } from '../context.js';
 import { HttpError, badRequest, conflict, parseBool, readCommand, readJsonObject, requireNumber } from '../http.js';
-
-const MAX_TEMP = 500;
 
 export function printerRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
@@ -58,24 +57,24 @@ export function printerRoutes(deps: ApiDeps): Hono<ApiEnv> {
 
   app.post('/api/printer/tool', async (c) => {
     const { command, body } = await readCommand(c, ['target', 'offset', 'select', 'extrude', 'flowrate'] as const);
-    const toolCount = settings.data.printerProfile.extruder.count;
+    // an extruder of the profile: its index, or null for `tool` (the active one) where that is allowed
     const toolIndex = (key: string, allowCurrent: boolean): number | null => {
-      const m = /^tool(\d*)$/.exec(key);
-      if (!m || (!allowCurrent && m[1] === '')) throw badRequest(`Invalid tool: ${key}`);
-      if (m[1] === '') return null;
-      const n = Number(m[1]);
-      if (n >= toolCount) throw badRequest(`Invalid tool: ${key} (the printer profile has ${toolCount})`);
-      return n;
+      if (key === 'bed' || key === 'chamber') throw badRequest(`Invalid tool: ${key}`);
+      let heater: string;
+      try {
+        heater = heaterOf(key, layout(), allowCurrent);
+      } catch (err) {
+        throw badRequest((err as Error).message);
+      }
+      return heater === 'tool' ? null : Number(heater.slice('tool'.length));
     };
     switch (command) {
       case 'target': {
         const targets = objectParam(body, 'targets');
         const lines = Object.entries(targets).map(([key, v]) => {
           const n = toolIndex(key, true);
-          const t = requireNumber(v, `targets.${key}`, 0, MAX_TEMP);
-          const offset = n === null ? 0 : (printer.offsets.get(`tool${n}`) ?? 0);
-          const s = t === 0 ? 0 : t + offset;
-          return n === null ? `M104 S${s}` : `M104 T${n} S${s}`;
+          const t = requireNumber(v, `targets.${key}`, 0, MAX_TARGET);
+          return targetLine(n === null ? 'tool' : `tool${n}`, t, printer.offsets);
         });
         send(lines);
         break;
@@ -117,7 +116,7 @@ export function printerRoutes(deps: ApiDeps): Hono<ApiEnv> {
   });
 
   // --- bed and chamber ---
-  const heaterResource = (name: 'bed' | 'chamber', setCode: string, present: () => boolean) => {
+  const heaterResource = (name: 'bed' | 'chamber', present: () => boolean) => {
     app.get(`/api/printer/${name}`, (c) => {
       requireOperational();
       if (!present()) throw conflict(`The printer profile has no heated ${name}`);
@@ -128,11 +127,10 @@ export function printerRoutes(deps: ApiDeps): Hono<ApiEnv> {
     app.post(`/api/printer/${name}`, async (c) => {
       const { command, body } = await readCommand(c, ['target', 'offset'] as const);
       if (command === 'target') {
-        const t = requireNumber(body['target'], 'target', 0, MAX_TEMP);
+        const t = requireNumber(body['target'], 'target', 0, MAX_TARGET);
         requireOperational();
         if (!present()) throw conflict(`The printer profile has no heated ${name}`);
-        const s = t === 0 ? 0 : t + (printer.offsets.get(name) ?? 0);
-        send([`${setCode} S${s}`]);
+        send([targetLine(name, t, printer.offsets)]);
       } else {
         const o = requireNumber(body['offset'], 'offset', -50, 50);
         requireOperational();
@@ -142,8 +140,8 @@ export function printerRoutes(deps: ApiDeps): Hono<ApiEnv> {
       return c.body(null, 204);
     });
   };
-  heaterResource('bed', 'M140', () => settings.data.printerProfile.heatedBed);
-  heaterResource('chamber', 'M141', () => settings.data.printerProfile.heatedChamber);
+  heaterResource('bed', () => settings.data.printerProfile.heatedBed);
+  heaterResource('chamber', () => settings.data.printerProfile.heatedChamber);
 
   // --- printhead ---
   app.post('/api/printer/printhead', async (c) => {

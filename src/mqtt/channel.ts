@@ -1,0 +1,304 @@
+// One printer on the bridge's connection: its retained JSON state grouped by cadence (state, temperature, job), its
+// availability (the printer link), its camera snapshots, its commands, and its Home Assistant device. Added and
+// removed at run time with the printer; removing it takes the device out of Home Assistant and clears its state.
+import type { Camera } from '../camera/camera.js';
+import type { SettingsStore } from '../config/settings-store.js';
+import type { MqttSettings } from '../config/settings.js';
+import type { PrinterBus } from '../events.js';
+import type { FileStorage } from '../files/storage.js';
+import type { JobRunner } from '../jobs/job-runner.js';
+import type { PrintQueue } from '../jobs/print-queue.js';
+import type { Logger } from '../log.js';
+import type { Printer } from '../printer/printer.js';
+import { stateFlags } from '../printer/state.js';
+import { type CommandTarget, runCommand, setField } from './commands.js';
+import { type DiscoveryInput, configTopics, deviceDiscovery, entityDiscovery, topics } from './discovery.js';
+
+/** What MQTT needs of a printer unit (src/printers/unit.ts). */
+export interface MqttPrinter {
+  readonly id: string;
+  /** the default printer: its device also carries the host's entities */
+  readonly isDefault: boolean;
+  readonly printer: Printer;
+  readonly jobs: JobRunner;
+  readonly queue: PrintQueue;
+  readonly camera: Camera;
+  readonly settings: SettingsStore;
+  readonly bus: PrinterBus;
+  /** the camera's last settings change, applied (discovery says whether there is a camera) */
+  readonly cameraApplied: Promise<void>;
+  connectTarget(): { port: string; baudrate: number };
+}
+
+/** The bridge's one connection, as a channel uses it. */
+export interface MqttLink {
+  connected(): boolean;
+  readonly settings: MqttSettings;
+  /** retained, QoS 1; resolves once the broker has it. Dropped while disconnected: state topics are retained and the
+   * next connect republishes everything */
+  publish(topic: string, payload: string | Buffer | Record<string, unknown>, qos?: 0 | 1): Promise<void>;
+  /** (un)subscribes now when connected; every connect subscribes each channel again */
+  subscribe(filters: string[]): void;
+  unsubscribe(filters: string[]): void;
+}
+
+export interface ChannelDeps {
+  link: MqttLink;
+  storage: FileStorage;
+  log: Logger;
+  /** this printer's device as Home Assistant should see it now */
+  discovery: () => Omit<DiscoveryInput, 'prefix' | 'base'>;
+}
+
+export class PrinterChannel {
+  private readonly offs: (() => void)[] = [];
+  private input: DiscoveryInput;
+  /** config topics this channel published discovery on (retained) */
+  private readonly published = new Set<string>();
+  /** the running job's layer and the Z it was reached at (job.layer events); null between jobs */
+  private layer: { layer: number; z: number } | null = null;
+  private lastTemp = 0;
+  private lastJob = 0;
+  private tempTimer: NodeJS.Timeout | undefined;
+  private jobTimer: NodeJS.Timeout | undefined;
+  private jobSoonTimer: NodeJS.Timeout | undefined;
+  private cameraTimer: NodeJS.Timeout | undefined;
+  private snapshotting = false;
+  private closed = false;
+  private readonly commands: CommandTarget;
+
+  constructor(
+    readonly unit: MqttPrinter,
+    private readonly d: ChannelDeps,
+  ) {
+    this.input = this.discoveryInput();
+    const s = unit.settings;
+    this.commands = {
+      printer: unit.printer,
+      jobs: unit.jobs,
+      queue: unit.queue,
+      connectTarget: () => unit.connectTarget(),
+      heaters: () => ({ tools: s.data.printerProfile.extruder.count, bed: s.data.printerProfile.heatedBed, chamber: s.data.printerProfile.heatedChamber }),
+      role: () => d.link.settings.commandRole,
+      log: d.log,
+    };
+  }
+
+  get id(): string {
+    return this.unit.id;
+  }
+
+  private get topics() {
+    return topics(this.input);
+  }
+
+  /** Follows the printer: its events, the job's cadence, camera snapshots. */
+  attach(): void {
+    const bus = this.unit.bus;
+    this.offs.push(
+      bus.on('printer.state', () => {
+        this.publishState();
+        this.publishJob();
+      }),
+      // an error that leaves the state as it was (a connect failing again after "Offline after error") is news too
+      bus.on('printer.error', () => this.publishState()),
+      bus.on('printer.temperature', () => this.publishTemperatureSoon()),
+      bus.on('job.started', () => {
+        this.layer = null;
+        this.publishJob();
+      }),
+      bus.on('job.layer', (e) => {
+        this.layer = { layer: e.layer, z: e.z };
+        this.publishJobSoon();
+      }),
+      bus.on('job.ended', () => {
+        this.layer = null;
+        this.publishJob();
+      }),
+      bus.on('queue.changed', () => this.publishState()),
+      // the printer waits for the user (M0, M600): an automation can notify someone
+      bus.on('printer.prompt', () => this.publishState()),
+    );
+    this.jobTimer = setInterval(() => this.publishJob(), 5000);
+    this.jobTimer.unref();
+    const every = this.d.link.settings.cameraInterval;
+    if (every > 0) {
+      this.cameraTimer = setInterval(() => void this.publishCamera(), every * 1000);
+      this.cameraTimer.unref();
+    }
+  }
+
+  /** The connection is up (again): its command topics, its device, its state. */
+  connected(): void {
+    this.d.link.subscribe(this.commandFilters());
+    this.republish();
+  }
+
+  /** Discovery and every state topic again (a connect, Home Assistant restarting). */
+  republish(): void {
+    this.publishDiscovery();
+    this.publishState();
+    this.publishTemperature();
+    this.publishJob();
+  }
+
+  /** The camera, the printer profile or the name changed: tell Home Assistant which entities exist now. */
+  refreshDiscovery(): void {
+    if (JSON.stringify(this.discoveryInput()) !== JSON.stringify(this.input)) this.publishDiscovery();
+  }
+
+  /** Stops following the printer (the bridge stops, or the printer went). */
+  detach(): void {
+    this.closed = true;
+    for (const off of this.offs.splice(0)) off();
+    clearInterval(this.jobTimer);
+    clearTimeout(this.tempTimer);
+    clearTimeout(this.jobSoonTimer);
+    clearInterval(this.cameraTimer);
+  }
+
+  /** The printer was removed: its device out of Home Assistant, its retained state cleared, its commands no longer
+   * heard. */
+  async remove(): Promise<void> {
+    this.detach();
+    this.d.link.unsubscribe(this.commandFilters());
+    const t = this.topics;
+    const n = await this.clearDiscovery();
+    await Promise.all([t.availability, t.state, t.temperature, t.job, t.camera].map((topic) => this.d.link.publish(topic, '')));
+    if (this.d.link.connected()) this.d.log.info(`printer ${this.id} removed from Home Assistant: ${n} empty retained config${n === 1 ? '' : 's'}, its state cleared`);
+  }
+
+  /** Empty retained payloads on every config topic this channel published or would publish; how many. */
+  async clearDiscovery(): Promise<number> {
+    if (!this.d.link.connected()) return 0;
+    const s = this.d.link.settings;
+    const old = new Set([...this.published, ...configTopics(this.input, s.discovery)]);
+    this.published.clear();
+    await Promise.all([...old].map((topic) => this.d.link.publish(topic, '')));
+    return old.size;
+  }
+
+  /** A command for this printer: `kind` is cmd or set. */
+  handle(kind: 'cmd' | 'set', field: string, text: string): Promise<void> | void {
+    return kind === 'cmd' ? runCommand(this.commands, field) : setField(this.commands, field, text);
+  }
+
+  // ---- publishing ----------------------------------------------------------------------------------------
+
+  private discoveryInput(): DiscoveryInput {
+    const s = this.d.link.settings;
+    return { ...this.d.discovery(), prefix: s.discoveryPrefix, base: s.baseTopic };
+  }
+
+  private commandFilters(): string[] {
+    const t = this.topics;
+    return [`${t.cmd}/+`, `${t.set}/+`];
+  }
+
+  private publish(topic: string, payload: string | Record<string, unknown>): void {
+    if (!this.closed) void this.d.link.publish(topic, payload);
+  }
+
+  private publishDiscovery(): void {
+    this.input = this.discoveryInput();
+    if (!this.d.link.connected() || this.closed) return;
+    const configs = this.d.link.settings.discovery === 'device' ? [deviceDiscovery(this.input)] : entityDiscovery(this.input);
+    // one message per entity: an entity that went (the camera) is removed by clearing its own config
+    const now = new Set(configs.map((c) => c.topic));
+    for (const topic of this.published) if (!now.has(topic)) this.publish(topic, '');
+    this.published.clear();
+    for (const c of configs) {
+      this.publish(c.topic, c.payload);
+      this.published.add(c.topic);
+    }
+  }
+
+  private publishState(): void {
+    const { printer, queue } = this.unit;
+    const t = this.topics;
+    const flags = stateFlags(printer.state);
+    this.publish(t.availability, flags.operational ? 'online' : 'offline');
+    this.publish(t.state, {
+      state: printer.state,
+      text: printer.stateText,
+      connected: flags.operational,
+      printing: flags.printing,
+      paused: flags.paused,
+      error: flags.error,
+      errorText: printer.error || null,
+      bedClear: queue.data.bedClear,
+      queued: queue.data.items.length,
+      prompt: printer.prompt ? { text: printer.prompt.text, choices: printer.prompt.choices } : null,
+    });
+  }
+
+  private publishTemperatureSoon(): void {
+    // at most once a second, whatever the firmware's report rate
+    const wait = 1000 - (Date.now() - this.lastTemp);
+    if (wait <= 0) this.publishTemperature();
+    else if (!this.tempTimer) this.tempTimer = setTimeout(() => this.publishTemperature(), wait);
+  }
+
+  private publishTemperature(): void {
+    this.tempTimer = undefined;
+    this.lastTemp = Date.now();
+    const t = this.unit.printer.temperatures;
+    if (t.tools.size === 0 && !t.bed) return; // nothing read yet: an empty object would break HA's templates
+    const body: Record<string, unknown> = {};
+    for (const [i, h] of t.tools) body[`tool${i}`] = { actual: h.actual, target: h.target };
+    if (t.bed) body['bed'] = { actual: t.bed.actual, target: t.bed.target };
+    if (t.chamber) body['chamber'] = { actual: t.chamber.actual, target: t.chamber.target };
+    this.publish(this.topics.temperature, body);
+  }
+
+  private publishJob(): void {
+    clearTimeout(this.jobSoonTimer);
+    this.jobSoonTimer = undefined;
+    this.lastJob = Date.now();
+    const { jobs, printer } = this.unit;
+    const { file } = jobs.current();
+    const active = jobs.active;
+    const analysis = file ? this.d.storage.metaFor(file.path)?.analysis : undefined;
+    const progress = active ? jobs.progress(analysis?.estimatedPrintTime ?? null) : null;
+    const left = progress?.printTimeLeft ?? null;
+    const cp = active && file ? jobs.checkpoint : null;
+    const at = !active ? null : (this.layer ?? (cp && cp.path === file?.path ? { layer: cp.layer, z: cp.z } : null));
+    this.publish(this.topics.job, {
+      file: active && file ? file.display : null,
+      path: active && file ? file.path : null,
+      progress: progress?.completion ?? null,
+      printTime: progress?.printTime ?? null,
+      printTimeLeft: left,
+      // only a real estimate makes a finish time
+      eta: active && left !== null && printer.state === 'PRINTING' ? new Date(Date.now() + left * 1000).toISOString() : null,
+      // the job's own: the layer it is on and the Z it reached it at, from its layer changes (a bridge started
+      // mid-print starts from the job's checkpoint); nothing between jobs
+      z: at?.z ?? null,
+      layer: at?.layer ?? null,
+    });
+  }
+
+  /** Layer changes come as fast as the file has them (a vase: every move): at most one message a second. */
+  private publishJobSoon(): void {
+    const wait = 1000 - (Date.now() - this.lastJob);
+    if (wait <= 0) this.publishJob();
+    else this.jobSoonTimer ??= setTimeout(() => this.publishJob(), wait);
+  }
+
+  /** A snapshot as raw JPEG bytes, retained so Home Assistant has a picture as soon as it subscribes. QoS 0:
+   * an image that cannot go now is replaced by the next one, never queued. */
+  private async publishCamera(): Promise<void> {
+    if (!this.d.link.connected() || this.snapshotting) return;
+    const frame = this.unit.camera.capture?.nextFrame(5_000);
+    if (!frame) return;
+    this.snapshotting = true;
+    try {
+      const jpeg = await frame;
+      if (!this.closed) await this.d.link.publish(this.topics.camera, jpeg, 0);
+    } catch (err) {
+      this.d.log.warn(`MQTT camera snapshot: ${(err as Error).message}`);
+    } finally {
+      this.snapshotting = false;
+    }
+  }
+}
