@@ -106,6 +106,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
 
   const health = new SystemHealthReader(cfg.dataDir, opts.systemRoot);
   const startedAt = Date.now();
+  const ops = builtinOperations();
   const printersFile = await JsonStore.open<PrintersFile>(join(cfg.dataDir, 'printers.json'), defaultPrintersFile(), log.child('store'));
   const registry = new PrinterRegistry(
     {
@@ -125,7 +126,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
         requested: (r) => bus.emit('appkeys.request', { id: r.id, app: r.app, user: r.user, remoteAddress: r.remoteAddress }),
         decided: (r) => bus.emit('appkeys.decided', { id: r.id, user: r.user }),
       }),
-      ops: builtinOperations(),
+      ops,
       listCameras: detectCameras,
       systemHealth: () => health.read(),
       runSystemCommand,
@@ -166,6 +167,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     settings,
     url: cfg.mqtt,
     storage,
+    ops,
     log: log.child('mqtt'),
     version: GANTRY_VERSION,
     systemHealth: () => health.read(),

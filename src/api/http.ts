@@ -49,23 +49,8 @@ export async function readCommand<T extends string>(c: Context, valid: readonly 
   return { command: command as T, body };
 }
 
-const TRUES = new Set(['true', 'yes', 'y', '1', 'on']);
-
-/** OctoPrint's booleans: true, 1, "true", "yes", "y", "1" (any case). */
-export function parseBool(v: unknown, fallback = false): boolean {
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'number') return v === 1;
-  // anything else (an object, an array nested 10 000 deep) is not a boolean: never String() it
-  if (typeof v !== 'string') return fallback;
-  return TRUES.has(v.trim().toLowerCase());
-}
-
-export function requireNumber(v: unknown, name: string, min = -Infinity, max = Infinity): number {
-  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isFinite(n)) throw badRequest(`${name} must be a number`);
-  if (n < min || n > max) throw badRequest(`${name} must be between ${min} and ${max}`);
-  return n;
-}
+/** OctoPrint's booleans and numbers, read as every surface reads them (src/ops/params.ts): a bad number is a 400 */
+export { boolValue as parseBool, numberValue as requireNumber } from '../ops/params.js';
 
 /** A number (or numeric string) within [min, max] (whole if asked), else undefined: for settings that collect
  * every error before answering. */

@@ -9,6 +9,7 @@ import type { FileStorage } from '../files/storage.js';
 import type { MqttSettings } from '../config/settings.js';
 import type { Logger } from '../log.js';
 import type { SystemHealth } from '../system/health.js';
+import type { Operations } from '../ops/registry.js';
 import { type MqttLink, type MqttPrinter, PrinterChannel } from './channel.js';
 import { type DiscoveryInput, bridgeTopics } from './discovery.js';
 
@@ -18,6 +19,8 @@ const loadMqtt = () => createRequire(import.meta.url)('mqtt') as { connect(url: 
 
 export interface BridgeDeps {
   storage: FileStorage;
+  /** the operations MQTT commands run as */
+  ops: Operations;
   log: Logger;
   /** stable per install (the UPnP UUID without dashes): the client id and every unique_id start from it */
   hostId: string;
@@ -148,7 +151,7 @@ export class MqttBridge {
   }
 
   private addChannel(printer: MqttPrinter): PrinterChannel {
-    const ch = new PrinterChannel(printer, { link: this.link, storage: this.d.storage, log: this.d.log, discovery: () => this.d.discovery(printer) });
+    const ch = new PrinterChannel(printer, { link: this.link, ops: this.d.ops, storage: this.d.storage, log: this.d.log, discovery: () => this.d.discovery(printer) });
     this.channels.set(printer.id, ch);
     ch.attach();
     return ch;

@@ -12,6 +12,9 @@ import type { Logger } from '../log.js';
 import type { Printer } from '../printer/printer.js';
 import { stateFlags } from '../printer/state.js';
 import { type CommandTarget, runCommand, setField } from './commands.js';
+import type { Operations } from '../ops/registry.js';
+import type { StatusSource } from '../status/types.js';
+import { jobPayload } from './payloads.js';
 import { type DiscoveryInput, configTopics, deviceDiscovery, entityDiscovery, topics } from './discovery.js';
 
 /** What MQTT needs of a printer unit (src/printers/unit.ts). */
@@ -25,6 +28,8 @@ export interface MqttPrinter {
   readonly camera: Camera;
   readonly settings: SettingsStore;
   readonly bus: PrinterBus;
+  /** its status model: the job topic is a translation of it */
+  readonly status: StatusSource;
   /** the camera's last settings change, applied (discovery says whether there is a camera) */
   readonly cameraApplied: Promise<void>;
   connectTarget(): { port: string; baudrate: number };
@@ -44,6 +49,8 @@ export interface MqttLink {
 
 export interface ChannelDeps {
   link: MqttLink;
+  /** the operations commands run as */
+  ops: Operations;
   storage: FileStorage;
   log: Logger;
   /** this printer's device as Home Assistant should see it now */
@@ -55,8 +62,6 @@ export class PrinterChannel {
   private input: DiscoveryInput;
   /** config topics this channel published discovery on (retained) */
   private readonly published = new Set<string>();
-  /** the running job's layer and the Z it was reached at (job.layer events); null between jobs */
-  private layer: { layer: number; z: number } | null = null;
   private lastTemp = 0;
   private lastJob = 0;
   private tempTimer: NodeJS.Timeout | undefined;
@@ -72,16 +77,7 @@ export class PrinterChannel {
     private readonly d: ChannelDeps,
   ) {
     this.input = this.discoveryInput();
-    const s = unit.settings;
-    this.commands = {
-      printer: unit.printer,
-      jobs: unit.jobs,
-      queue: unit.queue,
-      connectTarget: () => unit.connectTarget(),
-      heaters: () => ({ tools: s.data.printerProfile.extruder.count, bed: s.data.printerProfile.heatedBed, chamber: s.data.printerProfile.heatedChamber }),
-      role: () => d.link.settings.commandRole,
-      log: d.log,
-    };
+    this.commands = { ops: d.ops, printer: unit, role: () => d.link.settings.commandRole, log: d.log };
   }
 
   get id(): string {
@@ -103,18 +99,10 @@ export class PrinterChannel {
       // an error that leaves the state as it was (a connect failing again after "Offline after error") is news too
       bus.on('printer.error', () => this.publishState()),
       bus.on('printer.temperature', () => this.publishTemperatureSoon()),
-      bus.on('job.started', () => {
-        this.layer = null;
-        this.publishJob();
-      }),
-      bus.on('job.layer', (e) => {
-        this.layer = { layer: e.layer, z: e.z };
-        this.publishJobSoon();
-      }),
-      bus.on('job.ended', () => {
-        this.layer = null;
-        this.publishJob();
-      }),
+      // the status model hears these first (it subscribed when the printer was built): it has the layer already
+      bus.on('job.started', () => this.publishJob()),
+      bus.on('job.layer', () => this.publishJobSoon()),
+      bus.on('job.ended', () => this.publishJob()),
       bus.on('queue.changed', () => this.publishState()),
       // the printer waits for the user (M0, M600): an automation can notify someone
       bus.on('printer.prompt', () => this.publishState()),
@@ -180,7 +168,7 @@ export class PrinterChannel {
 
   /** A command for this printer: `kind` is cmd or set. */
   handle(kind: 'cmd' | 'set', field: string, text: string): Promise<void> | void {
-    return kind === 'cmd' ? runCommand(this.commands, field) : setField(this.commands, field, text);
+    return kind === 'cmd' ? runCommand(this.commands, field, text) : setField(this.commands, field, text);
   }
 
   // ---- publishing ----------------------------------------------------------------------------------------
@@ -255,27 +243,7 @@ export class PrinterChannel {
     clearTimeout(this.jobSoonTimer);
     this.jobSoonTimer = undefined;
     this.lastJob = Date.now();
-    const { jobs, printer } = this.unit;
-    const { file } = jobs.current();
-    const active = jobs.active;
-    const analysis = file ? this.d.storage.metaFor(file.path)?.analysis : undefined;
-    const progress = active ? jobs.progress(analysis?.estimatedPrintTime ?? null) : null;
-    const left = progress?.printTimeLeft ?? null;
-    const cp = active && file ? jobs.checkpoint : null;
-    const at = !active ? null : (this.layer ?? (cp && cp.path === file?.path ? { layer: cp.layer, z: cp.z } : null));
-    this.publish(this.topics.job, {
-      file: active && file ? file.display : null,
-      path: active && file ? file.path : null,
-      progress: progress?.completion ?? null,
-      printTime: progress?.printTime ?? null,
-      printTimeLeft: left,
-      // only a real estimate makes a finish time
-      eta: active && left !== null && printer.state === 'PRINTING' ? new Date(Date.now() + left * 1000).toISOString() : null,
-      // the job's own: the layer it is on and the Z it reached it at, from its layer changes (a bridge started
-      // mid-print starts from the job's checkpoint); nothing between jobs
-      z: at?.z ?? null,
-      layer: at?.layer ?? null,
-    });
+    this.publish(this.topics.job, jobPayload(this.unit.status.snapshot(), Date.now()));
   }
 
   /** Layer changes come as fast as the file has them (a vase: every move): at most one message a second. */

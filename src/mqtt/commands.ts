@@ -1,106 +1,78 @@
-// What `<base>/<printer>/cmd/<action>` and `<base>/<printer>/set/<field>` do to that one printer. Commands are
-// idempotent (QoS 1 may deliver a message twice) and a refusal is a log line: MQTT has no one to answer.
-import { type Permission, type Role, permissionsOf } from '../accounts/permissions.js';
-import type { JobRunner } from '../jobs/job-runner.js';
-import type { PrintQueue } from '../jobs/print-queue.js';
+// What `<base>/<printer>/cmd/<action>` and `<base>/<printer>/set/<field>` do to that one printer: the same
+// operations the REST API calls (src/ops/), with the permissions of the MQTT command role. MQTT has no one to
+// answer, so a refusal is a log line; commands are idempotent (QoS 1 may deliver a message twice): a second pause
+// of a paused job is refused by the job's state table and only logged.
+import { type Role, permissionsOf } from '../accounts/permissions.js';
 import type { Logger } from '../log.js';
-import { HeaterError, MAX_TARGET, heaterOf, targetLine } from '../printer/commands.js';
-import type { Printer } from '../printer/printer.js';
-import { stateFlags } from '../printer/state.js';
-import type { HeaterLayout } from '../printer/octoprint-shapes.js';
+import type { OpPrinter } from '../ops/operation.js';
+import type { Operations } from '../ops/registry.js';
+import { ServiceError } from '../service-error.js';
+import { MAX_TARGET } from '../printer/commands.js';
 
-const COMMANDS: Record<string, Permission> = {
-  pause: 'PRINT',
-  resume: 'PRINT',
-  cancel: 'PRINT',
-  queue_next: 'PRINT',
-  connect: 'CONNECTION',
-  disconnect: 'CONNECTION',
-  emergency_stop: 'CONTROL',
+/** MQTT's command names (what Home Assistant's buttons publish) and the operations they are. Any operation may also
+ * be called by its own name (`cmd/job.toggle`) with a JSON object of parameters as the payload. */
+const ACTIONS: Record<string, string> = {
+  pause: 'job.pause',
+  resume: 'job.resume',
+  cancel: 'job.cancel',
+  queue_next: 'queue.bedClear',
+  connect: 'connection.connect',
+  disconnect: 'connection.disconnect',
+  emergency_stop: 'printer.emergencyStop',
 };
 
-/** The printer a channel's commands act on, and what they need to know. */
+/** The printer a channel's commands act on, and who they act as. */
 export interface CommandTarget {
-  printer: Printer;
-  jobs: JobRunner;
-  queue: PrintQueue;
-  /** where Connect connects: the port and baud rate this printer connects to at start */
-  connectTarget(): { port: string; baudrate: number };
-  /** the printer profile's heaters */
-  heaters(): HeaterLayout;
+  ops: Operations;
+  printer: OpPrinter;
   /** the MQTT settings' command role: what an MQTT command may do */
   role(): Role;
   log: Logger;
 }
 
-function allowed(t: CommandTarget, permission: Permission): boolean {
-  if (permissionsOf([t.role()]).includes(permission)) return true;
-  t.log.warn(`MQTT command refused: the MQTT role "${t.role()}" lacks ${permission}`);
-  return false;
+async function call(t: CommandTarget, what: string, op: string, input: Record<string, unknown>): Promise<void> {
+  try {
+    await t.ops.call(op, { user: null, permissions: permissionsOf([t.role()]), target: t.printer, log: t.log }, input);
+  } catch (err) {
+    if (!(err instanceof ServiceError)) throw err;
+    // refused by the printer's state (nothing to cancel, not connected): expected with QoS 1 and retries
+    if (err.kind === 'conflict') t.log.info(`MQTT ${what}: ${err.message}`);
+    else if (err.kind === 'forbidden') t.log.warn(`MQTT command refused: the MQTT role "${t.role()}" lacks what ${op} needs (${err.message})`);
+    else t.log.warn(`MQTT ${what}: ${err.message}`);
+  }
 }
 
-export async function runCommand(t: CommandTarget, action: string): Promise<void> {
-  const need = COMMANDS[action];
-  if (!need) {
+export async function runCommand(t: CommandTarget, action: string, payload = ''): Promise<void> {
+  const op = ACTIONS[action] ?? (t.ops.get(action) ? action : undefined);
+  if (!op) {
     t.log.warn(`MQTT: unknown command ${action}`);
     return;
   }
-  if (!allowed(t, need)) return;
-  const { printer, jobs, queue } = t;
-  // a second pause on a paused job changes nothing (the job's state table says so); what the table refuses
-  // (nothing to cancel) is only logged
-  switch (action) {
-    case 'pause':
-    case 'resume':
-    case 'cancel':
-      try {
-        jobs.request(action);
-      } catch (err) {
-        t.log.info(`MQTT ${action}: ${(err as Error).message}`);
-      }
-      return;
-    case 'queue_next':
-      await queue.confirmBedClear();
-      return;
-    case 'connect': {
-      // only from Offline, Error or Offline after error: a second delivery must not restart a connect under way
-      if (!stateFlags(printer.state).closedOrError) return;
-      const { port, baudrate } = t.connectTarget();
-      t.log.info(`MQTT: connecting to ${port}`);
-      // the failure is in the state topic too (printer.error), even when the state stayed "Offline after error"
-      await printer.connect(port, baudrate).catch((err: Error) => t.log.warn(`MQTT connect to ${port} failed: ${err.message}`));
+  let input: Record<string, unknown> = {};
+  if (!ACTIONS[action] && payload.trim() !== '') {
+    try {
+      const parsed: unknown = JSON.parse(payload);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+      input = parsed as Record<string, unknown>;
+    } catch {
+      t.log.warn(`MQTT ${action}: the payload must be a JSON object of parameters`);
       return;
     }
-    case 'disconnect':
-      await printer.disconnect();
-      return;
-    case 'emergency_stop':
-      if (printer.operational) printer.emergencyStop();
-      return;
   }
+  await call(t, action, op, input);
 }
 
-/** `<heater>_target`: the target with the printer's offset, as the REST API sets it (src/printer/commands.ts). */
-export function setField(t: CommandTarget, field: string, text: string): void {
+/** `<heater>_target`: the target with the printer's offset, as the REST API sets it (printer.setTarget). */
+export async function setField(t: CommandTarget, field: string, text: string): Promise<void> {
   const m = /^(tool\d+|bed|chamber)_target$/.exec(field);
   if (!m) {
     t.log.warn(`MQTT: unknown setting ${field}`);
     return;
   }
-  if (!allowed(t, 'CONTROL')) return;
   const value = Number(text);
-  if (!Number.isFinite(value) || value < 0 || value > MAX_TARGET) {
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0 || value > MAX_TARGET) {
     t.log.warn(`MQTT: ${field} must be a temperature from 0 to ${MAX_TARGET}, not ${JSON.stringify(text.slice(0, 20))}`);
     return;
   }
-  let heater;
-  try {
-    heater = heaterOf(m[1]!, t.heaters());
-  } catch (err) {
-    if (!(err instanceof HeaterError)) throw err;
-    t.log.warn(`MQTT: ${field}: ${err.message}`);
-    return;
-  }
-  if (!t.printer.operational) return;
-  t.printer.commands([targetLine(heater, value, t.printer.offsets)]);
+  await call(t, field, 'printer.setTarget', { targets: { [m[1]!]: value } });
 }

@@ -9,6 +9,7 @@ import type { JsonStore } from '../store/json-store.js';
 import type { SystemHealth } from '../system/health.js';
 import type { MqttBridge } from './bridge.js';
 import type { MqttPrinter } from './channel.js';
+import type { Operations } from '../ops/registry.js';
 import { type DiscoveryInput, deviceName } from './discovery.js';
 
 export interface MqttServiceDeps {
@@ -20,6 +21,8 @@ export interface MqttServiceDeps {
   /** `gantry serve --mqtt URL`: the broker for this run, over the saved one */
   url: string | undefined;
   storage: FileStorage;
+  /** the operations MQTT commands run as */
+  ops: Operations;
   log: Logger;
   version: string;
   systemHealth: () => Promise<SystemHealth>;
@@ -90,6 +93,7 @@ export class MqttService {
     const hostId = this.d.settings.data.server.uuid.replace(/-/g, '');
     this.bridge = new MqttBridge(m, {
       storage: this.d.storage,
+      ops: this.d.ops,
       log: this.d.log,
       hostId,
       systemHealth: this.d.systemHealth,

@@ -16,13 +16,29 @@ export function stringParam(input: Record<string, unknown>, name: string, opts: 
   return v;
 }
 
+const TRUES = new Set(['true', 'yes', 'y', '1', 'on']);
+
 /** A number (or a numeric string, as form fields and MQTT payloads carry them) within [min, max]. */
-export function numberParam(input: Record<string, unknown>, name: string, min: number, max: number, fallback?: number): number {
+export function numberValue(v: unknown, name: string, min = -Infinity, max = Infinity): number {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n)) throw invalid(`${name} must be a number`);
+  if (n < min || n > max) throw invalid(`${name} must be between ${min} and ${max}`);
+  return n;
+}
+
+export function numberParam(input: Record<string, unknown>, name: string, min = -Infinity, max = Infinity, fallback?: number): number {
   const raw = input[name];
   if ((raw === undefined || raw === null) && fallback !== undefined) return fallback;
-  const v = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw invalid(`${name} must be a number from ${min} to ${max}`);
-  return v;
+  return numberValue(raw, name, min, max);
+}
+
+/** OctoPrint's booleans: true, "true", "yes", "y", "1", 1; anything else (an object, a list) is `fallback`. */
+export function boolValue(v: unknown, fallback = false): boolean {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v === 1;
+  // anything else (an object, an array nested 10 000 deep) is not a boolean: never String() it
+  if (typeof v !== 'string') return fallback;
+  return TRUES.has(v.trim().toLowerCase());
 }
 
 export function oneOf<T extends string>(input: Record<string, unknown>, name: string, values: readonly T[], fallback: T): T {

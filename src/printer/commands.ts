@@ -41,3 +41,37 @@ export function targetLine(heater: HeaterName, target: number, offsets: Readonly
   const n = heater.slice('tool'.length);
   return n === '' ? `M104 S${s}` : `M104 T${n} S${s}`;
 }
+
+/** Axis speeds from the printer profile (mm/min). */
+export interface AxisSpeeds {
+  x: { speed: number };
+  y: { speed: number };
+  z: { speed: number };
+}
+
+/** A jog: relative moves (or an absolute position), at `speed` mm/min, or the slowest moving axis's profile speed,
+ * or no feed at all (`speed: false`, as OctoPrint allows). An axis given 0 in a relative jog does not move (FDM
+ * Monster sends 0 for untouched axes): no lines at all when nothing moves. */
+export function jogLines(move: { x?: number; y?: number; z?: number; absolute: boolean; speed: number | false | undefined }, axes: AxisSpeeds): string[] {
+  const moving = (['x', 'y', 'z'] as const).filter((a) => move[a] !== undefined && (move[a] !== 0 || move.absolute));
+  if (moving.length === 0) return [];
+  const parts = moving.map((a) => `${a.toUpperCase()}${move[a]}`);
+  const feed = move.speed === false ? undefined : (move.speed ?? Math.min(...moving.map((a) => axes[a].speed)));
+  return [move.absolute ? 'G90' : 'G91', `G1 ${parts.join(' ')}${feed === undefined ? '' : ` F${feed}`}`, 'G90'];
+}
+
+/** Homes the given axes (OctoPrint's form: relative mode around G28 with a 0 per axis). */
+export function homeLines(axes: readonly ('x' | 'y' | 'z')[]): string[] {
+  return ['G91', `G28 ${axes.map((a) => `${a.toUpperCase()}0`).join(' ')}`, 'G90'];
+}
+
+/** A factor in percent: OctoPrint accepts 0.95 and 95 alike. */
+export const percent = (factor: number): number => (factor < 10 ? factor * 100 : factor);
+
+export const feedrateLine = (pct: number): string => `M220 S${pct}`;
+export const flowrateLine = (pct: number): string => `M221 S${pct}`;
+
+/** Extrudes (or retracts, negative) `amount` mm at `speed` mm/min, in relative extrusion, back to absolute after. */
+export const extrudeLines = (amount: number, speed: number): string[] => ['M83', `G1 E${amount} F${speed}`, 'M82'];
+
+export const selectToolLine = (index: number): string => `T${index}`;

@@ -44,6 +44,7 @@ export class PrinterStatusModel implements StatusSource {
     const times = meta?.printTimes ?? [];
     const estimate = meta?.analysis?.estimatedPrintTime ?? null;
     const job: JobStatus = {
+      active: jobs.active,
       file: file ? { name: file.name, path: file.path, display: file.display, origin: file.origin, size: file.size, date: file.date } : null,
       user,
       estimatedPrintTime: estimate,
@@ -52,6 +53,14 @@ export class PrinterStatusModel implements StatusSource {
       filament: meta?.analysis?.filament ?? null,
     };
     return { job, progress: jobs.progress(estimate) };
+  }
+
+  private currentLayer(): { layer: number; z: number } | null {
+    const { jobs } = this.d;
+    if (!jobs.active) return null;
+    if (this.layer) return this.layer;
+    const cp = jobs.checkpoint;
+    return cp && cp.path === jobs.printingPath ? { layer: cp.layer, z: cp.z } : null;
   }
 
   snapshot(): PrinterStatus {
@@ -64,7 +73,7 @@ export class PrinterStatusModel implements StatusSource {
       temperatures: octoTemperatures(printer, this.d.layout()),
       position: printer.position ?? null,
       ...this.job(),
-      layer: this.layer,
+      layer: this.currentLayer(),
       queue: { items: queue.data.items.length, bedClear: queue.data.bedClear },
       camera: { available: this.d.camera() },
       link: { linesSent: engine?.linesSent ?? 0, resends: engine?.resendCount ?? 0 },

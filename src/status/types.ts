@@ -22,6 +22,8 @@ export interface JobFileStatus {
 }
 
 export interface JobStatus {
+  /** a print is under way (printing, paused, or on its way in or out of either) */
+  active: boolean;
   /** the file printing, else the one selected; null with none */
   file: JobFileStatus | null;
   user: string | null;
@@ -41,7 +43,8 @@ export interface PrinterStatus {
   position: Position | null;
   job: JobStatus;
   progress: JobProgress;
-  /** the layer the running print is on (from its layer changes); null between prints */
+  /** the layer the running print is on and the Z it reached it at (from its layer changes; after a restart
+   * mid-print, from its checkpoint); null between prints */
   layer: { layer: number; z: number } | null;
   queue: { items: number; bedClear: boolean };
   camera: { available: boolean };

@@ -47,6 +47,9 @@ describe('MQTT bridge', () => {
     try {
       await waitFor('retained discovery and state', () => [...sub.last.keys()].some((t) => t.startsWith('homeassistant/device/')) && (sub.last.get('gantry/printer/temperature') ?? '').includes('tool0'));
       const topic = [...sub.last.keys()].find((t) => t.startsWith('homeassistant/device/'))!;
+      // the host's health is read and published a moment after the connect: wait for every topic the device reads
+      const stateTopics = () => Object.values((JSON.parse(sub.last.get(topic)!) as { components: Record<string, { state_topic?: string }> }).components).flatMap((c) => (c.state_topic ? [c.state_topic] : []));
+      await waitFor('every state topic published', () => stateTopics().every((t) => sub.last.has(t)));
       assert.ok(sub.retained.has(topic));
       const cfg = JSON.parse(sub.last.get(topic)!) as { device: object; origin: object; components: Record<string, { unique_id: string; state_topic?: string; command_topic?: string }> };
       const uids = Object.values(cfg.components).map((c) => c.unique_id);

@@ -19,7 +19,7 @@ test('permission, unknown names and bad parameters are refused before the operat
   const call = (permissions: OpCall['permissions']): OpCall => ({ user: 'u', permissions, target: {} as OpPrinter, log: createLogger('silent') });
   await assert.rejects(ops.call('x.nope', call(['CONTROL'])), (e) => kindOf(e) === 'not-found');
   await assert.rejects(ops.call('x.move', call(['STATUS']), { d: 1 }), (e) => kindOf(e) === 'forbidden' && /CONTROL/.test((e as Error).message));
-  await assert.rejects(ops.call('x.move', call(['CONTROL']), { d: 11 }), (e) => kindOf(e) === 'invalid' && /d must be a number from -10 to 10/.test((e as Error).message));
+  await assert.rejects(ops.call('x.move', call(['CONTROL']), { d: 11 }), (e) => kindOf(e) === 'invalid' && /d must be between -10 and 10/.test((e as Error).message));
   await assert.rejects(ops.call('x.move', call(['CONTROL']), { d: { toString: 1 } }), (e) => kindOf(e) === 'invalid');
   assert.deepEqual(ran, []);
   await ops.call('x.move', call(['CONTROL']), { d: '2.5' });

@@ -3,9 +3,10 @@ import { Operations } from '../registry.js';
 import { connectionOps } from './connection.js';
 import { jobOps } from './job.js';
 import { queueOps } from './queue.js';
+import { printerOps } from './printer.js';
 
 export function builtinOperations(): Operations {
   const ops = new Operations();
-  for (const op of [...jobOps, ...queueOps, ...connectionOps]) ops.register(op);
+  for (const op of [...jobOps, ...queueOps, ...connectionOps, ...printerOps]) ops.register(op);
   return ops;
 }

@@ -1,0 +1,174 @@
+// Controlling the printer: heater targets and offsets, jog, home, feed and flow factors, extrude, tool select and
+// raw commands. The G-code is built in src/printer/commands.ts; here the checks every surface shares: parameters
+// (invalid), the printer's state (conflict), the profile's heaters.
+import { HeaterError, MAX_TARGET, extrudeLines, feedrateLine, flowrateLine, heaterOf, homeLines, jogLines, percent, selectToolLine, targetLine } from '../../printer/commands.js';
+import type { HeaterLayout } from '../../printer/octoprint-shapes.js';
+import { ServiceError } from '../../service-error.js';
+import { type OpCall, operation } from '../operation.js';
+import { boolValue, numberParam, numberValue } from '../params.js';
+
+const invalid = (msg: string) => new ServiceError(400, msg);
+const conflict = (msg: string) => new ServiceError(409, msg);
+
+function layoutOf(c: OpCall): HeaterLayout {
+  const p = c.target.settings.data.printerProfile;
+  return { tools: p.extruder.count, bed: p.heatedBed, chamber: p.heatedChamber };
+}
+function requireOperational(c: OpCall): void {
+  if (!c.target.printer.operational) throw conflict('Printer is not operational');
+}
+function requireIdle(c: OpCall): void {
+  requireOperational(c);
+  const p = c.target.printer;
+  if (p.printing || p.state === 'PAUSED') throw conflict('Printer is currently printing');
+}
+
+/** `{"tool0": 200, "bed": 60}`: a non-empty object of numbers, each within [min, max]. */
+function heaterValues(input: Record<string, unknown>, name: string, min: number, max: number): [string, number][] {
+  const v = input[name];
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.keys(v).length === 0) throw invalid(`${name} must be an object like {"tool0": 200}`);
+  return Object.entries(v).map(([k, n]) => [k, numberValue(n, `${name}.${k}`, min, max)] as [string, number]);
+}
+
+/** The heater a name means on this printer: an unknown name or a missing extruder is invalid; a bed or chamber the
+ * profile lacks is a conflict (as OctoPrint answers for /api/printer/bed). */
+function heater(c: OpCall, name: string, allowActive: boolean) {
+  try {
+    return heaterOf(name, layoutOf(c), allowActive);
+  } catch (err) {
+    if (err instanceof HeaterError && err.kind === 'absent' && (name === 'bed' || name === 'chamber')) throw conflict(err.message);
+    if (err instanceof HeaterError) throw invalid(err.message);
+    throw err;
+  }
+}
+
+const AXES = ['x', 'y', 'z'] as const;
+
+export const printerOps = [
+  operation({
+    name: 'printer.setTarget',
+    permission: 'CONTROL',
+    summary: 'heater targets, {"targets": {"tool0": 210, "bed": 60}}, each with its offset added',
+    parse: (i) => ({ targets: heaterValues(i, 'targets', 0, MAX_TARGET) }),
+    run: (c, p) => {
+      const lines = p.targets.map(([name, t]) => [name, t] as const);
+      // names are checked before the state: a wrong name is the caller's mistake whatever the printer does
+      for (const [name] of lines) if (name !== 'bed' && name !== 'chamber') heater(c, name, true);
+      requireOperational(c);
+      c.target.printer.commands(lines.map(([name, t]) => targetLine(heater(c, name, true), t, c.target.printer.offsets)));
+    },
+  }),
+  operation({
+    name: 'printer.setOffset',
+    permission: 'CONTROL',
+    summary: 'temperature offsets, {"offsets": {"tool0": 5, "bed": -2}}, added to every target set after',
+    parse: (i) => ({ offsets: heaterValues(i, 'offsets', -50, 50) }),
+    run: (c, p) => {
+      for (const [name] of p.offsets) if (name !== 'bed' && name !== 'chamber') heater(c, name, false);
+      requireOperational(c);
+      for (const [name, v] of p.offsets) c.target.printer.offsets.set(heater(c, name, false), v);
+    },
+  }),
+  operation({
+    name: 'printer.jog',
+    permission: 'CONTROL',
+    summary: 'move the head, {"x", "y", "z", "absolute", "speed"}',
+    parse: (i) => {
+      const move: { x?: number; y?: number; z?: number; absolute: boolean; speed: number | false | undefined } = { absolute: boolValue(i['absolute']), speed: undefined };
+      for (const a of AXES) if (i[a] !== undefined && i[a] !== null) move[a] = numberParam(i, a, -10000, 10000);
+      if (i['speed'] === false) move.speed = false;
+      else if (i['speed'] !== undefined) move.speed = numberParam(i, 'speed', 1, 100000);
+      return move;
+    },
+    run: (c, p) => {
+      requireIdle(c);
+      const lines = jogLines(p, c.target.settings.data.printerProfile.axes);
+      if (lines.length > 0) c.target.printer.commands(lines);
+    },
+  }),
+  operation({
+    name: 'printer.home',
+    permission: 'CONTROL',
+    summary: 'home axes, {"axes": ["x", "y", "z"]}',
+    parse: (i) => {
+      const list = i['axes'];
+      if (!Array.isArray(list) || list.length === 0 || !list.every((a) => typeof a === 'string' && /^[xyz]$/i.test(a))) throw invalid('axes must be a list of "x", "y", "z"');
+      return { axes: (list as string[]).map((a) => a.toLowerCase() as 'x' | 'y' | 'z') };
+    },
+    run: (c, p) => {
+      requireIdle(c);
+      c.target.printer.commands(homeLines(p.axes));
+    },
+  }),
+  operation({
+    name: 'printer.feedrate',
+    permission: 'CONTROL',
+    summary: 'speed factor, {"factor": 100} (50-200 %, or 0.5-2)',
+    parse: (i) => {
+      const pct = percent(numberParam(i, 'factor'));
+      if (pct < 50 || pct > 200) throw invalid('factor must be between 50 and 200 percent');
+      return { pct: Math.round(pct) };
+    },
+    run: (c, p) => {
+      requireOperational(c);
+      c.target.printer.commands([feedrateLine(p.pct)]);
+    },
+  }),
+  operation({
+    name: 'printer.flowrate',
+    permission: 'CONTROL',
+    summary: 'flow factor, {"factor": 100} (75-125 %, or 0.75-1.25)',
+    parse: (i) => {
+      const pct = percent(numberParam(i, 'factor'));
+      if (pct < 75 || pct > 125) throw invalid('factor must be between 75 and 125 percent');
+      return { pct: Math.round(pct) };
+    },
+    run: (c, p) => {
+      requireOperational(c);
+      c.target.printer.commands([flowrateLine(p.pct)]);
+    },
+  }),
+  operation({
+    name: 'printer.extrude',
+    permission: 'CONTROL',
+    summary: 'extrude (or retract, negative) {"amount": mm, "speed": mm/min}',
+    parse: (i) => ({ amount: numberParam(i, 'amount', -1000, 1000), speed: i['speed'] === undefined ? undefined : numberParam(i, 'speed', 1, 100000) }),
+    run: (c, p) => {
+      requireIdle(c);
+      c.target.printer.commands(extrudeLines(p.amount, p.speed ?? c.target.settings.data.printerProfile.axes.e.speed));
+    },
+  }),
+  operation({
+    name: 'printer.selectTool',
+    permission: 'CONTROL',
+    summary: 'make an extruder the active one, {"tool": "tool1"}',
+    parse: (i) => {
+      if (typeof i['tool'] !== 'string') throw invalid('tool must be a string like "tool1"');
+      return { tool: i['tool'] };
+    },
+    run: (c, p) => {
+      const h = heater(c, p.tool, false);
+      if (h === 'bed' || h === 'chamber') throw invalid(`Invalid tool: ${p.tool}`);
+      requireIdle(c);
+      c.target.printer.commands([selectToolLine(Number(h.slice('tool'.length)))]);
+    },
+  }),
+  operation({
+    name: 'printer.gcode',
+    permission: 'CONTROL',
+    summary: 'send commands, {"commands": ["G28", "M114"]}; replies appear in the terminal',
+    parse: (i) => {
+      const list = i['commands'];
+      if (!Array.isArray(list) || list.length === 0 || !list.every((l) => typeof l === 'string')) throw invalid('commands must be a non-empty list of strings');
+      const lines = (list as string[]).flatMap((l) => l.split(/\r?\n/)).map((l) => l.trim()).filter((l) => l.length > 0);
+      if (lines.length === 0) throw invalid('No command to send');
+      if (lines.some((l) => l.length > 256)) throw invalid('A command is longer than 256 characters');
+      return { lines };
+    },
+    run: (c, p) => {
+      // the terminal also works in Error while the link is open (FIRMWARE_RESTART for a shut-down Klipper)
+      if (!c.target.printer.acceptsCommands) throw conflict('Printer is not operational');
+      c.target.printer.commands(p.lines);
+    },
+  }),
+];
