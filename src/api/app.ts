@@ -25,6 +25,7 @@ import { timelapseRoutes } from './routes/timelapse.js';
 import { staticRoutes } from './static.js';
 import { backupRoutes } from './routes/backup.js';
 import { printerListRoutes } from './routes/printers.js';
+import { farmRoutes } from './routes/farm.js';
 import { ServiceError } from '../service-error.js';
 
 const JSON_BODY_LIMIT = 100 * 1024;
@@ -62,7 +63,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
     return permissionFor(c.req.method, path) === 'PUBLIC' ? publicLimit(c, next) : jsonLimit(c, next);
   });
 
-  for (const routes of [healthRoutes, versionRoutes, connectionRoutes, printerRoutes, printerProfileRoutes, jobRoutes, accountRoutes, appKeyRoutes, settingsRoutes, systemRoutes, systemHealthRoutes, queueRoutes, recoveryRoutes, printerListRoutes]) {
+  for (const routes of [healthRoutes, versionRoutes, connectionRoutes, printerRoutes, printerProfileRoutes, jobRoutes, accountRoutes, appKeyRoutes, settingsRoutes, systemRoutes, systemHealthRoutes, queueRoutes, recoveryRoutes, printerListRoutes, farmRoutes]) {
     app.route('/', routes(deps));
   }
   app.route('/', fileRoutes(deps) as unknown as Hono<ApiEnv>);
