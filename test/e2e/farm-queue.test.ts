@@ -55,7 +55,7 @@ describe('farm queue', () => {
     }
     const files: [string, string][] = [
       ['big.gcode', part('big', { x: 260, y: 250, nozzle: 0.4, filament: 'PLA' })],
-      ['petg06.gcode', part('petg06', { x: 60, y: 60, nozzle: 0.6, filament: 'PETG', trips: 30 })],
+      ['petg06.gcode', part('petg06', { x: 60, y: 60, nozzle: 0.6, filament: 'PETG', trips: 100 })],
       ['long.gcode', part('long', { x: 100, y: 100, trips: 400 })],
       ['short.gcode', part('short', { x: 50, y: 50 })],
     ];
