@@ -46,6 +46,10 @@ export interface GantryEvents {
   'files.changed': { path: string; kind: 'added' | 'removed' | 'folder-added' };
   /** a printer was added or removed: the ids there are now */
   'printers.changed': { ids: string[] };
+  /** the farm queue changed (an item added, started, finished, moved, or why it waits) */
+  'farm.changed': { items: number; printing: number; waiting: number };
+  /** a serial device no printer claims was plugged in (`firmware`: its name from M115, null when it did not answer) */
+  'printers.found': { port: string; firmware: string | null };
 }
 
 /** Events about one printer. A unit's bus (EventBus.scope) stamps its printer id on them and hears only its own;

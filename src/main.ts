@@ -38,6 +38,9 @@ import { type PrintersFile, defaultPrintersFile } from './printers/printers-file
 import { PrinterRegistry } from './printers/registry.js';
 import { builtinOperations } from './ops/builtin/index.js';
 import { frontRequest, frontUpgrade } from './printers/http-front.js';
+import { type FarmFile, FarmQueue, defaultFarmFile } from './farm/farm-queue.js';
+import { PortFinder } from './printers/port-finder.js';
+import { probePort } from './printers/port-probe.js';
 
 export interface Gantry {
   readonly url: string;
@@ -58,6 +61,8 @@ export interface Gantry {
   readonly timelapse: TimelapseService;
   /** every printer; the fields above are the default one's */
   readonly printers: PrinterRegistry;
+  readonly farm: FarmQueue;
+  readonly found: PortFinder;
   stop(): Promise<void>;
 }
 
@@ -108,6 +113,23 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
   const startedAt = Date.now();
   const ops = builtinOperations();
   const printersFile = await JsonStore.open<PrintersFile>(join(cfg.dataDir, 'printers.json'), defaultPrintersFile(), log.child('store'));
+  // the farm queue and the port finder work over every printer: they reach them through the registry, built next
+  const farm = new FarmQueue({
+    store: await JsonStore.open<FarmFile>(join(cfg.dataDir, 'farm-queue.json'), defaultFarmFile(), log.child('store')),
+    bus,
+    storage,
+    analysis,
+    printers: () => registry.all(),
+    log: log.child('farm'),
+  });
+  const finder = new PortFinder({
+    printers: () => registry.all(),
+    globs: () => registry.defaultUnit.printer.config.portGlobs,
+    probe: (port) => probePort(port, log.child('probe'), registry.defaultUnit.printer.config.detectTimeout),
+    hold: (device, done) => registry.hold(device, done),
+    bus,
+    log: log.child('ports'),
+  });
   const registry = new PrinterRegistry(
     {
       bus,
@@ -134,6 +156,8 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
       virtualPrinterArgs: opts.virtualPrinterArgs ?? (() => []),
       serialOverrides: opts.serialOverrides ?? {},
       virtualFallback: cfg.virtualFallback,
+      farm,
+      found: finder,
     },
     settings,
     printersFile,
@@ -192,6 +216,8 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
   log.info(`Gantry ${GANTRY_VERSION} listening on ${url} (data in ${cfg.dataDir})`);
 
   registry.start();
+  await farm.start();
+  finder.start();
 
   let stopping: Promise<void> | undefined;
   return {
@@ -211,11 +237,16 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     camera,
     timelapse,
     printers: registry,
+    farm,
+    found: finder,
     stop() {
       stopping ??= (async () => {
         await mqtt.stop();
         idleGc.stop();
         zeroconf.stop();
+        // before the printers: a print cut short by the stop stays the farm's, attributed, not counted as failed
+        await farm.stop();
+        await finder.stop();
         await registry.stop();
         await analysis.stop();
         server.closeAllConnections?.();

@@ -27,6 +27,7 @@ import { backupRoutes } from './routes/backup.js';
 import { printerListRoutes } from './routes/printers.js';
 import { statusRoutes } from './routes/status.js';
 import { opsRoutes } from './routes/ops.js';
+import { farmRoutes } from './routes/farm.js';
 import { ServiceError } from '../service-error.js';
 
 const JSON_BODY_LIMIT = 100 * 1024;
@@ -64,7 +65,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
     return permissionFor(c.req.method, path) === 'PUBLIC' ? publicLimit(c, next) : jsonLimit(c, next);
   });
 
-  for (const routes of [healthRoutes, versionRoutes, connectionRoutes, printerRoutes, printerProfileRoutes, jobRoutes, accountRoutes, appKeyRoutes, settingsRoutes, systemRoutes, systemHealthRoutes, queueRoutes, recoveryRoutes, printerListRoutes, statusRoutes, opsRoutes]) {
+  for (const routes of [healthRoutes, versionRoutes, connectionRoutes, printerRoutes, printerProfileRoutes, jobRoutes, accountRoutes, appKeyRoutes, settingsRoutes, systemRoutes, systemHealthRoutes, queueRoutes, recoveryRoutes, printerListRoutes, statusRoutes, opsRoutes, farmRoutes]) {
     app.route('/', routes(deps));
   }
   app.route('/', fileRoutes(deps) as unknown as Hono<ApiEnv>);

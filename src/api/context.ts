@@ -18,6 +18,8 @@ import type { PrinterBus } from '../events.js';
 import type { TimelapseService } from '../timelapse/timelapse.js';
 import type { Printer } from '../printer/printer.js';
 import type { SystemHealth } from '../system/health.js';
+import type { FarmQueue } from '../farm/farm-queue.js';
+import type { FoundPrinter } from '../printers/port-finder.js';
 
 export interface ApiDeps {
   printer: Printer;
@@ -61,6 +63,15 @@ export interface ApiDeps {
   printers: PrintersApi;
   /** the Pi's health, read now */
   systemHealth(): Promise<SystemHealth>;
+  /** the farm queue: jobs for whichever printer fits and is free */
+  farm: Pick<FarmQueue, 'view' | 'add' | 'remove' | 'move' | 'resolve'>;
+  /** serial devices plugged in that no printer claims */
+  found: FoundPrintersApi;
+}
+
+/** Serial devices no printer claims, as src/printers/port-finder.ts found them. */
+export interface FoundPrintersApi {
+  list(): Promise<FoundPrinter[]>;
 }
 
 /** A printer as /api/gantry/printers lists it. */

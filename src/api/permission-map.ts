@@ -51,6 +51,9 @@ const RULES: Rule[] = [
   ['GET', '/api/gantry/recovery', 'STATUS'],
   ['POST', '/api/gantry/recovery', 'PRINT'],
   ['*', '/api/gantry/queue', 'PRINT'],
+  // the farm queue as a printer's own: anyone who may see status sees it, who may print changes it
+  ['GET', '/api/gantry/farm/queue', 'STATUS'],
+  ['*', '/api/gantry/farm/queue', 'PRINT'],
   ['GET', '/api/settings', 'SETTINGS_READ'],
   ['GET', '/api/gantry/cameras', 'SETTINGS'],
   ['POST', '/api/settings', 'SETTINGS'],

@@ -14,6 +14,8 @@ export interface PrinterProfile {
   heatedChamber: boolean;
   axes: Record<'x' | 'y' | 'z' | 'e', { speed: number; inverted: boolean }>;
   extruder: { count: number; nozzleDiameter: number; sharedNozzle: boolean; defaultExtrusionLength: number; offsets: [number, number][] };
+  /** the filament loaded (PLA, PETG, …): the farm queue gives it only files sliced for that; '' = unknown, takes any */
+  filamentType: string;
 }
 
 export interface MqttSettings {
@@ -140,6 +142,7 @@ export function defaultSettings(): Settings {
         e: { speed: 300, inverted: false },
       },
       extruder: { count: 1, nozzleDiameter: 0.4, sharedNozzle: false, defaultExtrusionLength: 5, offsets: [[0, 0]] },
+      filamentType: '',
     },
     files: { maxUploadBytes: 1024 * 1024 * 1024 },
     queue: { enabled: true, bedClearMode: 'confirm', bedClearScript: ['G28 X Y', 'M84'] },

@@ -7,6 +7,7 @@ import type { Printer } from '../printer/printer.js';
 import { ServiceError } from '../service-error.js';
 import type { JsonStore } from '../store/json-store.js';
 import type { JobRunner } from './job-runner.js';
+import { moveItem } from './queue-order.js';
 
 export interface QueueItem {
   id: string;
@@ -67,6 +68,18 @@ export class PrintQueue {
     return this.store.data;
   }
 
+  /** Free for a print from elsewhere (the farm queue): no item of its own waiting or starting, and the bed confirmed
+   * clear. */
+  get free(): boolean {
+    return !this.starting && this.store.data.bedClear && this.store.data.items.length === 0;
+  }
+
+  /** A print from elsewhere takes the bed: marked used before it starts, so the gate holds whatever happens next. */
+  async takeBed(): Promise<void> {
+    await this.store.update((q) => (q.bedClear = false));
+    this.changed();
+  }
+
   async add(path: string, copies: number, user: string | null): Promise<QueueItem> {
     if (!Number.isInteger(copies) || copies < 1 || copies > 1000) throw new ServiceError(400, 'copies must be a whole number from 1 to 1000');
     const item: QueueItem = { id: randomUUID(), path, copies, printed: 0, addedBy: user, added: Date.now() };
@@ -88,13 +101,7 @@ export class PrintQueue {
     const from = items.findIndex((i) => i.id === id);
     if (from < 0) throw new ServiceError(404, `No queue item ${id}`);
     if (!Number.isInteger(position) || position < 0 || position >= items.length) throw new ServiceError(400, `position must be from 0 to ${items.length - 1}`);
-    await this.store.update((q) => {
-      // found again in the copy being saved: an update queued ahead of this one may have reordered the list
-      const at = q.items.findIndex((i) => i.id === id);
-      if (at < 0) return;
-      const [item] = q.items.splice(at, 1);
-      q.items.splice(Math.min(position, q.items.length), 0, item!);
-    });
+    await this.store.update((q) => moveItem(q.items, id, position));
     this.changed();
   }
 
@@ -141,13 +148,19 @@ export class PrintQueue {
       q.bedClear = false;
     });
     this.changed();
+    if (result === 'success' && this.store.data.items.length > 0) await this.clearBedByScript();
+  }
+
+  /** In 'script' mode, runs the bed-clear script and confirms the bed clear; false (nothing done) in 'confirm' mode.
+   * After a successful print, when something waits for this printer: its own queue, or the farm's. */
+  async clearBedByScript(): Promise<boolean> {
     const s = this.settings();
-    if (result === 'success' && s.bedClearMode === 'script' && this.store.data.items.length > 0 && this.printer.operational) {
-      this.log.info('queue: running the bed-clear script');
-      this.printer.commands(s.bedClearScript);
-      await this.printer.drained(600_000).catch(() => undefined);
-      await this.confirmBedClear();
-    }
+    if (s.bedClearMode !== 'script' || !this.printer.operational) return false;
+    this.log.info('queue: running the bed-clear script');
+    this.printer.commands(s.bedClearScript);
+    await this.printer.drained(600_000).catch(() => undefined);
+    await this.confirmBedClear();
+    return true;
   }
 
   private changed(): void {

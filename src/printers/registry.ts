@@ -38,6 +38,8 @@ export class PrinterRegistry implements PrintersApi {
   private readonly globals: UnitGlobals;
   /** one change of the set of printers at a time (two adds of one id, an add racing a remove) */
   private changing: Promise<unknown> = Promise.resolve();
+  /** devices the port finder is asking who they are: left alone by autodetection, waited for by a new printer */
+  private readonly probing = new Map<string, Promise<unknown>>();
 
   constructor(
     globals: Omit<UnitGlobals, 'printers' | 'claimedBy'>,
@@ -98,6 +100,7 @@ export class PrinterRegistry implements PrintersApi {
         throw err;
       }
       this.units.set(input.id, unit);
+      await this.probed(own.serial.port);
       unit.start();
       this.globals.log.info(`printer ${input.id} added (${own.serial.port})`);
       this.changed();
@@ -138,9 +141,27 @@ export class PrinterRegistry implements PrintersApi {
     await Promise.all(this.all().map((u) => u.stop()));
   }
 
-  /** The devices the other printers are bound to or connected to. */
+  /** Marks a device as being probed until `done` settles (src/printers/port-finder.ts). */
+  hold(device: string, done: Promise<unknown>): void {
+    const settled = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.probing.set(device, settled);
+    void settled.then(() => {
+      if (this.probing.get(device) === settled) this.probing.delete(device);
+    });
+  }
+
+  /** Waits for a probe of this port's device to end: the new printer's handshake must not meet the probe's. */
+  private async probed(port: string): Promise<void> {
+    if (this.probing.size === 0 || /^(AUTO|VIRTUAL|NONE)$/i.test(port)) return;
+    await this.probing.get(await deviceOf(port));
+  }
+
+  /** The devices the other printers are bound to or connected to, and those being probed. */
   async claimedBy(id: string): Promise<string[]> {
-    const out: string[] = [];
+    const out: string[] = [...this.probing.keys()];
     for (const u of this.units.values()) {
       if (u.id === id) continue;
       const bound = u.boundPort();

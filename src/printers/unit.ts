@@ -10,7 +10,7 @@ import type { AppKeys } from '../accounts/app-keys.js';
 import type { Sessions } from '../accounts/sessions.js';
 import type { Accounts } from '../accounts/users.js';
 import { createApi } from '../api/app.js';
-import type { ApiEnv, PrintersApi } from '../api/context.js';
+import type { ApiDeps, ApiEnv, PrintersApi } from '../api/context.js';
 import { Camera } from '../camera/camera.js';
 import type { DetectedCamera } from '../camera/detect.js';
 import type { SettingsStore } from '../config/settings-store.js';
@@ -55,6 +55,8 @@ export interface UnitGlobals {
   printers: PrintersApi;
   /** the operations every surface calls */
   ops: Operations;
+  farm: ApiDeps['farm'];
+  found: ApiDeps['found'];
   listCameras(): Promise<DetectedCamera[]>;
   systemHealth(): Promise<SystemHealth>;
   runSystemCommand(argv: string[]): Promise<number>;
@@ -141,6 +143,8 @@ export class PrinterUnit implements OpPrinter {
       sessions: g.sessions,
       appKeys: g.appKeys,
       printers: g.printers,
+      farm: g.farm,
+      found: g.found,
       runSystemCommand: g.runSystemCommand,
       systemHealth: g.systemHealth,
       dataDir: g.dataDir,

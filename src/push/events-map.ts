@@ -107,6 +107,15 @@ export function octoEvent(name: keyof GantryEvents, payload: unknown, d: { jobs:
     }
     case 'timelapse.changed':
       return [{ plugin: { plugin: 'gantry', data: { type: 'timelapse_changed' } } }];
+    case 'farm.changed': {
+      const p = payload as GantryEvents['farm.changed'];
+      return [{ plugin: { plugin: 'gantry', data: { type: 'farm_changed', items: p.items, printing: p.printing, waiting: p.waiting } } }];
+    }
+    case 'printers.found': {
+      // "new printer found": GET /api/gantry/printers/found has it, with the call that adds it
+      const p = payload as GantryEvents['printers.found'];
+      return [{ plugin: { plugin: 'gantry', data: { type: 'printer_found', port: p.port, firmware: p.firmware } } }];
+    }
     default:
       return [];
   }

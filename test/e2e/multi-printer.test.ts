@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type GantryRig, gantryRig, waitOperational } from '../helpers/gantry-rig.js';
 import { commandsOf } from '../helpers/gcode.js';
+import { expectError } from '../helpers/expect-error.js';
 import { waitFor } from '../helpers/wait.js';
 
 interface PrinterView {
@@ -69,12 +70,7 @@ describe('several printers in one Gantry', () => {
   });
 
   test('bad requests get clear errors', async () => {
-    const expect = async (res: Promise<Response>, status: number, pattern: RegExp) => {
-      const r = await res;
-      const body = (await r.json()) as { error: string };
-      assert.equal(r.status, status, body.error);
-      assert.match(body.error, pattern);
-    };
+    const expect = expectError;
     await expect(rig.api('/api/gantry/printers', { method: 'POST', json: { id: 'Not A Slug', serial: { port: 'virtual' } } }), 400, /a-z 0-9/);
     await expect(rig.api('/api/gantry/printers', { method: 'POST', json: { id: 'two', serial: { port: 'virtual' } } }), 409, /already/);
     await expect(rig.api('/api/gantry/printers', { method: 'POST', json: { name: 'no id' } }), 400, /id/);

@@ -3,6 +3,7 @@
 import { Hono } from 'hono/tiny';
 import type { ApiDeps, ApiEnv, PrinterInput } from '../context.js';
 import { badRequest, readJsonObject, requireNumber } from '../http.js';
+import { ServiceError } from '../../service-error.js';
 
 const optionalString = (v: unknown, name: string, max = 200): string | undefined => {
   if (v === undefined) return undefined;
@@ -39,9 +40,38 @@ function parseInput(b: Record<string, unknown>): Omit<PrinterInput, 'id'> {
   return out;
 }
 
+/** An id for a found printer: from what its firmware calls the machine, else "printer-2", "printer-3"…; never one
+ * that is taken. */
+function idFor(machine: string | null | undefined, taken: string[]): string {
+  const base = (machine ?? '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 24) || 'printer';
+  // "printer" is the default printer's: the first other one is printer-2
+  for (let n = base === 'printer' ? 2 : 1; ; n++) {
+    const id = n === 1 ? base : `${base}-${n}`;
+    if (!taken.includes(id)) return id;
+  }
+}
+
 export function printerListRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   app.get('/api/gantry/printers', (c) => c.json({ printers: deps.printers.list() }));
+  // devices plugged in that no printer claims; each with the one call that adds it
+  app.get('/api/gantry/printers/found', async (c) =>
+    c.json({ found: (await deps.found.list()).map((f, n) => ({ ...f, add: `/api/gantry/printers/found/${n}/add` })) }),
+  );
+  app.post('/api/gantry/printers/found/:n/add', async (c) => {
+    const found = await deps.found.list();
+    const n = Number(c.req.param('n'));
+    const f = Number.isInteger(n) && n >= 0 ? found[n] : undefined;
+    if (!f) throw new ServiceError(404, `No found printer ${c.req.param('n')}; GET /api/gantry/printers/found lists them (${found.length} now)`);
+    // a body is optional: {"id", "name"}
+    const b = (c.req.header('content-type') ?? '').includes('json') ? await readJsonObject(c) : {};
+    if (b['id'] !== undefined && typeof b['id'] !== 'string') throw badRequest('id must be a string');
+    const input = parseInput({ name: b['name'] });
+    const id = (b['id'] as string | undefined) ?? idFor(f.firmware?.machineType, deps.printers.list().map((p) => p.id));
+    const view = await deps.printers.add({ id, name: input.name ?? f.firmware?.machineType ?? id, serial: { port: f.port, baudrate: f.baudrate ?? 0 } });
+    c.header('Location', `/api/gantry/printers/${view.id}`);
+    return c.json(view, 201);
+  });
   app.get('/api/gantry/printers/:id', (c) => {
     const p = deps.printers.list().find((x) => x.id === c.req.param('id'));
     return p ? c.json(p) : c.json({ error: `No printer "${c.req.param('id')}"` }, 404);

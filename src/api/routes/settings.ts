@@ -160,6 +160,11 @@ export function settingsRoutes(deps: ApiDeps): Hono<ApiEnv> {
         if (d === undefined) errors.push('gantry.printerProfile.extruder.nozzleDiameter must be 0.1 to 2 mm');
         else apply.push((s) => (s.printerProfile.extruder.nozzleDiameter = d));
       }
+      if (profile['filamentType'] !== undefined) {
+        const t = profile['filamentType'];
+        if (typeof t !== 'string' || t.length > 40 || /[\0-\x1f]/.test(t)) errors.push('gantry.printerProfile.filamentType must be a filament type (PLA, PETG, …) of at most 40 characters, or "" for any');
+        else apply.push((s) => (s.printerProfile.filamentType = t.trim()));
+      }
     }
     const mqtt = obj(obj(b['gantry'])?.['mqtt']);
     if (mqtt) {

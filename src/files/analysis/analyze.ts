@@ -46,7 +46,20 @@ export interface AnalysisOptions {
 const KEPT_SETTINGS = new Set([
   'layer_height', 'first_layer_height', 'nozzle_diameter', 'filament_type', 'filament_diameter', 'filament_settings_id',
   'print_settings_id', 'printer_model', 'printer_settings_id', 'temperature', 'bed_temperature', 'fill_density', 'perimeters', 'support_material',
+  // the bed the file was sliced for (PrusaSlicer/SuperSlicer: bed_shape, OrcaSlicer/Bambu Studio: printable_area)
+  'bed_shape', 'printable_area',
 ]);
+/** Cura's header keys (`;KEY:value`) for what a farm matches a printer by, under the names PrusaSlicer uses. Marlin
+ * flavour writes TARGET_MACHINE.NAME and, in recent versions, NOZZLE_DIAMETER; Griffin (Ultimaker) the
+ * EXTRUDER_TRAIN lines. */
+const CURA_KEYS = new Map([
+  ['TARGET_MACHINE.NAME', 'printer_model'],
+  ['NOZZLE_DIAMETER', 'nozzle_diameter'],
+  ['EXTRUDER_TRAIN.0.NOZZLE.DIAMETER', 'nozzle_diameter'],
+]);
+/** the settings PrusaSlicer-style slicers also write outside their config block (OrcaSlicer's CONFIG_BLOCK_START,
+ * a header): `; key = value` */
+const LOOSE_SETTING = /^(layer_height|first_layer_height|nozzle_diameter|filament_type|filament_diameter|printer_model|bed_shape|printable_area) = /;
 const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
 const C_SEMI = 59;
 const C_NL = 10;
@@ -384,7 +397,8 @@ export class GcodeAnalyzer {
       }
       return;
     }
-    if (c1 !== C_SPACE && c1 !== 71 /* G */ && c1 !== 84 /* T */ && c1 !== 70 /* F */) return;
+    // N, E: Cura's ;NOZZLE_DIAMETER: and ;EXTRUDER_TRAIN.… header lines (a few per file)
+    if (c1 !== C_SPACE && c1 !== 71 /* G */ && c1 !== 84 /* T */ && c1 !== 70 /* F */ && c1 !== 78 /* N */ && c1 !== 69 /* E */) return;
     if (len > 4096) return;
     const text = b.toString('latin1', start + 1, end).trim();
     if (this.inConfig) {
@@ -439,9 +453,20 @@ export class GcodeAnalyzer {
       if (Number.isFinite(mtr) && mtr > 0) this.slicerFilament = mtr * 1000;
       return;
     }
-    if (/^(layer_height|first_layer_height|nozzle_diameter|filament_type|filament_diameter) = /.test(text)) this.setting(text);
+    if (LOOSE_SETTING.test(text)) this.setting(text);
+    else if (c1 !== C_SPACE && this.curaKey(text)) return;
     else if (text.startsWith('Layer height:')) this.settings['layer_height'] = text.slice(13).trim();
     else if (text.startsWith('layerHeight,')) this.settings['layer_height'] = text.slice(12).trim();
+  }
+
+  /** `TARGET_MACHINE.NAME:Creality Ender-3` and its kind, kept under PrusaSlicer's name; true when it was one. */
+  private curaKey(text: string): boolean {
+    const colon = text.indexOf(':');
+    const key = colon > 0 ? CURA_KEYS.get(text.slice(0, colon)) : undefined;
+    if (key === undefined) return false;
+    const value = text.slice(colon + 1).trim();
+    if (value) this.settings[key] = value.slice(0, 200);
+    return true;
   }
 
   /** Only the few settings a person looks at: the metadata is stored per file and rewritten with every change. */

@@ -37,6 +37,7 @@ const bool = (r: Rng): Json => r.pick<Json>([true, false, 'true', 'yes', 'y', '1
 const num = (r: Rng, valid: readonly number[]): Json => (r.chance(0.7) ? r.pick(valid) : hostileNumber(r));
 const str = (r: Rng, valid: readonly string[]): Json => (r.chance(0.7) ? r.pick(valid) : hostileString(r));
 const some = <T>(r: Rng, items: readonly T[]): T[] => items.filter(() => r.chance(0.5));
+const farmConstraints = (r: Rng): JsonObject => fields(r, { nozzleDiameter: () => num(r, [0.4, 0.6]), filamentType: () => str(r, ['PLA', 'PETG']), printers: () => [str(r, ['printer'])] });
 
 /** Builds an object from optional fields: each present with probability `p`. */
 function fields(r: Rng, spec: Record<string, () => Json>, p = 0.7): JsonObject {
@@ -141,6 +142,12 @@ export const ROUTES: RouteSpec[] = [
   { method: 'POST', pattern: '/api/gantry/queue/bed-clear', path: () => '/api/gantry/queue/bed-clear' },
   { method: 'POST', pattern: '/api/gantry/queue/:id', path: (r) => `/api/gantry/queue/${name(r, ['00000000-0000-4000-8000-000000000000'])}`, body: { kind: 'json', make: (r) => fields(r, { command: () => str(r, ['move']), position: () => num(r, [0, 1]) }) } },
   { method: 'DELETE', pattern: '/api/gantry/queue/:id', path: (r) => `/api/gantry/queue/${name(r, ['00000000-0000-4000-8000-000000000000'])}` },
+  { method: 'GET', pattern: '/api/gantry/farm/queue', path: () => '/api/gantry/farm/queue' },
+  { method: 'POST', pattern: '/api/gantry/farm/queue', path: () => '/api/gantry/farm/queue', body: { kind: 'json', make: (r) => fields(r, { path: () => str(r, FILE_PATHS), copies: () => num(r, [1, 3, 1000]), constraints: () => farmConstraints(r) }) } },
+  { method: 'POST', pattern: '/api/gantry/farm/queue/:id', path: (r) => `/api/gantry/farm/queue/${name(r, ['00000000-0000-4000-8000-000000000000'])}`, body: { kind: 'json', make: (r) => fields(r, { command: () => str(r, ['move', 'requeue', 'printed']), position: () => num(r, [0, 1]) }) } },
+  { method: 'DELETE', pattern: '/api/gantry/farm/queue/:id', path: (r) => `/api/gantry/farm/queue/${name(r, ['00000000-0000-4000-8000-000000000000'])}` },
+  { method: 'GET', pattern: '/api/gantry/printers/found', path: () => '/api/gantry/printers/found' },
+  { method: 'POST', pattern: '/api/gantry/printers/found/:n/add', path: (r) => `/api/gantry/printers/found/${name(r, ['0', '1'])}/add`, body: { kind: 'json', make: (r) => fields(r, { id: () => str(r, ['found-1']), name: () => str(r, ['Found']) }) } },
   { method: 'GET', pattern: '/api/gantry/recovery', path: () => '/api/gantry/recovery' },
   { method: 'POST', pattern: '/api/gantry/recovery', path: () => '/api/gantry/recovery', body: { kind: 'json', make: (r) => command(r, ['resume', 'discard'], {}) } },
   // files
