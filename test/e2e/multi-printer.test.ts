@@ -2,9 +2,10 @@
 // at once, each exactly its file; clear errors for bad requests; removal; printers kept over a restart.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { PrinterView } from '../../src/api/context.js';
 import { type GantryRig, gantryRig, waitOperational } from '../helpers/gantry-rig.js';
 import { commandsOf } from '../helpers/gcode.js';
-import { type PrinterView, gcodeFor, listPrinters, stateAt, uploadAt, waitPrinted } from '../helpers/printers.js';
+import { gcodeFor, listPrinters, stateAt, uploadAt, waitPrinted } from '../helpers/printers.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe('several printers in one Gantry', () => {

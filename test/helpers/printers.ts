@@ -1,18 +1,8 @@
 // Several printers in one Gantry, as a test drives them: each its own print file, uploads and states at a
 // printer's base URL ('/' for the default printer, '/printers/<id>/' for every printer).
+import type { PrinterView } from '../../src/api/context.js';
 import type { GantryRig } from './gantry-rig.js';
 import { waitFor } from './wait.js';
-
-export interface PrinterView {
-  id: string;
-  name: string;
-  default: boolean;
-  path: string;
-  port: string;
-  state: string;
-  stateText: string;
-  printing: boolean;
-}
 
 /** a short print of its own for each printer: the moves name the printer, so a mix-up shows */
 export function gcodeFor(id: string, lines = 400): string {
