@@ -12,6 +12,7 @@ import { benchWeb } from './web.js';
 import { benchUpload } from './upload.js';
 import { benchMemoryReturn } from './memory.js';
 import { benchPrintPaths, benchSerialHost, type Spread } from './serial.js';
+import { benchMultiPrinter } from './multi-printer.js';
 
 const f0 = (n: number) => Math.round(n).toLocaleString('en-US');
 const pct = (n: number) => `${(n * 100).toFixed(0)} %`;
@@ -40,6 +41,21 @@ async function main(): Promise<void> {
     console.log(`  250,000-baud wire limit                 ${f0(s.wireLimit)} lines/s`);
     console.log(`  protocol engine alone (no I/O)          ${f0(s.engineOnlyRate)} lines/s`);
     console.log(`  ok → next line latency in the host      p50 ${s.latencyP50us.toFixed(1)} µs, p99 ${s.latencyP99us.toFixed(1)} µs (target p99 < 1 ms)`);
+    const mp = await benchMultiPrinter(dir);
+    const mb = (n: number) => n.toFixed(1);
+    console.log(`\nSeveral printers streaming at once through one gantry serve: N instant-ok simulators on PTYs, one line in flight each, ${f0(mp.linesPerPrinter)} lines each`);
+    console.log(`(${mp.rounds} alternating rounds, min / median / max. The floor: N raw-fd loops at once in one Node process on the same`);
+    console.log(` simulators. This machine has 2 cores: the N simulators, their N PTY relays and the host share them, Gantry and floor alike)`);
+    for (const c of mp.counts) {
+      const what = `${c.printers} printer${c.printers > 1 ? 's' : ' '}`;
+      console.log(`  ${what}  Gantry ${r3(c.gantry, f0)} lines/s, CPU ${r3(c.gantryCpuMsPer1000, f1)} ms per 1,000 lines`);
+      console.log(`              floor  ${r3(c.floor, f0)} lines/s, CPU ${r3(c.floorCpuMsPer1000, f1)} ms per 1,000 lines`);
+      console.log(`              Gantry ÷ parallel floor: rate ${r3(c.vsFloor, fr)}${c.printers > 1 ? ' (goal ≥ 0.90)' : ''}, CPU per line ${r3(c.cpuVsFloor, fr)}; rate ÷ Gantry with 1 printer ${r3(c.vsOne, fr)} (the floor ÷ 1 loop: ${r3(c.floorVsOne, fr)})`);
+    }
+    console.log(`  ok → next line, 4 printers       Gantry p50 ${r3(mp.p50.gantry, f0)} µs, p99 ${r3(mp.p99.gantry, f0)} µs (target p99 < 1 ms); floor loops p50 ${r3(mp.p50.floor, f0)}, p99 ${r3(mp.p99.floor, f0)} µs`);
+    console.log(`  RSS of gantry serve, idle        ${mp.counts.map((c) => `${c.printers}: ${r3(c.idleRssMb, mb)} MB`).join('; ')}`);
+    console.log(`  RSS peak while all print         ${mp.counts.map((c) => `${c.printers}: ${r3(c.printingRssMb, mb)} MB`).join('; ')}`);
+    console.log(`  RSS per extra printer (4 vs 1)   idle ${r3(mp.rssPerExtraPrinterMb.idle, mb)} MB, printing ${r3(mp.rssPerExtraPrinterMb.printing, mb)} MB (goal < 4 MB each)`);
     const a = await benchAnalysis();
     console.log('\nG-code analysis (shared corpus, kinematic time model)');
     const readFloor = await benchReadFloor();

@@ -1,6 +1,4 @@
 // Host → printer line rate over a real PTY, against the real limit of a Node host on this machine's PTY.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
@@ -12,30 +10,9 @@ import { openSerial } from '../src/transport/serial.js';
 import type { Transport } from '../src/transport/transport.js';
 import { type LoopResult, rawFdLoop, serialportLoop } from './serial-floors.js';
 import { type PrintResult, ServePrintRig } from './serial-print.js';
+import { simProcess, stopSim as stop } from './sim-process.js';
 
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
-
-async function simProcess(link: string, args: string[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'virtual-printer', '--link', link, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d;
-      if (out.includes('READY')) resolve();
-    });
-    child.once('exit', (c) => reject(new Error(`sim exited ${c}`)));
-  });
-  return child;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const e = once(child, 'exit');
-  child.kill('SIGTERM');
-  await e;
-}
-
-const LINE = (i: number) => `G1 X${(i % 200) + 0.25} Y${(i * 7) % 200}.5`; // ~20 bytes with the line ending
+export const LINE = (i: number) => `G1 X${(i % 200) + 0.25} Y${(i * 7) % 200}.5`; // ~20 bytes with the line ending
 
 /** Gantry's printer model streaming n lines; returns lines/s and CPU ms per 1000 lines. */
 async function gantryStream(link: string, n: number, windowed: boolean): Promise<{ rate: number; cpuMsPer1000: number }> {
@@ -125,7 +102,7 @@ export interface Spread {
   median: number;
   max: number;
 }
-const spread = (xs: number[]): Spread => ({ min: Math.min(...xs), median: median(xs), max: Math.max(...xs) });
+export const spread = (xs: number[]): Spread => ({ min: Math.min(...xs), median: median(xs), max: Math.max(...xs) });
 
 export interface PathFigures {
   linesPerSecond: Spread;
@@ -148,7 +125,7 @@ export interface WorkloadFigures {
 }
 
 /** The lines a host sends for a file: comments and blank lines dropped. */
-function commandLines(text: string): string[] {
+export function commandLines(text: string): string[] {
   const out: string[] = [];
   for (const raw of text.split('\n')) {
     const semi = raw.indexOf(';');

@@ -13,13 +13,19 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
+export interface ServeOptions {
+  /** node flags besides Gantry's (a bench's --import probe) */
+  nodeFlags?: string[];
+  env?: Record<string, string>;
+}
+
 /** Starts `gantry serve` on a free loopback port with the given extra arguments; resolves once it listens. */
-export async function startServe(dataDir: string, args: string[]): Promise<ServeProcess> {
+export async function startServe(dataDir: string, args: string[], opts: ServeOptions = {}): Promise<ServeProcess> {
   // BENCH_SERVE_NODE_FLAGS: extra node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it
   const extra = (process.env['BENCH_SERVE_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...NODE_FLAGS, ...extra, CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--print-api-key', ...args], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...extra, ...(opts.nodeFlags ?? []), CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--print-api-key', ...args], {
     stdio: ['ignore', 'pipe', 'ignore'],
-    env: { ...process.env, ...NODE_ENV, GANTRY_LOG_LEVEL: 'warn' },
+    env: { ...process.env, ...NODE_ENV, GANTRY_LOG_LEVEL: 'warn', ...opts.env },
   });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d));

@@ -7,6 +7,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NODE_ENV, NODE_FLAGS } from '../../src/node-flags.js';
+import { VirtualPrinterProcess } from '../../src/sim/launcher.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -39,6 +40,39 @@ test('serve starts over a corrupt settings file, prints the URL and key, connect
     assert.equal(code, 0);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
+    await cleanup();
+  }
+});
+
+test('serve --printer a=PORT --printer b=PORT brings up both printers at /printers/a/ and /printers/b/, each on its port', async () => {
+  const { dir, cleanup } = await tempDir();
+  const sims = ['a', 'b'].map((id) => new VirtualPrinterProcess(join(dir, `ttyUSB-${id}`), ['--speed', '200']));
+  let child: ReturnType<typeof spawn> | undefined;
+  try {
+    const [linkA, linkB] = await Promise.all(sims.map((s) => s.ensure()));
+    child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'serve', '--data-dir', join(dir, 'data'), '--host', '127.0.0.1', '--port', '0', '--serial', 'none', '--printer', `a=${linkA}`, '--printer', `b=${linkB}`, '--print-api-key'], {
+      env: { ...process.env, ...NODE_ENV, GANTRY_LOG_LEVEL: 'warn' },
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d));
+    const [, url, key] = await waitFor('URL and key printed', () => /running: (http:\S+)\s+API key: (\S+)/.exec(out) ?? undefined, 15_000);
+    const get = async (path: string) => (await fetch(`${url}${path}`, { headers: { 'X-Api-Key': key! } })).json();
+    for (const [id, link] of [['a', linkA], ['b', linkB]]) {
+      const current = await waitFor(`printer ${id} operational`, async () => {
+        const c = ((await get(`/printers/${id}/api/connection`)) as { current: { state: string; port: string | null } }).current;
+        return c.state === 'Operational' ? c : undefined;
+      }, 20_000, 100);
+      assert.equal(current.port, link, `printer ${id} is on its own port`);
+      assert.match(((await get(`/printers/${id}/api/version`)) as { text: string }).text, /^OctoPrint/);
+    }
+    const list = ((await get('/api/gantry/printers')) as { printers: { id: string; path: string }[] }).printers;
+    assert.deepEqual(list.map((p) => [p.id, p.path]), [['printer', '/printers/printer/'], ['a', '/printers/a/'], ['b', '/printers/b/']]);
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0);
+  } finally {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    await Promise.all(sims.map((s) => s.stop()));
     await cleanup();
   }
 });

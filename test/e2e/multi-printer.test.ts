@@ -1,40 +1,13 @@
-// Several printers in one Gantry: added at run time, each at its own OctoPrint-compatible base URL, printing at
-// once, each exactly its file; clear errors for bad requests; removal; printers kept over a restart.
+// Several printers in one Gantry: added at run time, each at its own OctoPrint-compatible base URL, four printing
+// at once, each exactly its file; clear errors for bad requests; removal; printers kept over a restart.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { PrinterView } from '../../src/api/context.js';
 import { type GantryRig, gantryRig, waitOperational } from '../helpers/gantry-rig.js';
 import { commandsOf } from '../helpers/gcode.js';
 import { expectError } from '../helpers/expect-error.js';
+import { gcodeFor, listPrinters, stateAt, uploadAt, waitPrinted } from '../helpers/printers.js';
 import { waitFor } from '../helpers/wait.js';
-
-interface PrinterView {
-  id: string;
-  name: string;
-  default: boolean;
-  path: string;
-  port: string;
-  state: string;
-  printing: boolean;
-}
-
-/** a short print of its own for each printer: the moves name the printer, so a mix-up shows */
-function gcodeFor(id: string, lines = 400): string {
-  const out = ['G28', 'G90', 'M83'];
-  for (let i = 0; i < lines; i++) out.push(`G1 X${(i % 100) + 1} Y${id.length + (i % 7)} E0.0${i % 10} F3000 ; ${id} ${i}`);
-  return out.join('\n') + '\n';
-}
-
-async function upload(rig: GantryRig, base: string, name: string, text: string, fields: Record<string, string> = {}): Promise<Response> {
-  const form = new FormData();
-  for (const [k, v] of Object.entries(fields)) form.append(k, v);
-  form.append('file', new Blob([text]), name);
-  return rig.api(`${base}api/files/local`, { method: 'POST', body: form });
-}
-
-const stateOf = async (rig: GantryRig, base: string) => {
-  const r = await rig.api(`${base}api/connection`);
-  return ((await r.json()) as { current: { state: string } }).current.state;
-};
 
 describe('several printers in one Gantry', () => {
   let rig: GantryRig;
@@ -45,17 +18,17 @@ describe('several printers in one Gantry', () => {
   after(async () => rig?.close());
 
   test('printers are added at run time, each connects at its own base URL, and the default answers at both', async () => {
-    for (const id of ['two', 'three']) {
+    for (const id of ['two', 'three', 'four']) {
       const res = await rig.api('/api/gantry/printers', { method: 'POST', json: { id, name: `Printer ${id}`, serial: { port: 'virtual' } } });
       assert.equal(res.status, 201, await res.clone().text());
       const view = (await res.json()) as PrinterView;
       assert.equal(view.path, `/printers/${id}/`);
       assert.equal(view.name, `Printer ${id}`);
     }
-    const list = ((await (await rig.api('/api/gantry/printers')).json()) as { printers: PrinterView[] }).printers;
-    assert.deepEqual(list.map((p) => [p.id, p.default]), [['printer', true], ['two', false], ['three', false]]);
-    for (const base of ['/printers/two/', '/printers/three/', '/printers/printer/', '/']) {
-      await waitFor(`${base} operational`, async () => (await stateOf(rig, base)) === 'Operational', 20_000, 100);
+    const list = await listPrinters(rig);
+    assert.deepEqual(list.map((p) => [p.id, p.default]), [['printer', true], ['two', false], ['three', false], ['four', false]]);
+    for (const base of ['/printers/two/', '/printers/three/', '/printers/four/', '/printers/printer/', '/']) {
+      await waitFor(`${base} operational`, async () => (await stateAt(rig, base)) === 'Operational', 20_000, 100);
     }
     // each its own printer: its own name in its own settings, the Gantry-wide ones shared
     const two = (await (await rig.api('/printers/two/api/settings')).json()) as { appearance: { name: string }; webcam: { streamUrl: string } };
@@ -80,37 +53,31 @@ describe('several printers in one Gantry', () => {
     // the port printer "two" is on cannot be given to another
     const two = ((await (await rig.api('/api/gantry/printers/two')).json()) as PrinterView).port;
     assert.ok(two.startsWith('/'), `printer two is on a device: ${two}`);
-    await expect(rig.api('/api/gantry/printers', { method: 'POST', json: { id: 'four', serial: { port: two } } }), 409, /belongs to printer "two"/);
+    await expect(rig.api('/api/gantry/printers', { method: 'POST', json: { id: 'five', serial: { port: two } } }), 409, /belongs to printer "two"/);
     // a printer needs a key like everything else, and is refused as OctoPrint refuses
     assert.equal((await rig.api('/printers/two/api/printer', { key: null })).status, 403);
     assert.equal((await rig.api('/printers/two/api/gantry/printers', { method: 'POST', key: null, json: { id: 'x' } })).status, 403);
   });
 
-  test('three printers print at once, each exactly its own file; the history names the printer', async () => {
-    const bases: [string, string][] = [['printer', '/'], ['two', '/printers/two/'], ['three', '/printers/three/']];
+  test('four printers print at once, each exactly its own file; the history names the printer', async () => {
+    const bases: [string, string][] = [['printer', '/'], ['two', '/printers/two/'], ['three', '/printers/three/'], ['four', '/printers/four/']];
     const before = new Map<string, number>();
     for (const [id] of bases) before.set(id, (await rig.executedBy(id)).length);
     for (const [id, base] of bases) {
-      const res = await upload(rig, base, `job-${id}.gcode`, gcodeFor(id), { print: 'true' });
+      const res = await uploadAt(rig, base, `job-${id}.gcode`, gcodeFor(id), { print: 'true' });
       assert.equal(res.status, 201, await res.clone().text());
       // Cura follows Location to select the file: it must name the same printer
       assert.equal(new URL(res.headers.get('location')!).pathname, `${base}api/files/local/job-${id}.gcode`.replace('/printers/printer/', '/'));
     }
-    // all three under way at the same time
-    await waitFor('all three printing', async () => {
-      const list = ((await (await rig.api('/api/gantry/printers')).json()) as { printers: PrinterView[] }).printers;
-      return list.every((p) => p.printing) || undefined;
-    }, 20_000, 10);
+    // all four under way at the same time
+    await waitFor('all four printing', async () => (await listPrinters(rig)).every((p) => p.printing) || undefined, 20_000, 10);
     // removing or reconfiguring a printer while it prints is refused
     const busy = await rig.api('/api/gantry/printers/three', { method: 'DELETE' });
     assert.equal(busy.status, 409);
     const moving = await rig.api('/api/gantry/printers/two', { method: 'PATCH', json: { serial: { port: 'virtual' } } });
     assert.equal(moving.status, 409);
     for (const [id, base] of bases) {
-      await waitFor(`${id} done`, async () => {
-        const j = (await (await rig.api(`${base}api/job`)).json()) as { state: string; progress: { completion: number | null } };
-        return (j.state === 'Operational' && j.progress.completion === 100) || undefined;
-      }, 60_000, 50);
+      await waitPrinted(rig, id, base);
       const executed = (await rig.executedBy(id)).slice(before.get(id));
       assert.deepEqual(executed, commandsOf(gcodeFor(id)), `printer ${id} executed exactly its file`);
     }
@@ -122,10 +89,9 @@ describe('several printers in one Gantry', () => {
     const res = await rig.api('/api/gantry/printers/two', { method: 'DELETE' });
     assert.equal(res.status, 204);
     assert.equal((await rig.api('/printers/two/api/printer')).status, 404);
-    assert.equal(await stateOf(rig, '/printers/three/'), 'Operational');
+    assert.equal(await stateAt(rig, '/printers/three/'), 'Operational');
     await rig.restart();
-    const list = ((await (await rig.api('/api/gantry/printers')).json()) as { printers: PrinterView[] }).printers;
-    assert.deepEqual(list.map((p) => p.id), ['printer', 'three']);
-    await waitFor('three operational after the restart', async () => (await stateOf(rig, '/printers/three/')) === 'Operational', 20_000, 100);
+    assert.deepEqual((await listPrinters(rig)).map((p) => p.id), ['printer', 'three', 'four']);
+    await waitFor('three operational after the restart', async () => (await stateAt(rig, '/printers/three/')) === 'Operational', 20_000, 100);
   });
 });

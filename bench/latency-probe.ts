@@ -1,0 +1,49 @@
+// Preloaded into `gantry serve` (node --import) by the multi-printer bench: ok → next-line latency inside the real
+// server, measured where the floor loop measures it. The serial transport reads through a tty.ReadStream's `onread`
+// and writes with fs.writeSync on the same descriptor (src/transport/serial-fd.ts), so both are wrapped here: the
+// time a read arrives on a descriptor, and the first write to that descriptor after it, is one sample.
+// SIGUSR2 writes the histogram so far to $BENCH_LATENCY_FILE (JSON pairs, renamed into place) and starts a new one.
+import { renameSync, writeFileSync } from 'node:fs';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { LatencyHistogram } from './latency-histogram.js';
+
+const require = createRequire(import.meta.url);
+const fs = require('node:fs') as typeof import('node:fs');
+const tty = require('node:tty') as typeof import('node:tty');
+
+type OnRead = { buffer: Buffer; callback(bytes: number, buf: Buffer): boolean | void };
+const readAt = new Map<number, number>();
+let histogram = new LatencyHistogram();
+
+const Original = tty.ReadStream;
+class ProbedReadStream extends Original {
+  constructor(fd: number, options?: ConstructorParameters<typeof Original>[1] & { onread?: OnRead }) {
+    const onread = options?.onread;
+    if (onread) {
+      const inner = onread.callback;
+      options = { ...options, onread: { buffer: onread.buffer, callback: (n: number, buf: Buffer) => (readAt.set(fd, performance.now()), inner(n, buf)) } };
+    }
+    super(fd, options);
+  }
+}
+(tty as { ReadStream: typeof Original }).ReadStream = ProbedReadStream;
+
+const writeSync = fs.writeSync;
+(fs as { writeSync: unknown }).writeSync = (fd: number, ...rest: unknown[]) => {
+  const at = readAt.get(fd);
+  if (at !== undefined) {
+    readAt.delete(fd);
+    histogram.add((performance.now() - at) * 1000);
+  }
+  return (writeSync as (fd: number, ...rest: unknown[]) => number)(fd, ...rest);
+};
+// the server's modules import these by name: the named exports follow the patched module objects
+syncBuiltinESMExports();
+
+process.on('SIGUSR2', () => {
+  const file = process.env['BENCH_LATENCY_FILE'];
+  if (!file) return;
+  writeFileSync(`${file}.tmp`, JSON.stringify(histogram.toPairs()));
+  renameSync(`${file}.tmp`, file);
+  histogram = new LatencyHistogram();
+});
