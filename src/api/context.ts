@@ -15,6 +15,7 @@ import type { PrinterBus } from '../events.js';
 import type { TimelapseService } from '../timelapse/timelapse.js';
 import type { Printer } from '../printer/printer.js';
 import type { SystemHealth } from '../system/health.js';
+import type { PrinterView } from '../printers/printer-view.js';
 
 export interface ApiDeps {
   printer: Printer;
@@ -52,22 +53,7 @@ export interface ApiDeps {
   systemHealth(): Promise<SystemHealth>;
 }
 
-/** A printer as /api/gantry/printers lists it. */
-export interface PrinterView {
-  id: string;
-  name: string;
-  /** the printer today's URLs (/api/…) answer for */
-  default: boolean;
-  /** its OctoPrint-compatible base URL, to give a slicer, Home Assistant or a farm manager */
-  path: string;
-  port: string;
-  baudrate: number;
-  state: string;
-  stateText: string;
-  printing: boolean;
-  progress: number | null;
-  file: string | null;
-}
+export type { PrinterView };
 
 /** What the API may ask for a printer to be added with, already checked for shape. */
 export interface PrinterInput {

@@ -107,6 +107,11 @@ export function octoEvent(name: keyof GantryEvents, payload: unknown, d: { jobs:
     }
     case 'timelapse.changed':
       return [{ plugin: { plugin: 'gantry', data: { type: 'timelapse_changed' } } }];
+    case 'printers.changed': {
+      // Gantry's page redraws its printer switcher and farm view; OctoPrint clients ignore plugins they do not know
+      const p = payload as GantryEvents['printers.changed'];
+      return [{ plugin: { plugin: 'gantry_printers', data: { ids: p.ids } } }];
+    }
     default:
       return [];
   }
