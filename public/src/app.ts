@@ -1,16 +1,29 @@
-// Start-up: first-run setup or login, then the views, the section tabs and the push socket.
+// Start-up: first-run setup or login, then the views, the section tabs and the push socket, all for one printer
+// (?printer=<id>): a switch to another printer loads the page afresh for it, so nothing of one printer (its chart,
+// log, settings, questions) is ever shown under another's name.
 import { api, whenAuthLost } from './api.js';
 import { $, toast } from './dom.js';
+import { DEFAULT_PRINTER, choosePrinter, pageFor, printerBase, printerPath } from './printer-url.js';
 import { Push } from './push.js';
 import type { Ctx, Current, Me, SettingsView } from './types.js';
 import { initDashboard } from './views/dashboard.js';
+import { initFarm } from './views/farm.js';
 import { initFiles } from './views/files.js';
 import { initQueue } from './views/queue.js';
+import { initPrinterSwitch } from './views/printer-switch.js';
 import { initSettings } from './views/settings.js';
 import { initTerminal } from './views/terminal.js';
 import { initTimelapse } from './views/timelapse.js';
 
-const VIEWS = ['dashboard', 'files', 'queue', 'terminal', 'timelapse', 'settings'];
+const VIEWS = ['dashboard', 'files', 'queue', 'terminal', 'timelapse', 'settings', 'farm'];
+
+// the printer this page shows, kept for the next visit and in the address (so a bookmark or a shared link opens it)
+const fromUrl = new URLSearchParams(location.search).get('printer');
+const printerId = choosePrinter(fromUrl, localStorage.getItem('gantry.printer'));
+const base = printerBase(printerId);
+const at = (path: string) => printerPath(base, path);
+localStorage.setItem('gantry.printer', printerId);
+if (fromUrl !== printerId && (fromUrl !== null || printerId !== DEFAULT_PRINTER)) history.replaceState(null, '', pageFor(printerId, location.hash));
 
 function formError(form: HTMLFormElement, message: string): void {
   $('.form-error', form).textContent = message;
@@ -28,7 +41,7 @@ const push = new Push(async () => {
   const r = await api<Partial<Me>>('/api/login', { json: { passive: true } });
   if (!r.name || !r.session) throw new Error('not logged in');
   return `${r.name}:${r.session}`;
-});
+}, base);
 const deliver = (c: Current, history: boolean) => {
   const first = current === undefined;
   current = c;
@@ -125,15 +138,17 @@ async function start(me: Me): Promise<void> {
   let shown = '';
   push.start(); // again after a login: the first attempt found nobody logged in
 
-  let settings = (await api<SettingsView>('/api/settings').catch(() => undefined)) as SettingsView;
+  let settings = (await api<SettingsView>(at('/api/settings')).catch(() => undefined)) as SettingsView;
   $('#auth').hidden = true;
   $('#app').hidden = false;
 
   const ctx: Ctx = {
     me,
+    printerId,
+    at,
     can: (p) => me.permissions.includes(p) || me.permissions.includes('ADMIN'),
     settings: () => settings,
-    reloadSettings: async () => (settings = await api<SettingsView>('/api/settings')),
+    reloadSettings: async () => (settings = await api<SettingsView>(at('/api/settings'))),
     current: () => current,
     onCurrent: (fn) => {
       // replayed once the registering view has finished setting itself up (its handler may use what it
@@ -164,6 +179,8 @@ async function start(me: Me): Promise<void> {
   initTerminal(ctx);
   initTimelapse(ctx);
   initSettings(ctx);
+  initPrinterSwitch(ctx);
+  initFarm(ctx);
 
   const route = () => {
     // OctoPrint's app-key dialog link (#appkeys/<token>) opens the settings, where requests are approved

@@ -1,6 +1,7 @@
-// The push socket (OctoPrint's protocol at /sockjs/websocket). The page's socket is signed in by its login
-// cookie (Gantry says so in `connected`); otherwise it authenticates with a passive login's session, as other
-// OctoPrint clients do. Reconnects with backoff. The page has no polling loops: everything live comes here.
+// The push socket (OctoPrint's protocol at /sockjs/websocket, under the base URL of the printer the page shows).
+// The page's socket is signed in by its login cookie (Gantry says so in `connected`); otherwise it authenticates
+// with a passive login's session, as other OctoPrint clients do. Reconnects with backoff. Everything live about the
+// page's printer comes here; only the farm view, about every printer, polls (views/farm.ts says why).
 
 export type PushHandler = (payload: Record<string, unknown>) => void;
 
@@ -11,8 +12,12 @@ export class Push {
   connected = false;
   onStatus: (connected: boolean) => void = () => undefined;
 
-  /** `auth` gives "user:session", or rejects when nobody is logged in (the socket then waits for start()) */
-  constructor(private readonly auth: () => Promise<string>) {}
+  /** `auth` gives "user:session", or rejects when nobody is logged in (the socket then waits for start());
+   * `base` is the printer's base URL ('' for the default printer's, at /) */
+  constructor(
+    private readonly auth: () => Promise<string>,
+    private readonly base = '',
+  ) {}
 
   on(type: string, fn: PushHandler): void {
     let set = this.handlers.get(type);
@@ -27,7 +32,7 @@ export class Push {
   }
 
   private open(): void {
-    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/sockjs/websocket`;
+    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${this.base}/sockjs/websocket`;
     const ws = new WebSocket(url);
     ws.onmessage = (e) => {
       let msg: Record<string, Record<string, unknown>>;

@@ -1,9 +1,7 @@
 // The shapes the page reads from the API and the push socket (OctoPrint's, plus Gantry's additions).
+import type { Heater } from './figures.js';
 
-export interface Heater {
-  actual: number | null;
-  target: number | null;
-}
+export type { Heater };
 
 export interface TempSample {
   time: number;
@@ -78,9 +76,17 @@ export interface SettingsView {
   };
 }
 
+/** a printer of this Gantry (GET /api/gantry/printers), in the shape the API builds it */
+export type { PrinterView } from '../../src/printers/printer-view.js';
+
 /** What every view gets. */
 export interface Ctx {
   me: Me;
+  /** the printer this page controls (?printer=, else the one chosen last, else the default) */
+  printerId: string;
+  /** that printer's URL for a printer-scoped path ('/api/job' → '/printers/two/api/job'; the default printer's at /).
+   * Global things (files, accounts, keys, system) keep their paths at /. */
+  at(path: string): string;
   can(permission: string): boolean;
   settings(): SettingsView;
   reloadSettings(): Promise<SettingsView>;

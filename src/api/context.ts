@@ -20,6 +20,7 @@ import type { Printer } from '../printer/printer.js';
 import type { SystemHealth } from '../system/health.js';
 import type { FarmQueue } from '../farm/farm-queue.js';
 import type { FoundPrinter } from '../printers/port-finder.js';
+import type { PrinterView } from '../printers/printer-view.js';
 
 export interface ApiDeps {
   printer: Printer;
@@ -28,8 +29,9 @@ export interface ApiDeps {
   /** the operations every surface calls, and this printer as their target */
   ops: Operations;
   unit: OpPrinter;
-  /** where this printer's API is mounted: '' for the default printer, '/printers/<id>' for the others. URLs the API
-   * hands out (Location, refs, camera links) carry it, so a client pointed at one printer stays on it */
+  /** where this printer's API is mounted: '' for the default printer, '/printers/<id>' for the others. The camera
+   * links in the settings carry it (absolute URLs take the base the request came in under: api/http.ts), so a client
+   * pointed at one printer stays on it */
   basePath: string;
   bus: PrinterBus;
   storage: FileStorage;
@@ -74,22 +76,7 @@ export interface FoundPrintersApi {
   list(): Promise<FoundPrinter[]>;
 }
 
-/** A printer as /api/gantry/printers lists it. */
-export interface PrinterView {
-  id: string;
-  name: string;
-  /** the printer today's URLs (/api/…) answer for */
-  default: boolean;
-  /** its OctoPrint-compatible base URL, to give a slicer, Home Assistant or a farm manager */
-  path: string;
-  port: string;
-  baudrate: number;
-  state: string;
-  stateText: string;
-  printing: boolean;
-  progress: number | null;
-  file: string | null;
-}
+export type { PrinterView };
 
 /** What the API may ask for a printer to be added with, already checked for shape. */
 export interface PrinterInput {

@@ -64,7 +64,16 @@ export function numberIn(v: unknown, min: number, max: number, integer = false):
 export function absoluteUrl(c: Context, path: string): string {
   const proto = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim() || new URL(c.req.url).protocol.replace(':', '');
   const host = c.req.header('x-forwarded-host')?.split(',')[0]?.trim() || c.req.header('host') || new URL(c.req.url).host;
-  return `${proto}://${host}${path}`;
+  const incoming = (c.env as { incoming?: object } | undefined)?.incoming;
+  return `${proto}://${host}${(incoming && bases.get(incoming)) ?? ''}${path}`;
+}
+
+// The base URL a request came in under (/printers/<id>), which the front strips before the printer's API sees the
+// path: the URLs that API hands out (a timelapse's download, a file's) stay under the same printer.
+const bases = new WeakMap<object, string>();
+
+export function rememberBase(req: object, base: string): void {
+  bases.set(req, base);
 }
 
 /** Collapses `//` (pyoctoprintapi sends `//api/printer/bed`). */

@@ -3,6 +3,7 @@
 // So a slicer, Home Assistant or FDM Monster pointed at http://gantry.local/printers/ender3 needs no change.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { rememberBase } from '../api/http.js';
 import type { PrinterUnit } from './unit.js';
 
 const BASE = /^\/printers\/([^/]*)(\/.*)?$/;
@@ -54,6 +55,7 @@ export function frontRequest(units: UnitLookup): (req: IncomingMessage, res: Ser
     }
     const rest = r.rest ?? '/';
     req.url = rest + query(req);
+    rememberBase(req, `/printers/${encodeURIComponent(r.id)}`);
     r.unit.handleRequest(req, res, rest);
   };
 }

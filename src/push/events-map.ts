@@ -116,6 +116,11 @@ export function octoEvent(name: keyof GantryEvents, payload: unknown, d: { jobs:
       const p = payload as GantryEvents['printers.found'];
       return [{ plugin: { plugin: 'gantry', data: { type: 'printer_found', port: p.port, firmware: p.firmware } } }];
     }
+    case 'printers.changed': {
+      // Gantry's page redraws its printer switcher and farm view; OctoPrint clients ignore plugins they do not know
+      const p = payload as GantryEvents['printers.changed'];
+      return [{ plugin: { plugin: 'gantry_printers', data: { ids: p.ids } } }];
+    }
     default:
       return [];
   }

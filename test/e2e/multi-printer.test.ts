@@ -83,6 +83,11 @@ describe('several printers in one Gantry', () => {
     }
     const history = (await (await rig.api('/api/gantry/history?printer=two')).json()) as { jobs: { printerId: string; file: { path: string }; result: string }[] };
     assert.deepEqual(history.jobs.map((j) => [j.printerId, j.file.path, j.result]), [['two', 'job-two.gcode', 'success']]);
+    // the URLs a printer's API hands out (downloads, timelapses) stay under its base URL, where they answer
+    const refs = async (base: string) => new URL(((await (await rig.api(`${base}api/files/local/job-two.gcode`)).json()) as { refs: { download: string } }).refs.download).pathname;
+    assert.equal(await refs('/printers/two/'), '/printers/two/downloads/files/local/job-two.gcode');
+    assert.equal(await refs('/'), '/downloads/files/local/job-two.gcode');
+    assert.equal(await (await rig.api('/printers/two/downloads/files/local/job-two.gcode')).text(), gcodeFor('two'));
   });
 
   test('a removed printer is gone at once; the others go on; printers are kept over a restart', async () => {

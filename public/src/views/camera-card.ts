@@ -14,10 +14,11 @@ export function initCameraCard(ctx: Ctx): void {
     img.classList.toggle('rotate90', !!w?.rotate90);
   };
   apply();
+  $<HTMLAnchorElement>('#cam-snapshot').href = ctx.at('/webcam/?action=snapshot').replace(/^\//, '');
   let onScreen = false;
   const update = () => {
     const want = !card.hidden && onScreen && ctx.visible('dashboard');
-    if (want && !img.getAttribute('src')) img.src = ctx.settings().webcam.streamUrl.replace(/^\//, '');
+    if (want && !img.getAttribute('src')) img.src = ctx.at(ctx.settings().webcam.streamUrl).replace(/^\//, '');
     else if (!want && img.getAttribute('src')) img.removeAttribute('src'); // closes the stream
   };
   new IntersectionObserver((entries) => {

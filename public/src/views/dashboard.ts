@@ -30,7 +30,7 @@ export function initDashboard(ctx: Ctx): void {
 
 /** An interrupted print (power cut, crash) offered for resuming, as a banner on top. */
 async function showRecovery(ctx: Ctx): Promise<void> {
-  const r = await api<{ checkpoint: { path: string; layer: number; z: number } | null }>('/api/gantry/recovery').catch(() => undefined);
+  const r = await api<{ checkpoint: { path: string; layer: number; z: number } | null }>(ctx.at('/api/gantry/recovery')).catch(() => undefined);
   const cp = r?.checkpoint;
   if (!cp || !ctx.can('PRINT')) return;
   const banner = h(
@@ -40,8 +40,8 @@ async function showRecovery(ctx: Ctx): Promise<void> {
   );
   const resume = h('button', { type: 'button', class: 'primary' }, 'Resume it');
   const discard = h('button', { type: 'button' }, 'Forget it');
-  resume.onclick = () => act(resume, async () => (await api('/api/gantry/recovery', { json: { command: 'resume' } }), banner.remove()), 'Resuming the print');
-  discard.onclick = () => act(discard, async () => (await api('/api/gantry/recovery', { json: { command: 'discard' } }), banner.remove()));
+  resume.onclick = () => act(resume, async () => (await api(ctx.at('/api/gantry/recovery'), { json: { command: 'resume' } }), banner.remove()), 'Resuming the print');
+  discard.onclick = () => act(discard, async () => (await api(ctx.at('/api/gantry/recovery'), { json: { command: 'discard' } }), banner.remove()));
   banner.append(h('span', { class: 'buttons' }, resume, discard));
   $('#banners').append(banner);
 }

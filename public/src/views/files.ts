@@ -68,9 +68,9 @@ export function initFiles(ctx: Ctx): void {
     ].filter(Boolean).join(' · ');
     const printing = busy.has(e.path);
     const print = h('button', { type: 'button', class: 'small primary' }, 'Print');
-    print.onclick = () => act(print, () => api(`/api/files/local/${enc(e.path)}`, { json: { command: 'select', print: true } }), `Printing ${e.display ?? e.name}`);
+    print.onclick = () => act(print, () => api(ctx.at(`/api/files/local/${enc(e.path)}`), { json: { command: 'select', print: true } }), `Printing ${e.display ?? e.name}`);
     const queue = h('button', { type: 'button', class: 'small' }, 'Queue');
-    queue.onclick = () => act(queue, () => api('/api/gantry/queue', { json: { path: e.path, copies: 1 } }), `${e.name} added to the queue`);
+    queue.onclick = () => act(queue, () => api(ctx.at('/api/gantry/queue'), { json: { path: e.path, copies: 1 } }), `${e.name} added to the queue`);
     const del = h('button', { type: 'button', class: 'small danger' }, 'Delete');
     del.onclick = async () => {
       if (await confirmDialog(`Delete ${e.display ?? e.name}?`, 'Delete')) await act(del, () => api(`/api/files/local/${enc(e.path)}`, { method: 'DELETE' }));

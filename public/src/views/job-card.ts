@@ -5,7 +5,7 @@ import type { Ctx, FileEntry } from '../types.js';
 
 export function initJobCard(ctx: Ctx): void {
   const btn = (id: string) => $<HTMLButtonElement>(`#job-${id}`);
-  const job = (command: string, extra: Record<string, unknown> = {}) => api('/api/job', { json: { command, ...extra } });
+  const job = (command: string, extra: Record<string, unknown> = {}) => api(ctx.at('/api/job'), { json: { command, ...extra } });
   btn('print').onclick = () => act(btn('print'), () => job('start'));
   btn('pause').onclick = () => act(btn('pause'), () => job('pause', { action: 'pause' }));
   btn('resume').onclick = () => act(btn('resume'), () => job('pause', { action: 'resume' }));

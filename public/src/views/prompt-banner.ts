@@ -10,10 +10,11 @@ interface Prompt {
   choices?: string[];
 }
 
-const PROMPT_API = '/api/plugin/action_command_prompt';
+const PROMPT_PATH = '/api/plugin/action_command_prompt';
 
 export function initPromptBanner(ctx: Ctx): void {
   const may = ctx.can('CONTROL');
+  const PROMPT_API = ctx.at(PROMPT_PATH);
   const text = h('span', { id: 'prompt-text' });
   const buttons = h('span', { class: 'buttons' });
   const banner = h('div', { class: 'banner prompt', id: 'prompt-banner', role: 'region', 'aria-label': 'The printer asks', 'aria-live': 'polite' }, text, buttons);

@@ -16,7 +16,7 @@ interface HistoryView {
 export function initQueue(ctx: Ctx): void {
   const may = ctx.can('PRINT');
   const loadQueue = async () => {
-    const q = await api<QueueView>('/api/gantry/queue').catch(() => undefined);
+    const q = await api<QueueView>(ctx.at('/api/gantry/queue')).catch(() => undefined);
     if (!q) return;
     $('#bedclear').hidden = q.bedClear || q.items.length === 0 || !may;
     const list = $('#queue-list');
@@ -26,11 +26,11 @@ export function initQueue(ctx: Ctx): void {
             const move = (to: number, label: string) => {
               const b = h('button', { type: 'button', class: 'small', 'aria-label': `${label} ${it.path}` }, label);
               b.disabled = to < 0 || to >= q.items.length;
-              b.onclick = () => act(b, async () => (await api(`/api/gantry/queue/${it.id}`, { json: { command: 'move', position: to } }), loadQueue()));
+              b.onclick = () => act(b, async () => (await api(ctx.at(`/api/gantry/queue/${it.id}`), { json: { command: 'move', position: to } }), loadQueue()));
               return b;
             };
             const remove = h('button', { type: 'button', class: 'small danger' }, 'Remove');
-            remove.onclick = () => act(remove, async () => (await api(`/api/gantry/queue/${it.id}`, { method: 'DELETE' }), loadQueue()));
+            remove.onclick = () => act(remove, async () => (await api(ctx.at(`/api/gantry/queue/${it.id}`), { method: 'DELETE' }), loadQueue()));
             return h(
               'li',
               { class: 'item nothumb' },
@@ -43,7 +43,7 @@ export function initQueue(ctx: Ctx): void {
     );
   };
   const loadHistory = async () => {
-    const r = await api<HistoryView>('/api/gantry/history?limit=50').catch(() => undefined);
+    const r = await api<HistoryView>(`/api/gantry/history?limit=50&printer=${encodeURIComponent(ctx.printerId)}`).catch(() => undefined);
     if (!r) return;
     const t = r.totals;
     $('#history-totals').textContent = `${t.prints} prints: ${t.success} finished, ${t.failed} failed, ${t.cancelled} cancelled; ${duration(t.printTime)} printing in all.`;
@@ -61,7 +61,7 @@ export function initQueue(ctx: Ctx): void {
     );
   };
   const bedClear = $<HTMLButtonElement>('#bedclear-ok');
-  bedClear.onclick = () => act(bedClear, async () => (await api('/api/gantry/queue/bed-clear', { json: {} }), loadQueue()));
+  bedClear.onclick = () => act(bedClear, async () => (await api(ctx.at('/api/gantry/queue/bed-clear'), { json: {} }), loadQueue()));
   const both = () => void Promise.all([loadQueue(), loadHistory()]);
   ctx.onShow('queue', (shown) => shown && both());
   ctx.onEvent(['PrintDone', 'PrintFailed', 'PrintCancelled', 'PrintStarted'], () => ctx.visible('queue') && both());

@@ -1,8 +1,10 @@
-// Settings: printer profile, serial, camera, timelapse, MQTT; API keys, users, app access requests; system.
+// Settings: the printer's profile, serial, camera, timelapse (the printer the page shows); MQTT; API keys, users,
+// app access requests; this Gantry's printers; system.
 import { api } from '../api.js';
 import { $, act, confirmDialog, h, toast, when } from '../dom.js';
 import type { Ctx, SettingsView } from '../types.js';
 import { initBackup } from './backup.js';
+import { initPrintersAdmin } from './printers-admin.js';
 
 type Values = Record<string, string | boolean>;
 
@@ -52,13 +54,13 @@ export function initSettings(ctx: Ctx): void {
     $<HTMLSelectElement>('#set-baud').replaceChildren(...[0, 250000, 115200, 230400, 57600, 38400, 19200, 9600].map((b) => h('option', { value: String(b) }, b ? String(b) : 'Detect')));
     $<HTMLSelectElement>('#set-baud').value = String(s.serial.baudrate ?? 0);
     fill($<HTMLFormElement>('#set-camera'), g.camera);
-    $<HTMLInputElement>('#cam-link').value = new URL(s.webcam.streamUrl, location.origin).href;
+    $<HTMLInputElement>('#cam-link').value = new URL(ctx.at(s.webcam.streamUrl), location.origin).href;
     fill($<HTMLFormElement>('#set-timelapse'), g.timelapse);
     fill($<HTMLFormElement>('#set-mqtt'), g.mqtt);
   };
 
   onSave('set-printer', (v) => [
-    '/api/settings',
+    ctx.at('/api/settings'),
     {
       appearance: { name: v['name'] },
       gantry: {
@@ -72,20 +74,20 @@ export function initSettings(ctx: Ctx): void {
       },
     },
   ], () => ($('#printer-name').textContent = String(read($<HTMLFormElement>('#set-printer'))['name'])));
-  onSave('set-serial', (v) => ['/api/settings', { serial: { port: String(v['port']).trim() || 'AUTO', baudrate: Number(v['baudrate']), autoconnect: v['autoconnect'], autoReconnect: v['autoReconnect'] } }]);
+  onSave('set-serial', (v) => [ctx.at('/api/settings'), { serial: { port: String(v['port']).trim() || 'AUTO', baudrate: Number(v['baudrate']), autoconnect: v['autoconnect'], autoReconnect: v['autoReconnect'] } }]);
   onSave('set-camera', (v) => [
-    '/api/settings',
+    ctx.at('/api/settings'),
     { gantry: { camera: { source: v['source'], width: Number(v['width']), height: Number(v['height']), fps: Number(v['fps']), flipH: v['flipH'], flipV: v['flipV'], rotate90: v['rotate90'], lanOpen: v['lanOpen'] } } },
   ]);
   // the camera link carries a camera-only token: a new one revokes every link handed out so far
   $<HTMLButtonElement>('#cam-new-link').onclick = (e) =>
-    act(e.currentTarget as HTMLButtonElement, async () => show(((await api('/api/settings', { json: { gantry: { camera: { newToken: true } } } })) as SettingsView)), 'New camera link made');
+    act(e.currentTarget as HTMLButtonElement, async () => show(((await api(ctx.at('/api/settings'), { json: { gantry: { camera: { newToken: true } } } })) as SettingsView)), 'New camera link made');
   onSave('set-timelapse', (v) => [
-    '/api/timelapse',
+    ctx.at('/api/timelapse'),
     { type: v['type'], interval: Number(v['interval']), minDelay: Number(v['minDelay']), postRoll: Number(v['postRoll']), renderAfterPrint: v['renderAfterPrint'], preset: v['preset'], park: v['park'] },
   ]);
   onSave('set-mqtt', (v) => [
-    '/api/settings',
+    ctx.at('/api/settings'),
     { gantry: { mqtt: { url: v['url'], username: v['username'], password: v['password'], baseTopic: v['baseTopic'], discovery: v['discovery'], cameraInterval: Number(v['cameraInterval']) } } },
   ]);
 
@@ -100,7 +102,7 @@ export function initSettings(ctx: Ctx): void {
     sel.value = want;
   };
   const loadPorts = async () => {
-    const c = await api<{ options: { ports: string[] } }>('/api/connection').catch(() => undefined);
+    const c = await api<{ options: { ports: string[] } }>(ctx.at('/api/connection')).catch(() => undefined);
     $('#port-options').replaceChildren(...['AUTO', ...(c?.options.ports ?? [])].map((p) => h('option', { value: p })));
   };
 
@@ -174,9 +176,11 @@ export function initSettings(ctx: Ctx): void {
     if (data['type'] !== 'request_access') return;
     toast(`${String(data['app_name'])} wants access to Gantry`, 'info', { label: 'Review', run: () => (location.hash = '#settings') });
     void loadApprovals();
+    void printers?.load();
   });
 
   if (ctx.can('SYSTEM')) initBackup();
+  const printers = admin ? initPrintersAdmin(ctx) : undefined;
   for (const b of document.querySelectorAll<HTMLButtonElement>('button[data-system]')) {
     const action = b.dataset['system']!;
     b.onclick = async () => {
@@ -193,6 +197,7 @@ export function initSettings(ctx: Ctx): void {
     void loadKeys();
     void loadUsers();
     void loadApprovals();
+    void printers?.load();
   });
   void api<{ version: string; text: string }>('/api/version').then((v) => ($('#about').textContent = v.text)).catch(() => undefined);
 }

@@ -1,6 +1,7 @@
 // Temperatures: each heater's reading and target (set one, or a preset for all), and a 30-minute chart.
 import { api } from '../api.js';
 import { $, act, h } from '../dom.js';
+import { heaterName } from '../figures.js';
 import type { Ctx, Heater, TempSample } from '../types.js';
 
 const WINDOW_S = 30 * 60;
@@ -24,12 +25,11 @@ function loadChartLibrary(): Promise<void> {
 export function initTemperatureCard(ctx: Ctx): void {
   const rows = new Map<string, { now: HTMLElement; input: HTMLInputElement }>();
   const box = $('#heaters');
-  const heaterName = (k: string) => (k === 'bed' ? 'Bed' : k === 'chamber' ? 'Chamber' : k === 'tool0' ? 'Nozzle' : `Nozzle ${k.slice(4)}`);
 
   const setTarget = (heater: string, value: number) =>
     heater === 'bed' || heater === 'chamber'
-      ? api(`/api/printer/${heater}`, { json: { command: 'target', target: value } })
-      : api('/api/printer/tool', { json: { command: 'target', targets: { [heater]: value } } });
+      ? api(ctx.at(`/api/printer/${heater}`), { json: { command: 'target', target: value } })
+      : api(ctx.at('/api/printer/tool'), { json: { command: 'target', targets: { [heater]: value } } });
 
   const row = (key: string) => {
     let r = rows.get(key);
@@ -155,7 +155,7 @@ export function initTemperatureCard(ctx: Ctx): void {
   });
   // the push history holds five minutes; the printer API holds the full half hour
   const loadHistory = async (fallback: TempSample[]) => {
-    const r = await api<{ temperature: { history?: TempSample[] } }>(`/api/printer?history=true&limit=${WINDOW_S}&exclude=sd,state`).catch(() => undefined);
+    const r = await api<{ temperature: { history?: TempSample[] } }>(ctx.at(`/api/printer?history=true&limit=${WINDOW_S}&exclude=sd,state`)).catch(() => undefined);
     add(r?.temperature.history?.length ? [...r.temperature.history].sort((a, b) => a.time - b.time) : fallback, true);
   };
   ctx.onShow('dashboard', (shown) => {

@@ -49,7 +49,7 @@ export function initTerminal(ctx: Ctx): void {
     const cmds = input.value.split(/\r?\n|;(?=\s*[GMTgmt]\d)/).map((s) => s.trim()).filter(Boolean);
     if (!cmds.length) return;
     try {
-      await api('/api/printer/command', { json: { commands: cmds } });
+      await api(ctx.at('/api/printer/command'), { json: { commands: cmds } });
       history.push(input.value.trim());
       while (history.length > 100) history.shift();
       localStorage.setItem('gantry.termHistory', JSON.stringify(history));

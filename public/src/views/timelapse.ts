@@ -11,7 +11,7 @@ interface TimelapseList {
 export function initTimelapse(ctx: Ctx): void {
   const path = (u: string) => new URL(u, location.href).pathname;
   const load = async () => {
-    const r = await api<TimelapseList>('/api/timelapse?unrendered=true').catch(() => undefined);
+    const r = await api<TimelapseList>(ctx.at('/api/timelapse?unrendered=true')).catch(() => undefined);
     if (!r) return;
     $('#tl-list').replaceChildren(
       ...(r.files.length
@@ -25,7 +25,7 @@ export function initTimelapse(ctx: Ctx): void {
             };
             const del = h('button', { type: 'button', class: 'small danger' }, 'Delete');
             del.onclick = async () => {
-              if (await confirmDialog(`Delete ${f.name}?`, 'Delete')) await act(del, async () => (await api(`/api/timelapse/${encodeURIComponent(f.name)}`, { method: 'DELETE' }), load()));
+              if (await confirmDialog(`Delete ${f.name}?`, 'Delete')) await act(del, async () => (await api(ctx.at(`/api/timelapse/${encodeURIComponent(f.name)}`), { method: 'DELETE' }), load()));
             };
             return h(
               'li',
@@ -43,10 +43,10 @@ export function initTimelapse(ctx: Ctx): void {
         ? r.unrendered.map((u) => {
             const state = u.recording ? 'recording…' : u.rendering ? `rendering ${u.progress ?? 0} %` : u.processing ? 'waiting to render' : 'not rendered';
             const render = h('button', { type: 'button', class: 'small primary' }, 'Render');
-            render.onclick = () => act(render, async () => (await api(`/api/timelapse/unrendered/${encodeURIComponent(u.name)}`, { json: { command: 'render' } }), load()));
+            render.onclick = () => act(render, async () => (await api(ctx.at(`/api/timelapse/unrendered/${encodeURIComponent(u.name)}`), { json: { command: 'render' } }), load()));
             const del = h('button', { type: 'button', class: 'small danger' }, 'Delete');
             del.onclick = async () => {
-              if (await confirmDialog(`Delete the ${u.frames} frames of ${u.name}?`, 'Delete')) await act(del, async () => (await api(`/api/timelapse/unrendered/${encodeURIComponent(u.name)}`, { method: 'DELETE' }), load()));
+              if (await confirmDialog(`Delete the ${u.frames} frames of ${u.name}?`, 'Delete')) await act(del, async () => (await api(ctx.at(`/api/timelapse/unrendered/${encodeURIComponent(u.name)}`), { method: 'DELETE' }), load()));
             };
             const idle = !u.recording && !u.processing;
             return h(

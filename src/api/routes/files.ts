@@ -24,8 +24,8 @@ export function fileRoutes(deps: ApiDeps): Hono<Env> {
   const { storage, jobs } = deps;
 
   const rest = (c: Context, prefix: string) => FileStorage.path(normalizedPath(c.req.url).slice(prefix.length));
-  const resourceUrl = (c: Context, path: string) => absoluteUrl(c, `${deps.basePath}/api/files/local/${encodePath(path)}`);
-  const downloadUrl = (c: Context, path: string) => absoluteUrl(c, `${deps.basePath}/downloads/files/local/${encodePath(path)}`);
+  const resourceUrl = (c: Context, path: string) => absoluteUrl(c, `/api/files/local/${encodePath(path)}`);
+  const downloadUrl = (c: Context, path: string) => absoluteUrl(c, `/downloads/files/local/${encodePath(path)}`);
 
   const toJson = (c: Context, e: Entry): Record<string, unknown> => {
     if (e.kind === 'folder') {
@@ -89,7 +89,7 @@ export function fileRoutes(deps: ApiDeps): Hono<Env> {
     };
     if (a.thumbnails.length) {
       out['thumbnail'] = `api/gantry/thumbnails/${encodePath(path)}?${a.hash.slice(0, 8)}`;
-      out['thumbnails'] = a.thumbnails.map((t) => ({ width: t.width, height: t.height, format: t.format, url: absoluteUrl(c, `${deps.basePath}/api/gantry/thumbnails/${encodePath(path)}?size=${t.width}x${t.height}`) }));
+      out['thumbnails'] = a.thumbnails.map((t) => ({ width: t.width, height: t.height, format: t.format, url: absoluteUrl(c, `/api/gantry/thumbnails/${encodePath(path)}?size=${t.width}x${t.height}`) }));
     }
     return out;
   };

@@ -13,7 +13,7 @@ export function printerProfileRoutes(deps: ApiDeps): Hono<ApiEnv> {
           id: '_default',
           default: true,
           current: true,
-          resource: absoluteUrl(c, `${deps.basePath}/api/printerprofiles/_default`),
+          resource: absoluteUrl(c, `/api/printerprofiles/_default`),
           volume: { ...p.volume, custom_box: false },
         },
       },

@@ -46,8 +46,8 @@ export function timelapseRoutes(deps: ApiDeps): Hono<Env> {
       bytes: v.bytes,
       date: formatDate(v.date),
       timestamp: Math.floor(v.date / 1000),
-      url: absoluteUrl(c, `${deps.basePath}/downloads/timelapse/${enc(v.name)}`),
-      thumbnail: v.thumbnail ? absoluteUrl(c, `${deps.basePath}/downloads/timelapse/${enc(v.thumbnail)}`) : null,
+      url: absoluteUrl(c, `/downloads/timelapse/${enc(v.name)}`),
+      thumbnail: v.thumbnail ? absoluteUrl(c, `/downloads/timelapse/${enc(v.thumbnail)}`) : null,
     }));
     const body: Record<string, unknown> = { config: timelapseConfigView(deps.settings.data.timelapse), enabled: t.enabled, files };
     if (parseBool(c.req.query('unrendered'))) {
