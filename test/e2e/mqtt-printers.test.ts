@@ -104,7 +104,8 @@ describe('four printers on one MQTT connection', () => {
       const othersBefore = beds();
       await send('gantry/two/set/bed_target', '50');
       await waitFor('printer two heats its bed to 50 + 5', () => unitOf('two').printer.temperatures.bed?.target === 55);
-      assert.ok((await rig.executedBy('two')).includes('M140 S55'));
+      // the simulator records what it executed as it goes: wait for the line, do not race its write
+      await waitFor('M140 S55 executed by two', async () => (await rig.executedBy('two')).includes('M140 S55'));
       assert.deepEqual(beds(), othersBefore, 'the other beds untouched');
 
       for (const id of ['two', 'three']) {
