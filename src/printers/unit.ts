@@ -91,6 +91,8 @@ export class PrinterUnit implements OpPrinter {
   private readonly listener: (req: IncomingMessage, res: ServerResponse) => void;
   private readonly offs: (() => void)[] = [];
   private stopping: Promise<void> | undefined;
+  /** its own files (checkpoint, queue): a stop waits for their last save, so nothing writes after it */
+  private readonly stores: { settled(): Promise<void> }[];
   /** the camera's last settings change, applied (MQTT discovery waits for it to say whether there is a camera) */
   cameraApplied: Promise<void> = Promise.resolve();
 
@@ -100,7 +102,7 @@ export class PrinterUnit implements OpPrinter {
     private readonly g: UnitGlobals,
     private readonly run: UnitRunOptions,
     private readonly virtual: VirtualPrinterProcess,
-    parts: { printer: Printer; jobs: JobRunner; queue: PrintQueue; camera: Camera; timelapse: TimelapseService; bus: PrinterBus; log: Logger },
+    parts: { printer: Printer; jobs: JobRunner; queue: PrintQueue; camera: Camera; timelapse: TimelapseService; bus: PrinterBus; log: Logger; stores: { settled(): Promise<void> }[] },
   ) {
     this.bus = parts.bus;
     this.printer = parts.printer;
@@ -108,6 +110,7 @@ export class PrinterUnit implements OpPrinter {
     this.queue = parts.queue;
     this.camera = parts.camera;
     this.timelapse = parts.timelapse;
+    this.stores = parts.stores;
     const log = parts.log;
     this.status = new PrinterStatusModel({
       printer: this.printer,
@@ -243,7 +246,7 @@ export class PrinterUnit implements OpPrinter {
       volume: () => settings.data.printerProfile.volume,
       log: log.child('timelapse'),
     });
-    const unit = new PrinterUnit(id, settings, g, run, virtual, { printer, jobs, queue, camera, timelapse, bus, log });
+    const unit = new PrinterUnit(id, settings, g, run, virtual, { printer, jobs, queue, camera, timelapse, bus, log, stores: [checkpoints, queueStore] });
     await camera.apply(unit.cameraWanted());
     return unit;
   }
@@ -300,6 +303,7 @@ export class PrinterUnit implements OpPrinter {
       this.jobs.stop();
       await this.printer.close();
       await this.virtual.stop();
+      await Promise.all(this.stores.map((s) => s.settled()));
     })();
     return this.stopping;
   }

@@ -37,6 +37,11 @@ export class JsonStore<T extends object> {
    * A failed save rejects with a ServiceError: 507 when the disk is full, 500 (with the reason) otherwise; if `fn`
    * throws, the update rejects with that and nothing changes either.
    */
+  /** Resolves once every update asked for so far has been saved or has failed (a clean stop waits for it). */
+  settled(): Promise<void> {
+    return this.last;
+  }
+
   update(fn: (data: T) => void): Promise<void> {
     const run = this.last.then(() => this.apply(fn));
     this.last = run.catch(() => undefined);
