@@ -3,7 +3,7 @@ import type { AppKeys } from '../accounts/app-keys.js';
 import type { Sessions } from '../accounts/sessions.js';
 import type { Accounts, Identity } from '../accounts/users.js';
 import type { SettingsStore } from '../config/settings-store.js';
-import type { StatusSource } from '../status/types.js';
+import type { PrinterStatus, StatusSource } from '../status/types.js';
 import type { OpPrinter } from '../ops/operation.js';
 import type { Operations } from '../ops/registry.js';
 import type { Logger } from '../log.js';
@@ -90,6 +90,8 @@ export interface PrinterInput {
 /** The printers of this Gantry (src/printers/registry.ts). */
 export interface PrintersApi {
   list(): PrinterView[];
+  /** each printer with its status model */
+  listWithStatus(): (PrinterView & { status: PrinterStatus })[];
   add(input: PrinterInput): Promise<PrinterView>;
   update(id: string, patch: Omit<PrinterInput, 'id'>): Promise<PrinterView>;
   remove(id: string): Promise<void>;

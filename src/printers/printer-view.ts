@@ -16,3 +16,9 @@ export interface PrinterView {
   progress: number | null;
   file: string | null;
 }
+
+/** GET /api/gantry/printers?status=true: each printer with its whole status model (src/status/types.ts, served as
+ * JSON; typed loosely here because this file takes no imports), so a farm view needs one request per refresh. */
+export interface PrinterViewWithStatus extends PrinterView {
+  status: Record<string, unknown>;
+}

@@ -8,6 +8,7 @@ import { ServiceError } from '../service-error.js';
 import { type JsonStore, deepMerge } from '../store/json-store.js';
 import { deviceOf } from '../transport/discovery.js';
 import { DEFAULT_PRINTER_ID, PRINTER_ID, type PrintersFile } from './printers-file.js';
+import type { PrinterStatus } from '../status/types.js';
 import { PrinterUnit, type UnitGlobals, type UnitRunOptions } from './unit.js';
 import { UnitSettings } from './unit-settings.js';
 
@@ -77,6 +78,10 @@ export class PrinterRegistry implements PrintersApi {
 
   all(): PrinterUnit[] {
     return [...this.units.values()];
+  }
+
+  listWithStatus(): (PrinterView & { status: PrinterStatus })[] {
+    return this.all().map((u) => ({ ...this.view(u), status: u.status.snapshot() }));
   }
 
   list(): PrinterView[] {

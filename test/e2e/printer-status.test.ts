@@ -39,6 +39,9 @@ describe('the status model', () => {
     assert.equal(first.printerId, 'two');
     assert.equal(first.name, 'Second');
     assert.equal((await (await rig.api('/api/gantry/status')).json() as Status).printerId, 'printer');
+    // every printer with its status in one request (a farm view's refresh)
+    const all = (await (await rig.api('/api/gantry/printers?status=true')).json()) as { printers: { id: string; status: Status }[] };
+    assert.deepEqual(all.printers.map((p) => [p.id, p.status.printerId, p.status.name]), [['printer', 'printer', 'Gantry'], ['two', 'two', 'Second']]);
 
     const two = new PushClient(`${rig.gantry.url}/printers/two`);
     const one = new PushClient(rig.gantry.url);

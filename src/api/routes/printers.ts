@@ -2,7 +2,7 @@
 // OctoPrint-compatible base URL (`path`); the default one also at today's URLs.
 import { Hono } from 'hono/tiny';
 import type { ApiDeps, ApiEnv, PrinterInput } from '../context.js';
-import { badRequest, readJsonObject, requireNumber } from '../http.js';
+import { badRequest, parseBool, readJsonObject, requireNumber } from '../http.js';
 import { ServiceError } from '../../service-error.js';
 
 const optionalString = (v: unknown, name: string, max = 200): string | undefined => {
@@ -53,7 +53,8 @@ function idFor(machine: string | null | undefined, taken: string[]): string {
 
 export function printerListRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
-  app.get('/api/gantry/printers', (c) => c.json({ printers: deps.printers.list() }));
+  // ?status=true: each with its status model, so a farm view reads every printer in one request
+  app.get('/api/gantry/printers', (c) => c.json({ printers: parseBool(c.req.query('status')) ? deps.printers.listWithStatus() : deps.printers.list() }));
   // devices plugged in that no printer claims; each with the one call that adds it
   app.get('/api/gantry/printers/found', async (c) =>
     c.json({ found: (await deps.found.list()).map((f, n) => ({ ...f, add: `/api/gantry/printers/found/${n}/add` })) }),
