@@ -12,6 +12,7 @@ import { AnalysisQueue } from '../../src/files/analysis/analysis-queue.js';
 import { analyzeFile } from '../../src/files/analysis/analyze.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
+import { processAlive } from '../helpers/process.js';
 
 const corpus = (name: string) => new URL(`../../../../shared/gcode/${name}`, import.meta.url);
 const PNG_1X1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
@@ -42,14 +43,7 @@ async function rig(idleExitMs: number) {
   };
 }
 
-const gone = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch {
-    return true;
-  }
-};
+const gone = (pid: number) => !processAlive(pid);
 
 test('results are the in-process analysis exactly, thumbnails included; a queue of files shares one process', async () => {
   const r = await rig(60_000);

@@ -8,15 +8,9 @@ import { createLogger } from '../../src/log.js';
 import { Zeroconf, publishArgs } from '../../src/system/zeroconf.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
+import { processAlive } from '../helpers/process.js';
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = processAlive;
 
 test('the default printer in the service file, every other printer published, kept current', async () => {
   const { dir, cleanup } = await tempDir();

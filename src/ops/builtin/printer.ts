@@ -44,6 +44,24 @@ function heater(c: OpCall, name: string, allowActive: boolean) {
 
 const AXES = ['x', 'y', 'z'] as const;
 
+/** A factor in percent, {"factor": 100} (or 1.0), within [min, max] %, sent as the line `line` builds. */
+function factorOp(name: string, what: string, min: number, max: number, line: (pct: number) => string) {
+  return operation({
+    name,
+    permission: 'CONTROL',
+    summary: `${what}, {"factor": 100} (${min}-${max} %, or ${min / 100}-${max / 100})`,
+    parse: (i) => {
+      const pct = percent(numberParam(i, 'factor'));
+      if (pct < min || pct > max) throw invalid(`factor must be between ${min} and ${max} percent`);
+      return { pct: Math.round(pct) };
+    },
+    run: (c, p) => {
+      requireOperational(c);
+      c.target.printer.commands([line(p.pct)]);
+    },
+  });
+}
+
 export const printerOps = [
   operation({
     name: 'printer.setTarget',
@@ -100,34 +118,8 @@ export const printerOps = [
       c.target.printer.commands(homeLines(p.axes));
     },
   }),
-  operation({
-    name: 'printer.feedrate',
-    permission: 'CONTROL',
-    summary: 'speed factor, {"factor": 100} (50-200 %, or 0.5-2)',
-    parse: (i) => {
-      const pct = percent(numberParam(i, 'factor'));
-      if (pct < 50 || pct > 200) throw invalid('factor must be between 50 and 200 percent');
-      return { pct: Math.round(pct) };
-    },
-    run: (c, p) => {
-      requireOperational(c);
-      c.target.printer.commands([feedrateLine(p.pct)]);
-    },
-  }),
-  operation({
-    name: 'printer.flowrate',
-    permission: 'CONTROL',
-    summary: 'flow factor, {"factor": 100} (75-125 %, or 0.75-1.25)',
-    parse: (i) => {
-      const pct = percent(numberParam(i, 'factor'));
-      if (pct < 75 || pct > 125) throw invalid('factor must be between 75 and 125 percent');
-      return { pct: Math.round(pct) };
-    },
-    run: (c, p) => {
-      requireOperational(c);
-      c.target.printer.commands([flowrateLine(p.pct)]);
-    },
-  }),
+  factorOp('printer.feedrate', 'speed factor', 50, 200, feedrateLine),
+  factorOp('printer.flowrate', 'flow factor', 75, 125, flowrateLine),
   operation({
     name: 'printer.extrude',
     permission: 'CONTROL',
