@@ -2,6 +2,10 @@
 // been quiet for a moment. On a small heap V8 collects late: 70 s after 20 prints the RSS still held their garbage
 // and old code (+14-34 % over idle), though nothing leaked (a later compaction took it back). Never while a job
 // prints: a pause of tens of ms on a Pi has no place between two lines of a print.
+// Prints back to back (a queue, the soak) never leave those 5 s quiet: each collection found the next job printing
+// and was skipped, so none ever ran, and the garbage of every print, upload and push message waited for V8's own
+// late collections (`make bench-soak`: RSS climbing ~0.7 MB/min). A skipped collection is therefore owed, and paid
+// the moment a job ends: the job has stopped streaming and the next one has not started.
 import type { EventBus } from '../events.js';
 import { collectAllGarbage } from './gc.js';
 
@@ -22,9 +26,22 @@ export class IdleCollector {
   /** collections run, and those skipped because a job was printing (for tests and the log) */
   runs = 0;
   skipped = 0;
+  /** a collection was skipped for a print: the next job's end runs it at once */
+  private owed = false;
 
   constructor(private readonly d: IdleGcDeps) {
-    this.offs = [d.bus.on('job.ended', () => this.soon()), d.bus.on('files.uploaded', () => this.soon()), d.bus.on('files.analysed', () => this.soon())];
+    this.offs = [d.bus.on('job.ended', () => this.jobEnded()), d.bus.on('files.uploaded', () => this.soon()), d.bus.on('files.analysed', () => this.soon())];
+  }
+
+  private jobEnded(): void {
+    if (this.owed && !this.d.printing()) this.collect();
+    this.soon();
+  }
+
+  private collect(): void {
+    this.owed = false;
+    (this.d.collect ?? collectAllGarbage)();
+    this.runs++;
   }
 
   private soon(): void {
@@ -32,11 +49,11 @@ export class IdleCollector {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (this.d.printing()) {
-        this.skipped++; // the job's own end brings the next chance
+        this.skipped++;
+        this.owed = true; // the job's own end brings the next chance
         return;
       }
-      (this.d.collect ?? collectAllGarbage)();
-      this.runs++;
+      this.collect();
     }, this.d.delayMs ?? IDLE_GC_DELAY_MS);
     this.timer.unref();
   }

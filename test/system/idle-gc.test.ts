@@ -27,6 +27,33 @@ test('one full collection once a burst of work is over, none while a job prints'
   }
 });
 
+test('prints back to back: the collection skipped during a print runs the moment that job ends', async () => {
+  const bus = new EventBus();
+  let printing = true;
+  let collected = 0;
+  const idle = new IdleCollector({ bus, printing: () => printing, collect: () => collected++, delayMs: 50 });
+  const ended = () => bus.emit('job.ended', { printerId: 'printer', path: 'x.gcode', result: 'success', reason: null, fromQueue: false, printTime: 1, size: 1, user: null });
+  try {
+    // the first job ended and the next one started before the quiet moment passed
+    printing = false;
+    ended();
+    printing = true;
+    await waitFor('the collection to be skipped', () => idle.skipped === 1 || undefined);
+    assert.equal(collected, 0, 'nothing while printing');
+    // the next job ends: the owed collection runs in the job's end, before a third job can start
+    printing = false;
+    ended();
+    assert.equal(collected, 1, 'collected as the job ended');
+    printing = true;
+    await waitFor('the next quiet moment to be skipped', () => idle.skipped === 2 || undefined);
+    printing = false;
+    ended();
+    assert.equal(collected, 2, 'one collection per job while prints follow each other');
+  } finally {
+    idle.stop();
+  }
+});
+
 test('a full collection really runs in a process started without --expose-gc, and leaves no gc() behind', async () => {
   const before = (globalThis as { gc?: unknown }).gc;
   let held: { big: number[] } | undefined = { big: Array.from({ length: 1000 }, (_, i) => i) };
