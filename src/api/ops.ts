@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { permissionsOf } from '../accounts/permissions.js';
 import type { ApiDeps, ApiEnv } from './context.js';
 
-export function callOp(deps: ApiDeps, c: Context<ApiEnv>, name: string, input: Record<string, unknown> = {}): Promise<void> {
+export function callOp<E extends ApiEnv>(deps: ApiDeps, c: Context<E>, name: string, input: Record<string, unknown> = {}): Promise<unknown> {
   const identity = c.get('identity');
   return deps.ops.call(name, { user: c.get('user'), permissions: identity ? permissionsOf(identity.roles) : [], target: deps.unit, log: deps.log }, input);
 }

@@ -33,6 +33,7 @@ export interface MqttPrinter {
   /** the camera's last settings change, applied (discovery says whether there is a camera) */
   readonly cameraApplied: Promise<void>;
   connectTarget(): { port: string; baudrate: number };
+  fileKind(path: string): Promise<'file' | 'folder' | undefined>;
 }
 
 /** The bridge's one connection, as a channel uses it. */

@@ -18,6 +18,8 @@ export interface OpPrinter {
   readonly settings: SettingsStore;
   /** where it connects when asked to without a port */
   connectTarget(): { port: string; baudrate: number };
+  /** what the library (shared by every printer) has at this path */
+  fileKind(path: string): Promise<'file' | 'folder' | undefined>;
 }
 
 /** Who calls, and on which printer. */
@@ -36,7 +38,8 @@ export interface Operation<P = unknown> {
   readonly summary: string;
   /** the parameters from a surface's loose input, or a ServiceError of kind 'invalid' */
   parse(input: Record<string, unknown>): P;
-  run(call: OpCall, params: P): Promise<void> | void;
+  /** what it made, if anything (a queue item): the HTTP route answers with it */
+  run(call: OpCall, params: P): Promise<unknown> | unknown;
 }
 
 /** Declares an operation, its parameter type inferred from `parse` and checked against `run`. The registry holds it

@@ -21,10 +21,10 @@ export class Operations {
 
   /** Runs `name` for `call` with `input`: not-found for an unknown operation, forbidden without its permission,
    * invalid for bad parameters; otherwise whatever the operation raises. */
-  async call(name: string, call: OpCall, input: Record<string, unknown> = {}): Promise<void> {
+  async call(name: string, call: OpCall, input: Record<string, unknown> = {}): Promise<unknown> {
     const op = this.ops.get(name);
     if (!op) throw new ServiceError(404, `Unknown operation ${name}`);
     if (!call.permissions.includes(op.permission)) throw new ServiceError(403, `${name} needs the ${op.permission} permission`);
-    await op.run(call, op.parse(input));
+    return op.run(call, op.parse(input));
   }
 }

@@ -75,3 +75,9 @@ export const flowrateLine = (pct: number): string => `M221 S${pct}`;
 export const extrudeLines = (amount: number, speed: number): string[] => ['M83', `G1 E${amount} F${speed}`, 'M82'];
 
 export const selectToolLine = (index: number): string => `T${index}`;
+
+/** The part-cooling fan (or fan `index`) at `percent` % (M106 takes 0-255; 0 is M107, off). */
+export function fanLine(percent: number, index?: number): string {
+  const p = index === undefined ? '' : ` P${index}`;
+  return percent === 0 ? `M107${p}` : `M106${p} S${Math.round((percent * 255) / 100)}`;
+}

@@ -272,6 +272,10 @@ export class PrinterUnit implements OpPrinter {
     };
   }
 
+  fileKind(path: string): Promise<'file' | 'folder' | undefined> {
+    return this.g.storage.exists(path);
+  }
+
   /** The port this printer is bound to, when it names one device (not AUTO, VIRTUAL or NONE). */
   boundPort(): string | undefined {
     const p = this.run.serial ?? this.settings.data.serial.port;

@@ -13,6 +13,7 @@ import { ServiceError } from '../../service-error.js';
 import { parseJsonSafe } from '../../store/safe-json.js';
 import type { ApiDeps, ApiEnv } from '../context.js';
 import { sendFile } from '../send-file.js';
+import { callOp } from '../ops.js';
 import { absoluteUrl, badRequest, normalizedPath, parseBool, readCommand } from '../http.js';
 
 type Env = ApiEnv & { Bindings: HttpBindings };
@@ -193,10 +194,10 @@ export function fileRoutes(deps: ApiDeps): Hono<Env> {
     const { command, body } = await readCommand(c, ['select', 'unselect', 'copy', 'move', 'analyse', 'slice'] as const);
     switch (command) {
       case 'select':
-        await jobs.select(path, parseBool(body['print']), c.get('user'));
+        await callOp(deps, c, parseBool(body['print']) ? 'job.print' : 'job.select', { path });
         return c.body(null, 204);
       case 'unselect':
-        jobs.unselect();
+        await callOp(deps, c, 'job.unselect');
         return c.body(null, 204);
       case 'analyse':
         if ((await storage.entry(path)).kind === 'file') deps.analysis.enqueue(path, true); // a failed one is tried again

@@ -1,9 +1,7 @@
 // /api/gantry/queue: the persistent print queue.
 import { Hono } from 'hono/tiny';
-import { FileStorage } from '../../files/storage.js';
-import { ServiceError } from '../../service-error.js';
 import type { ApiDeps, ApiEnv } from '../context.js';
-import { badRequest, readJsonObject, requireNumber } from '../http.js';
+import { badRequest, readJsonObject } from '../http.js';
 import { callOp } from '../ops.js';
 
 export function queueRoutes(deps: ApiDeps): Hono<ApiEnv> {
@@ -15,11 +13,7 @@ export function queueRoutes(deps: ApiDeps): Hono<ApiEnv> {
   app.post('/api/gantry/queue', async (c) => {
     const b = await readJsonObject(c);
     if (typeof b['path'] !== 'string') throw badRequest('Send {"path", "copies"}');
-    const path = FileStorage.path(b['path']);
-    if ((await deps.storage.exists(path)) !== 'file') throw new ServiceError(404, `${path} not found`);
-    const copies = b['copies'] === undefined ? 1 : requireNumber(b['copies'], 'copies', 1, 1000);
-    const item = await queue.add(path, copies, c.get('user'));
-    return c.json(item, 201);
+    return c.json((await callOp(deps, c, 'queue.add', { path: b['path'], copies: b['copies'] })) as object, 201);
   });
   app.post('/api/gantry/queue/bed-clear', async (c) => {
     await callOp(deps, c, 'queue.bedClear');

@@ -1,7 +1,7 @@
 // Controlling the printer: heater targets and offsets, jog, home, feed and flow factors, extrude, tool select and
 // raw commands. The G-code is built in src/printer/commands.ts; here the checks every surface shares: parameters
 // (invalid), the printer's state (conflict), the profile's heaters.
-import { HeaterError, MAX_TARGET, extrudeLines, feedrateLine, flowrateLine, heaterOf, homeLines, jogLines, percent, selectToolLine, targetLine } from '../../printer/commands.js';
+import { HeaterError, MAX_TARGET, extrudeLines, fanLine, feedrateLine, flowrateLine, heaterOf, homeLines, jogLines, percent, selectToolLine, targetLine } from '../../printer/commands.js';
 import type { HeaterLayout } from '../../printer/octoprint-shapes.js';
 import { ServiceError } from '../../service-error.js';
 import { type OpCall, operation } from '../operation.js';
@@ -120,6 +120,16 @@ export const printerOps = [
   }),
   factorOp('printer.feedrate', 'speed factor', 50, 200, feedrateLine),
   factorOp('printer.flowrate', 'flow factor', 75, 125, flowrateLine),
+  operation({
+    name: 'printer.fan',
+    permission: 'CONTROL',
+    summary: 'fan speed, {"speed": 0-100 (%), "fan": index (optional)}',
+    parse: (i) => ({ speed: numberParam(i, 'speed', 0, 100), fan: i['fan'] === undefined ? undefined : Math.round(numberParam(i, 'fan', 0, 7)) }),
+    run: (c, p) => {
+      requireOperational(c);
+      c.target.printer.commands([fanLine(p.speed, p.fan)]);
+    },
+  }),
   operation({
     name: 'printer.extrude',
     permission: 'CONTROL',

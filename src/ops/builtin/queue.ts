@@ -1,9 +1,17 @@
-// The printer's own queue: confirm the bed is clear (which starts the next item), remove and reorder items.
-// (Adding checks the file in the library, so the files route does it with the storage at hand.)
+// The printer's own queue: add a file (copies), confirm the bed is clear (which starts the next item), remove and
+// reorder items.
 import { operation } from '../operation.js';
 import { noParams, numberParam, stringParam } from '../params.js';
+import { libraryFile } from './job.js';
 
 export const queueOps = [
+  operation({
+    name: 'queue.add',
+    permission: 'PRINT',
+    summary: 'queue a file of the library, {"path", "copies"}',
+    parse: (i) => ({ path: stringParam(i, 'path', { max: 4096 }), copies: numberParam(i, 'copies', 1, 1000, 1) }),
+    run: async (c, p) => c.target.queue.add(await libraryFile(c, p.path), p.copies, c.user),
+  }),
   operation({ name: 'queue.bedClear', permission: 'PRINT', summary: 'the bed is clear: the next queued print may start', parse: noParams, run: (c) => c.target.queue.confirmBedClear() }),
   operation({
     name: 'queue.remove',
