@@ -62,8 +62,11 @@ image: deb
 	image/build-image.sh build
 
 # boots the image under qemu-system-aarch64 (TCG) and checks first boot, a hot-plugged USB printer, a reboot from
-# the API; prints the timings and memory image/README.md reports (build/image-test/results.txt)
+# the API; prints the timings and memory image/README.md reports (build/image-test/results.txt). Builds the image
+# first if there is none (a clean checkout, CI); an existing one is tested as it is
+VERSION = $(shell $(NODE) -p "require('./package.json').version")
 image-test: build
+	@[ -f build/gantry-$(VERSION)-arm64.img ] || $(MAKE) image
 	image/test-image.sh
 
 image-bench: image-test

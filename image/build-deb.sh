@@ -47,7 +47,7 @@ Architecture: all
 Maintainer: Gantry <gantry@localhost>
 Installed-Size: $size
 Depends: nodejs (>= 20.19), ffmpeg, polkitd, systemd, passwd, udev
-Recommends: avahi-daemon, python3
+Recommends: avahi-daemon, avahi-utils, python3
 Section: misc
 Priority: optional
 Homepage: http://gantry.local/
@@ -56,7 +56,7 @@ Description: lean 3D-printer host, compatible with the OctoPrint API
  part of OctoPrint's REST API and push socket that slicers, phone apps, Home
  Assistant and print-farm managers use. Runs as the gantry system user under a
  hardened systemd unit; data lives in /var/lib/gantry. python3 is only needed
- for the built-in virtual printer, avahi-daemon for gantry.local.
+ for the built-in virtual printer, avahi-daemon for gantry.local (avahi-utils: one mDNS name per printer).
 EOF
 # files owned by root, whoever builds it; the data directory is made by postinst, owned by gantry
 dpkg-deb --root-owner-group -Zxz --build "$stage" "$out/gantry_${version}_all.deb" >/dev/null

@@ -4,6 +4,7 @@
 // is null, never an error.
 import { readFile, readdir, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type FirstBootRecord, readFirstBootRecord } from './firstboot-record.js';
 
 /** The firmware's throttle flags (get_throttled, as `vcgencmd get_throttled` prints them). */
 export interface Throttling {
@@ -34,6 +35,8 @@ export interface SystemHealth {
   /** seconds since boot */
   uptime: number | null;
   wifi: { interface: string; signal: number; quality: number } | null;
+  /** the image's first boot: what gantry-firstboot.txt set and what was wrong in it (null off the image) */
+  firstBoot: FirstBootRecord | null;
   /** what the page shows as a warning, and why */
   warnings: { code: 'under-voltage' | 'under-voltage-occurred' | 'throttled' | 'disk-low'; text: string }[];
 }
@@ -105,7 +108,7 @@ export class SystemHealthReader {
   }
 
   async read(): Promise<SystemHealth> {
-    const [cpuTemperature, throttled, loadavg, meminfo, uptime, wireless, cpuinfo, fs] = await Promise.all([
+    const [cpuTemperature, throttled, loadavg, meminfo, uptime, wireless, cpuinfo, fs, firstBoot] = await Promise.all([
       this.cpuTemperature(),
       this.text('sys/devices/platform/soc/soc:firmware/get_throttled'),
       this.text('proc/loadavg'),
@@ -114,6 +117,7 @@ export class SystemHealthReader {
       this.text('proc/net/wireless'),
       this.text('proc/stat'),
       statfs(this.dataDir).catch(() => undefined),
+      readFirstBootRecord(this.dataDir),
     ]);
     const raw = throttled !== undefined ? Number.parseInt(throttled.trim().replace(/^0x/, ''), 16) : Number.NaN;
     const loads = loadavg?.split(/\s+/).slice(0, 3).map(Number);
@@ -127,6 +131,7 @@ export class SystemHealthReader {
       disk: fs ? { free: fs.bavail * fs.bsize, total: fs.blocks * fs.bsize } : null,
       uptime: Number.isFinite(up) ? Math.round(up) : null,
       wifi: wireless !== undefined ? parseWireless(wireless) : null,
+      firstBoot,
     };
     return { ...h, warnings: warningsOf(h) };
   }

@@ -1,6 +1,6 @@
 // The Pi's health and the backup in the page, in a real Chromium: an under-volted Pi (a fake /sys tree) puts up a
-// warning banner on the dashboard; Settings → System shows the figures, and a restore of a bad archive says what
-// was wrong in the form.
+// warning banner on the dashboard, and so does a mistake in the image's first-boot file; Settings → System shows
+// the figures, and a restore of a bad archive says what was wrong in the form.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -25,6 +25,8 @@ describe('system health and backup in the page (Chromium)', () => {
     await mkdir(join(fake.dir, 'proc'), { recursive: true });
     await writeFile(join(fake.dir, 'proc/meminfo'), 'MemTotal: 470000 kB\nMemAvailable: 200000 kB\n');
     rig = await gantryRig({ serial: 'NONE', camera: 'none' }, { systemRoot: fake.dir });
+    // what the image's first-boot script leaves when the file had a mistake
+    await writeFile(join(rig.dir, 'data', 'firstboot.json'), JSON.stringify({ at: '2026-11-26T06:10:00Z', applied: ['time zone: Europe/Berlin'], errors: ['line 11: unknown setting "printer_colour": ignored'] }));
     ({ browser, page, errors } = await signedInPage(rig.gantry.url, rig.gantry.apiKey));
   });
   after(async () => {
@@ -37,6 +39,16 @@ describe('system health and backup in the page (Chromium)', () => {
     const banner = page.locator('#health-banner');
     await banner.getByText('Under-voltage: the power supply is too weak').waitFor();
     assert.equal(await banner.locator('li[data-code="throttled"]').count(), 1);
+  });
+
+  test('a first-boot file with a mistake: a banner that lists it, dismissed for good', async () => {
+    const banner = page.locator('#firstboot-banner');
+    await banner.getByText('line 11: unknown setting "printer_colour": ignored').waitFor();
+    await banner.getByRole('button', { name: 'Dismiss' }).click();
+    await banner.waitFor({ state: 'hidden' });
+    await page.reload();
+    await page.locator('#health-banner').getByText('Under-voltage').waitFor();
+    assert.equal(await banner.isVisible(), false, 'still dismissed after a reload');
   });
 
   test('Settings → System: the figures, and a bad backup refused in the form', async () => {

@@ -51,7 +51,7 @@ describe('make deb', () => {
     const depends = await field('Depends');
     for (const d of ['nodejs (>= 20.19)', 'ffmpeg', 'polkitd']) assert.ok(depends.split(', ').includes(d), `Depends: ${depends}`);
     assert.doesNotMatch(depends, /python3|avahi/, 'python3 (the virtual printer) and avahi are recommended, not required');
-    assert.deepEqual((await field('Recommends')).split(', ').sort(), ['avahi-daemon', 'python3']);
+    assert.deepEqual((await field('Recommends')).split(', ').sort(), ['avahi-daemon', 'avahi-utils', 'python3']);
     assert.match(await field('Installed-Size'), /^\d+$/);
   });
 

@@ -80,7 +80,7 @@ test('a Pi, from a fake tree: the CPU zone, the throttle flags, Wi-Fi, and the w
 });
 
 test('the card nearly full: under 500 MB, or under 5 % of it', () => {
-  const base: Omit<SystemHealth, 'warnings'> = { cpuTemperature: null, throttling: null, load: null, cpus: null, memory: null, uptime: null, wifi: null, disk: null };
+  const base: Omit<SystemHealth, 'warnings'> = { cpuTemperature: null, throttling: null, load: null, cpus: null, memory: null, uptime: null, wifi: null, disk: null, firstBoot: null };
   const codes = (free: number, total: number) => warningsOf({ ...base, disk: { free, total } }).map((w) => w.code);
   assert.deepEqual(codes(DISK_LOW_BYTES - 1, 64e9), ['disk-low']);
   assert.deepEqual(codes(4e9, 64e9), []);

@@ -1,9 +1,11 @@
 // The Pi's health: a warning banner on the dashboard when the power supply is too weak (under-voltage), the Pi is
 // throttled, or the card is nearly full; and the figures (temperature, memory, disk, uptime, Wi-Fi) under
-// Settings → System. Live from the push socket's gantry_system plugin message (every 30 s), and read once at start.
+// Settings → System; and what was wrong in the image's first-boot file (firstboot-banner.ts). Live from the push
+// socket's gantry_system plugin message (every 30 s), and read once at start.
 import { api } from '../api.js';
 import { $, h } from '../dom.js';
 import type { Ctx } from '../types.js';
+import { type FirstBootRecord, firstBootBanner } from './firstboot-banner.js';
 
 interface Health {
   cpuTemperature: number | null;
@@ -13,6 +15,7 @@ interface Health {
   uptime: number | null;
   wifi: { interface: string; signal: number } | null;
   warnings: { code: string; text: string }[];
+  firstBoot?: FirstBootRecord | null;
 }
 
 const MB = 1048576;
@@ -32,8 +35,10 @@ export function initHealthBanner(ctx: Ctx): void {
   const list = h('ul', { class: 'health-warnings' });
   const banner = h('div', { class: 'banner health', id: 'health-banner', role: 'alert' }, list);
   banner.hidden = true;
-  $('#banners').append(banner);
+  const firstBoot = firstBootBanner();
+  $('#banners').append(banner, firstBoot.el);
   const show = (x: Health) => {
+    firstBoot.update(x.firstBoot);
     list.replaceChildren(...x.warnings.map((w) => h('li', { 'data-code': w.code }, w.text)));
     banner.hidden = x.warnings.length === 0;
     $('#system-health').textContent = figures(x);
