@@ -104,7 +104,8 @@ describe('host prompts', () => {
     await waitJobState(rig, 'Operational');
     await waitFor('the prompt closed', async () => Object.keys(await prompt()).length === 0);
     assert.deepEqual(promptMessages(push).at(-1), { action: 'close' });
-    const tail = after(await rig.executed(), 'M0 Inspect the print');
+    // the simulator records as it executes, a moment after the host saw the ok: wait for the script's last line
+    const tail = after(await rig.waitExecuted('the cancel script executed', (e) => after(e, 'M0 Inspect the print').at(-1) === 'M84'), 'M0 Inspect the print');
     assert.equal(tail[0], 'M108');
     assert.ok(!tail.includes('G1 X20 Y10 F3000'), 'the file did not go on');
     assert.deepEqual(tail.slice(-4), ['M104 S0', 'M140 S0', 'M106 S0', 'M84']);
