@@ -9,6 +9,7 @@ import type { Ctx, Current, Me, SettingsView } from './types.js';
 import { initDashboard } from './views/dashboard.js';
 import { initFarm } from './views/farm.js';
 import { initFiles } from './views/files.js';
+import { initFoundBanner } from './views/found-banner.js';
 import { initQueue } from './views/queue.js';
 import { initPrinterSwitch } from './views/printer-switch.js';
 import { initSettings } from './views/settings.js';
@@ -181,6 +182,7 @@ async function start(me: Me): Promise<void> {
   initSettings(ctx);
   initPrinterSwitch(ctx);
   initFarm(ctx);
+  initFoundBanner(ctx);
 
   const route = () => {
     // OctoPrint's app-key dialog link (#appkeys/<token>) opens the settings, where requests are approved

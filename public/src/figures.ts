@@ -35,3 +35,24 @@ export function stateClass(state: string): string {
   if (state === 'OPERATIONAL') return 'ok';
   return LINKED.has(state) ? 'busy' : '';
 }
+
+export interface ProgressFigures {
+  /** completion, 0–100 (0 before the first report) */
+  pct: number;
+  /** seconds left, as the status model's progress.printTimeLeft has them; null when not known */
+  left: number | null;
+  /** when it ends at this pace; null unless a print is on (printing or paused) and its time left is known */
+  endsAt: Date | null;
+}
+
+/** A print's figures as both the dashboard's job card and the farm view's cards show them, from the same status
+ * model's progress, so the two never disagree about one print. */
+export function progressFigures(
+  p: { completion: number | null; printTimeLeft: number | null },
+  flags: { printing: boolean; paused: boolean },
+  now = Date.now(),
+): ProgressFigures {
+  const pct = p.completion === null ? 0 : Math.min(100, Math.max(0, p.completion));
+  const left = p.printTimeLeft;
+  return { pct, left, endsAt: left !== null && (flags.printing || flags.paused) ? new Date(now + left * 1000) : null };
+}

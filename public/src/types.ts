@@ -1,5 +1,6 @@
 // The shapes the page reads from the API and the push socket (OctoPrint's, plus Gantry's additions).
 import type { Heater } from './figures.js';
+import type { PrinterView } from '../../src/printers/printer-view.js';
 
 export type { Heater };
 
@@ -78,6 +79,21 @@ export interface SettingsView {
 
 /** a printer of this Gantry (GET /api/gantry/printers), in the shape the API builds it */
 export type { PrinterView } from '../../src/printers/printer-view.js';
+
+/** the parts of a printer's status model (src/status/types.ts) the farm view reads; the dashboard gets the same
+ * figures through the push socket's `current`, which is made from the same model */
+export interface StatusModel {
+  state: { id: string; text: string; error: string; flags: PrinterState['flags'] };
+  temperatures: Record<string, Heater>;
+  job: { active: boolean; file: { name: string; display: string; path: string } | null };
+  progress: Progress;
+  camera: { available: boolean };
+}
+
+/** GET /api/gantry/printers?status=true: a printer with its status model */
+export interface PrinterWithStatus extends PrinterView {
+  status: StatusModel;
+}
 
 /** What every view gets. */
 export interface Ctx {

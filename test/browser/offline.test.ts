@@ -69,7 +69,7 @@ describe('web page with the printer offline', () => {
 
   test('the queue: add two files, move the second up, remove one', async () => {
     for (const name of ['first.gcode', 'second.gcode']) {
-      await page.locator('#file-list li', { hasText: name }).getByRole('button', { name: 'Queue' }).click();
+      await page.locator('#file-list li', { hasText: name }).getByRole('button', { name: 'Queue', exact: true }).click();
       await page.locator('.toast', { hasText: `${name} added to the queue` }).waitFor();
     }
     await page.click('.tabs a[data-tab=queue]');

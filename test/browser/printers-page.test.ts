@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { signedInPage } from '../helpers/browser.js';
 import { type GantryRig, gantryRig, waitOperational } from '../helpers/gantry-rig.js';
+import { listPrinters, slowGcode } from '../helpers/printers.js';
 import { waitFor } from '../helpers/wait.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
@@ -16,19 +17,6 @@ const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.
 // the page's globals, as far as the in-page checks below use them (tests compile without the DOM library)
 declare const document: { querySelector(selector: string): { textContent: string | null; naturalWidth?: number } | null };
 declare const localStorage: { getItem(key: string): string | null };
-
-/** a print that lasts: long slow moves (each a second or more for the simulator), cancelled when the tests end */
-function slowGcode(): string {
-  const out = ['G28', 'G90'];
-  for (let i = 0; i < 400; i++) out.push(`G1 X${i % 2 ? 200 : 0} Y${i % 2 ? 200 : 0} F60`);
-  return out.join('\n') + '\n';
-}
-
-interface PrinterView {
-  id: string;
-  state: string;
-  printing: boolean;
-}
 
 describe('several printers in the page (Chromium)', () => {
   let rig: GantryRig;
@@ -38,7 +26,7 @@ describe('several printers in the page (Chromium)', () => {
   const sockets: string[] = [];
 
   const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
-  const printers = async () => ((await (await rig.api('/api/gantry/printers')).json()) as { printers: PrinterView[] }).printers;
+  const printers = () => listPrinters(rig);
   const pill = (text: string) => page.waitForFunction((t) => document.querySelector('#state-pill')?.textContent === t, text, { timeout: 20_000 });
 
   before(async () => {

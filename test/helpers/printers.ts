@@ -11,6 +11,13 @@ export function gcodeFor(id: string, lines = 400): string {
   return out.join('\n') + '\n';
 }
 
+/** a print that lasts: long slow moves (each a second or more for the simulator); the test cancels it */
+export function slowGcode(): string {
+  const out = ['G28', 'G90'];
+  for (let i = 0; i < 400; i++) out.push(`G1 X${i % 2 ? 200 : 0} Y${i % 2 ? 200 : 0} F60`);
+  return out.join('\n') + '\n';
+}
+
 /** Uploads a file at a printer's base URL, with form fields such as print=true. */
 export async function uploadAt(rig: GantryRig, base: string, name: string, text: string, fields: Record<string, string> = {}): Promise<Response> {
   const form = new FormData();

@@ -2,7 +2,7 @@
 // colour of each state.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { heaterName, heatersLine, isLinked, stateClass } from '../../public/src/figures.js';
+import { heaterName, heatersLine, isLinked, progressFigures, stateClass } from '../../public/src/figures.js';
 
 test('heaters: nozzles first, readings in whole degrees, the target only when one is set', () => {
   assert.equal(heatersLine({ bed: { actual: 59.6, target: 60 }, tool0: { actual: 204.4, target: 210 } }), 'Nozzle 204/210 °C · Bed 60/60 °C');
@@ -17,4 +17,14 @@ test('heaters: nozzles first, readings in whole degrees, the target only when on
 test('states: the pill colour and whether the printer answers its printer API', () => {
   assert.deepEqual(['OPERATIONAL', 'PRINTING', 'PAUSED', 'ERROR', 'CLOSED_WITH_ERROR', 'OFFLINE', 'CONNECTING'].map(stateClass), ['ok', 'busy', 'warn', 'bad', 'bad', '', '']);
   assert.deepEqual(['OPERATIONAL', 'PRINTING', 'PAUSED', 'OFFLINE', 'DETECT_SERIAL', 'ERROR'].map(isLinked), [true, true, true, false, false, false]);
+});
+
+test("a print's figures, as the job card and the farm cards both show them", () => {
+  const now = Date.UTC(2026, 0, 1, 12, 0, 0);
+  assert.deepEqual(progressFigures({ completion: 42.25, printTimeLeft: 600 }, { printing: true, paused: false }, now), { pct: 42.25, left: 600, endsAt: new Date(now + 600_000) });
+  // paused: still an end time (at this pace); idle: the time left as reported, no end time
+  assert.deepEqual(progressFigures({ completion: 50, printTimeLeft: 60 }, { printing: false, paused: true }, now).endsAt, new Date(now + 60_000));
+  assert.deepEqual(progressFigures({ completion: 100, printTimeLeft: 0 }, { printing: false, paused: false }, now), { pct: 100, left: 0, endsAt: null });
+  assert.deepEqual(progressFigures({ completion: null, printTimeLeft: null }, { printing: true, paused: false }, now), { pct: 0, left: null, endsAt: null });
+  assert.equal(progressFigures({ completion: 100.4, printTimeLeft: null }, { printing: true, paused: false }, now).pct, 100);
 });

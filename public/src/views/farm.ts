@@ -1,14 +1,17 @@
 // The farm view: every printer as a card (name, state, file, progress, time left, temperatures, a camera still);
 // a tap opens that printer. Polled, not pushed: a printer's push socket carries its whole terminal traffic (every
 // line sent while it prints), so a socket per printer would ship a dozen printers' serial logs to a phone. Instead,
-// while this view is on screen, one round every 5 s (longer with many printers, farmPollMs) asks for the list and,
-// per printer, only what its card shows: temperatures when it is connected, the job when it prints, a camera still
-// when it has a camera and its card is on screen. Nothing is asked while the view is hidden or the tab is away.
+// while this view is on screen, one request every 5 s (longer with many printers, farmPollMs) asks for every
+// printer with its status model (GET /api/gantry/printers?status=true): state, progress, time left, temperatures
+// and whether it has a camera, the same model the dashboard's push messages are made from. A camera still is asked
+// only of a printer that has a camera and whose card is on screen. Nothing is asked while the view is hidden or the
+// tab is away. The farm queue under the cards is farm-queue.ts's.
 import { api } from '../api.js';
 import { $, clock, duration, h } from '../dom.js';
-import { heatersLine, isLinked, stateClass } from '../figures.js';
+import { heatersLine, isLinked, progressFigures, stateClass } from '../figures.js';
 import { farmPollMs, pageFor, printerBase, printerPath } from '../printer-url.js';
-import type { Ctx, Heater, PrinterView } from '../types.js';
+import type { Ctx, PrinterView, PrinterWithStatus } from '../types.js';
+import { initFarmQueue } from './farm-queue.js';
 
 interface Card {
   el: HTMLElement;
@@ -21,11 +24,6 @@ interface Card {
   job: HTMLElement;
   temps: HTMLElement;
   onScreen: boolean;
-}
-
-interface JobView {
-  job: { file: { display: string | null; name: string | null } };
-  progress: { completion: number | null; printTimeLeft: number | null };
 }
 
 export function initFarm(ctx: Ctx): void {
@@ -69,32 +67,32 @@ export function initFarm(ctx: Ctx): void {
     return c;
   };
 
-  const cameraOf = async (id: string, c: Card): Promise<void> => {
+  // the still's URL from the printer's settings (it may carry the camera's token), asked once each time the view
+  // opens and only of a printer whose status says it has a camera
+  const cameraOf = async (p: PrinterWithStatus, c: Card): Promise<void> => {
+    if (!p.status.camera.available || !mayWatch) c.still = null;
     if (c.still !== undefined) return;
-    const s = mayWatch ? await api<{ webcam: { webcamEnabled: boolean; snapshotUrl: string } }>(printerPath(printerBase(id), '/api/settings')).catch(() => undefined) : undefined;
-    c.still = s?.webcam.webcamEnabled ? printerPath(printerBase(id), s.webcam.snapshotUrl) : null;
+    const s = await api<{ webcam: { webcamEnabled: boolean; snapshotUrl: string } }>(printerPath(printerBase(p.id), '/api/settings')).catch(() => undefined);
+    c.still = s?.webcam.webcamEnabled ? printerPath(printerBase(p.id), s.webcam.snapshotUrl) : null;
   };
 
-  const update = async (p: PrinterView) => {
+  const update = async (p: PrinterWithStatus) => {
     const c = card(p);
-    const base = printerBase(p.id);
+    const s = p.status;
     $('strong', c.el).textContent = p.name;
-    c.pill.textContent = p.stateText;
-    c.pill.className = `pill ${stateClass(p.state)}`;
-    const [temps, job] = await Promise.all([
-      isLinked(p.state) ? api<{ temperature: Record<string, Heater> }>(printerPath(base, '/api/printer?exclude=sd,state')).catch(() => undefined) : undefined,
-      p.printing ? api<JobView>(printerPath(base, '/api/job')).catch(() => undefined) : undefined,
-      cameraOf(p.id, c),
-    ]);
-    c.temps.textContent = temps ? heatersLine(temps.temperature) : '';
-    // the figures of a print; an idle printer's card is its name, state and temperatures
-    const pct = job?.progress.completion ?? p.progress ?? 0;
-    const left = job?.progress.printTimeLeft ?? null;
-    c.file.textContent = p.printing ? (job?.job.file.display ?? job?.job.file.name ?? p.file ?? '') : '';
-    c.bar.style.width = `${Math.min(100, Math.max(0, pct))}%`;
+    c.pill.textContent = s.state.text;
+    c.pill.className = `pill ${stateClass(s.state.id)}`;
+    c.temps.textContent = isLinked(s.state.id) ? heatersLine(s.temperatures) : '';
+    // the figures of a print, worked out as the dashboard's job card does; an idle printer's card is its name,
+    // state and temperatures
+    const on = s.job.active;
+    const { pct, left, endsAt } = progressFigures(s.progress, s.state.flags);
+    c.file.textContent = on ? (s.job.file?.display ?? s.job.file?.name ?? '') : '';
+    c.bar.style.width = `${pct}%`;
     c.bar.parentElement!.setAttribute('aria-valuenow', String(Math.round(pct)));
-    c.bar.parentElement!.hidden = !p.printing;
-    c.job.textContent = p.printing ? `${pct.toFixed(1)} % · ${duration(left)} left${left !== null ? ` · done ${clock(new Date(Date.now() + left * 1000))}` : ''}` : '';
+    c.bar.parentElement!.hidden = !on;
+    c.job.textContent = on ? `${pct.toFixed(1)} % · ${duration(left)} left${endsAt ? ` · done ${clock(endsAt)}` : ''}` : '';
+    await cameraOf(p, c);
     c.cam.hidden = c.still === null;
     snap(c);
   };
@@ -106,7 +104,7 @@ export function initFarm(ctx: Ctx): void {
     if (busy || !ctx.visible('farm')) return;
     busy = true;
     try {
-      const r = await api<{ printers: PrinterView[] }>('/api/gantry/printers').catch(() => undefined);
+      const r = await api<{ printers: PrinterWithStatus[] }>('/api/gantry/printers?status=true').catch(() => undefined);
       if (r) {
         for (const [id, c] of cards) {
           if (r.printers.some((p) => p.id === id)) continue;
@@ -129,4 +127,5 @@ export function initFarm(ctx: Ctx): void {
     void round();
   });
   ctx.onPlugin((plugin) => plugin === 'gantry_printers' && void round());
+  initFarmQueue(ctx);
 }

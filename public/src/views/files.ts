@@ -1,8 +1,9 @@
 // Files: folders, thumbnails and analysis figures; upload (button or drag and drop) with a progress bar;
-// print, queue, download and delete.
+// print, queue (this printer's, or the farm's: farm-add.ts), download and delete.
 import { api, postForm, upload } from '../api.js';
 import { $, act, bytes, confirmDialog, duration, h, toast, when } from '../dom.js';
 import type { Ctx, FileEntry } from '../types.js';
+import { farmAdd } from './farm-add.js';
 
 const enc = (path: string) => path.split('/').map(encodeURIComponent).join('/');
 
@@ -71,6 +72,8 @@ export function initFiles(ctx: Ctx): void {
     print.onclick = () => act(print, () => api(ctx.at(`/api/files/local/${enc(e.path)}`), { json: { command: 'select', print: true } }), `Printing ${e.display ?? e.name}`);
     const queue = h('button', { type: 'button', class: 'small' }, 'Queue');
     queue.onclick = () => act(queue, () => api(ctx.at('/api/gantry/queue'), { json: { path: e.path, copies: 1 } }), `${e.name} added to the queue`);
+    const farm = h('button', { type: 'button', class: 'small' }, 'Farm queue');
+    farm.onclick = () => void farmAdd(e.path, e.display ?? e.name);
     const del = h('button', { type: 'button', class: 'small danger' }, 'Delete');
     del.onclick = async () => {
       if (await confirmDialog(`Delete ${e.display ?? e.name}?`, 'Delete')) await act(del, () => api(`/api/files/local/${enc(e.path)}`, { method: 'DELETE' }));
@@ -83,7 +86,7 @@ export function initFiles(ctx: Ctx): void {
       thumb,
       h('div', { class: 'name' }, e.display ?? e.name),
       h('div', { class: 'meta' }, meta),
-      h('div', { class: 'buttons' }, ctx.can('PRINT') && !printing && print, ctx.can('PRINT') && queue, ctx.can('FILES_DOWNLOAD') && download, ctx.can('FILES_DELETE') && !printing && del),
+      h('div', { class: 'buttons' }, ctx.can('PRINT') && !printing && print, ctx.can('PRINT') && queue, ctx.can('PRINT') && farm, ctx.can('FILES_DOWNLOAD') && download, ctx.can('FILES_DELETE') && !printing && del),
     );
   };
 

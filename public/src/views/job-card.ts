@@ -1,6 +1,7 @@
 // The job card: file, thumbnail, progress, times, and print / pause / resume / cancel.
 import { api } from '../api.js';
 import { $, act, clock, confirmDialog, duration } from '../dom.js';
+import { progressFigures } from '../figures.js';
 import type { Ctx, FileEntry } from '../types.js';
 
 export function initJobCard(ctx: Ctx): void {
@@ -19,15 +20,13 @@ export function initJobCard(ctx: Ctx): void {
     const f = c.state.flags;
     const file = c.job.file;
     $('#job-file').textContent = file.display ?? file.name ?? 'No file selected';
-    const pct = c.progress.completion;
-    const shown = pct === null ? 0 : Math.min(100, Math.max(0, pct));
-    $('#job-bar').style.width = `${shown}%`;
-    $('.progress', $('#card-job')).setAttribute('aria-valuenow', String(Math.round(shown)));
-    $('#job-pct').textContent = pct === null ? '–' : `${shown.toFixed(1)} %`;
+    const { pct, left, endsAt } = progressFigures(c.progress, f);
+    $('#job-bar').style.width = `${pct}%`;
+    $('.progress', $('#card-job')).setAttribute('aria-valuenow', String(Math.round(pct)));
+    $('#job-pct').textContent = c.progress.completion === null ? '–' : `${pct.toFixed(1)} %`;
     $('#job-elapsed').textContent = duration(c.progress.printTime);
-    const left = c.progress.printTimeLeft;
     $('#job-left').textContent = duration(left);
-    $('#job-eta').textContent = left !== null && (f.printing || f.paused) ? clock(new Date(Date.now() + left * 1000)) : '–';
+    $('#job-eta').textContent = endsAt ? clock(endsAt) : '–';
     const active = f.printing || f.paused || f.pausing || f.resuming;
     const may = ctx.can('PRINT');
     btn('print').hidden = !may || active || !f.ready || !file.path;
