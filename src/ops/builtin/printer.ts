@@ -69,11 +69,11 @@ export const printerOps = [
     summary: 'heater targets, {"targets": {"tool0": 210, "bed": 60}}, each with its offset added',
     parse: (i) => ({ targets: heaterValues(i, 'targets', 0, MAX_TARGET) }),
     run: (c, p) => {
-      const lines = p.targets.map(([name, t]) => [name, t] as const);
-      // names are checked before the state: a wrong name is the caller's mistake whatever the printer does
-      for (const [name] of lines) if (name !== 'bed' && name !== 'chamber') heater(c, name, true);
+      // extruder names are checked before the state (a wrong name is the caller's mistake whatever the printer
+      // does); a missing bed or chamber after it, as OctoPrint answers /api/printer/bed
+      for (const [name] of p.targets) if (name !== 'bed' && name !== 'chamber') heater(c, name, true);
       requireOperational(c);
-      c.target.printer.commands(lines.map(([name, t]) => targetLine(heater(c, name, true), t, c.target.printer.offsets)));
+      c.target.printer.commands(p.targets.map(([name, t]) => targetLine(heater(c, name, true), t, c.target.printer.offsets)));
     },
   }),
   operation({
@@ -149,8 +149,9 @@ export const printerOps = [
       return { tool: i['tool'] };
     },
     run: (c, p) => {
+      // only extruders are tools: a bed is an invalid tool whether or not the profile has one
+      if (!p.tool.startsWith('tool')) throw invalid(`Invalid tool: ${p.tool}`);
       const h = heater(c, p.tool, false);
-      if (h === 'bed' || h === 'chamber') throw invalid(`Invalid tool: ${p.tool}`);
       requireIdle(c);
       c.target.printer.commands([selectToolLine(Number(h.slice('tool'.length)))]);
     },
