@@ -192,6 +192,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     url: cfg.mqtt,
     storage,
     ops,
+    farm: { queue: farm, printerIds: () => registry.list().map((p) => p.id), items: () => farm.view().items, onChange: (fn) => bus.on('farm.changed', fn) },
     log: log.child('mqtt'),
     version: GANTRY_VERSION,
     systemHealth: () => health.read(),

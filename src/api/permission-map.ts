@@ -72,7 +72,7 @@ const RULES: Rule[] = [
   ['*', '/api/gantry/queue', ops('queue.add', 'queue.bedClear', 'queue.move', 'queue.remove')],
   // the farm queue as a printer's own: anyone who may see status sees it, who may print changes it
   ['GET', '/api/gantry/farm/queue', 'STATUS'],
-  ['*', '/api/gantry/farm/queue', 'PRINT'],
+  ['*', '/api/gantry/farm/queue', ops('farm.add', 'farm.move', 'farm.remove', 'farm.printed', 'farm.requeue')],
   ['GET', '/api/settings', 'SETTINGS_READ'],
   ['GET', '/api/gantry/cameras', 'SETTINGS'],
   ['POST', '/api/settings', 'SETTINGS'],

@@ -12,6 +12,7 @@ import type { SystemHealth } from '../system/health.js';
 import type { Operations } from '../ops/registry.js';
 import { type MqttLink, type MqttPrinter, PrinterChannel } from './channel.js';
 import { type DiscoveryInput, bridgeTopics } from './discovery.js';
+import { FarmChannel, type MqttFarm } from './farm-channel.js';
 
 // mqtt is CommonJS: require() it (no CJS export lexer for an ESM import), and only when a broker is configured:
 // MQTT is off by default and the library is a few MB of a 512 MB board's memory
@@ -21,6 +22,8 @@ export interface BridgeDeps {
   storage: FileStorage;
   /** the operations MQTT commands run as */
   ops: Operations;
+  /** the farm queue, published and commanded under <base>/bridge/farm/ */
+  farm: MqttFarm;
   log: Logger;
   /** stable per install (the UPnP UUID without dashes): the client id and every unique_id start from it */
   hostId: string;
@@ -49,6 +52,7 @@ export class MqttBridge {
   private systemTimer: NodeJS.Timeout | undefined;
   private birthTimer: NodeJS.Timeout | undefined;
   private readonly link: MqttLink;
+  private readonly farm: FarmChannel;
 
   constructor(
     private readonly s: MqttSettings,
@@ -65,6 +69,7 @@ export class MqttBridge {
         if (this.client?.connected) this.client.unsubscribe(filters);
       },
     };
+    this.farm = new FarmChannel({ link: this.link, ops: d.ops, farm: d.farm, log: d.log, target: () => [...this.channels.values()].find((ch) => ch.unit.isDefault)?.unit });
   }
 
   get connected(): boolean {
@@ -78,6 +83,7 @@ export class MqttBridge {
 
   start(printers: MqttPrinter[]): void {
     for (const p of printers) this.addChannel(p);
+    this.farm.attach();
     const t = bridgeTopics(this.s.baseTopic);
     const opts: IClientOptions = {
       clientId: this.s.clientId || `gantry-${this.d.hostId.slice(0, 8)}`,
@@ -97,6 +103,7 @@ export class MqttBridge {
       client.subscribe([`${this.s.discoveryPrefix}/status`], { qos: 1 });
       void this.publish(t.bridge, 'online');
       for (const ch of this.channels.values()) ch.connected();
+      this.farm.connected();
       void this.publishSystem();
     });
     client.on('error', (err) => this.d.log.warn(`MQTT: ${err.message}`));
@@ -130,6 +137,7 @@ export class MqttBridge {
     clearInterval(this.systemTimer);
     clearTimeout(this.birthTimer);
     for (const ch of this.channels.values()) ch.detach();
+    this.farm.detach();
     const client = this.client;
     if (!client) return;
     if (client.connected) {
@@ -151,7 +159,7 @@ export class MqttBridge {
   }
 
   private addChannel(printer: MqttPrinter): PrinterChannel {
-    const ch = new PrinterChannel(printer, { link: this.link, ops: this.d.ops, storage: this.d.storage, log: this.d.log, discovery: () => this.d.discovery(printer) });
+    const ch = new PrinterChannel(printer, { link: this.link, ops: this.d.ops, farm: this.d.farm, storage: this.d.storage, log: this.d.log, discovery: () => this.d.discovery(printer) });
     this.channels.set(printer.id, ch);
     ch.attach();
     return ch;
@@ -206,6 +214,12 @@ export class MqttBridge {
           void this.publishSystem();
         }, Math.random() * 2000);
       }
+      return;
+    }
+    const farmCommand = this.farm.commandOf(topic);
+    if (farmCommand !== undefined) {
+      if (retained) this.d.log.warn(`MQTT: ignoring a retained command on ${topic} (commands must not be retained)`);
+      else if (text !== '') await this.farm.handle(farmCommand, text).catch((err: Error) => this.d.log.warn(`MQTT command ${topic} failed: ${err.message}`));
       return;
     }
     // <base>/<printer>/(cmd|set)/<field>: the base topic may hold slashes, a printer id never does

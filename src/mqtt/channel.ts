@@ -13,6 +13,7 @@ import type { Printer } from '../printer/printer.js';
 import { stateFlags } from '../printer/state.js';
 import { type CommandTarget, runCommand, setField } from './commands.js';
 import type { Operations } from '../ops/registry.js';
+import type { OpFarm } from '../ops/operation.js';
 import type { StatusSource } from '../status/types.js';
 import { jobPayload } from './payloads.js';
 import { type DiscoveryInput, configTopics, deviceDiscovery, entityDiscovery, topics } from './discovery.js';
@@ -52,6 +53,8 @@ export interface ChannelDeps {
   link: MqttLink;
   /** the operations commands run as */
   ops: Operations;
+  /** the farm queue, for `cmd/farm.*` */
+  farm: OpFarm;
   storage: FileStorage;
   log: Logger;
   /** this printer's device as Home Assistant should see it now */
@@ -78,7 +81,7 @@ export class PrinterChannel {
     private readonly d: ChannelDeps,
   ) {
     this.input = this.discoveryInput();
-    this.commands = { ops: d.ops, printer: unit, role: () => d.link.settings.commandRole, log: d.log };
+    this.commands = { ops: d.ops, printer: unit, farm: d.farm, role: () => d.link.settings.commandRole, log: d.log };
   }
 
   get id(): string {

@@ -11,6 +11,7 @@ import type { MqttBridge } from './bridge.js';
 import type { MqttPrinter } from './channel.js';
 import type { Operations } from '../ops/registry.js';
 import { type DiscoveryInput, deviceName } from './discovery.js';
+import type { MqttFarm } from './farm-channel.js';
 
 export interface MqttServiceDeps {
   /** the printers there are now */
@@ -23,6 +24,8 @@ export interface MqttServiceDeps {
   storage: FileStorage;
   /** the operations MQTT commands run as */
   ops: Operations;
+  /** the farm queue, on <base>/bridge/farm/ */
+  farm: MqttFarm;
   log: Logger;
   version: string;
   systemHealth: () => Promise<SystemHealth>;
@@ -94,6 +97,7 @@ export class MqttService {
     this.bridge = new MqttBridge(m, {
       storage: this.d.storage,
       ops: this.d.ops,
+      farm: this.d.farm,
       log: this.d.log,
       hostId,
       systemHealth: this.d.systemHealth,
