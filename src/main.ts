@@ -38,6 +38,7 @@ import { type PrintersFile, defaultPrintersFile } from './printers/printers-file
 import { PrinterRegistry } from './printers/registry.js';
 import { builtinOperations } from './ops/builtin/index.js';
 import { frontRequest, frontUpgrade } from './printers/http-front.js';
+import { recoverCommit, settingsJournal } from './store/commit.js';
 import { type FarmFile, FarmQueue, defaultFarmFile } from './farm/farm-queue.js';
 import { PortFinder } from './printers/port-finder.js';
 import { probePort } from './printers/port-probe.js';
@@ -89,6 +90,9 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
   // `gantry reset-access` refuses to run under a live server (which would write its old accounts back)
   await writeFile(join(cfg.dataDir, 'run', 'gantry.pid'), `${process.pid}\n`);
 
+  // a save of settings.json and printers.json together that a crash cut short after its commit point: finished now,
+  // before either is read (src/store/commit.ts)
+  await recoverCommit(settingsJournal(cfg.dataDir), log.child('store'));
   const settings = await JsonStore.open<Settings>(join(cfg.dataDir, 'settings.json'), defaultSettings(), log.child('store'));
   // first run: persist defaults (and the install's stable UUID); on a full disk Gantry still starts, so space
   // can be freed through the page
