@@ -39,6 +39,7 @@ import { PrinterRegistry } from './printers/registry.js';
 import { builtinOperations } from './ops/builtin/index.js';
 import { frontRequest, frontUpgrade } from './printers/http-front.js';
 import { recoverCommit, settingsJournal } from './store/commit.js';
+import { type MqttRemovalsFile, defaultMqttRemovals } from './mqtt/removals.js';
 import { type FarmFile, FarmQueue, defaultFarmFile } from './farm/farm-queue.js';
 import { PortFinder } from './printers/port-finder.js';
 import { probePort } from './printers/port-probe.js';
@@ -196,6 +197,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     url: cfg.mqtt,
     storage,
     ops,
+    removals: await JsonStore.open<MqttRemovalsFile>(join(cfg.dataDir, 'mqtt-removals.json'), defaultMqttRemovals(), log.child('store')),
     farm: { queue: farm, printerIds: () => registry.list().map((p) => p.id), items: () => farm.view().items, onChange: (fn) => bus.on('farm.changed', fn) },
     log: log.child('mqtt'),
     version: GANTRY_VERSION,

@@ -149,15 +149,14 @@ export class PrinterChannel {
     clearInterval(this.cameraTimer);
   }
 
-  /** The printer was removed: its device out of Home Assistant, its retained state cleared, its commands no longer
-   * heard. */
-  async remove(): Promise<void> {
+  /** The printer was removed: its commands no longer heard, nothing more published. Answers every retained topic it
+   * has (its discovery in either mode, its state), for the bridge to clear: now, or at the next connection when the
+   * broker is away (src/mqtt/removals.ts). */
+  remove(): string[] {
     this.detach();
     this.d.link.unsubscribe(this.commandFilters());
     const t = this.topics;
-    const n = await this.clearDiscovery();
-    await Promise.all([t.availability, t.state, t.temperature, t.job, t.camera].map((topic) => this.d.link.publish(topic, '')));
-    if (this.d.link.connected()) this.d.log.info(`printer ${this.id} removed from Home Assistant: ${n} empty retained config${n === 1 ? '' : 's'}, its state cleared`);
+    return [...new Set([...this.published, ...configTopics(this.input, 'device'), ...configTopics(this.input, 'entity'), t.availability, t.state, t.temperature, t.job, t.camera])];
   }
 
   /** Empty retained payloads on every config topic this channel published or would publish; how many. */

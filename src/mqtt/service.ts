@@ -12,6 +12,7 @@ import type { MqttPrinter } from './channel.js';
 import type { Operations } from '../ops/registry.js';
 import { type DiscoveryInput, deviceName } from './discovery.js';
 import type { MqttFarm } from './farm-channel.js';
+import type { MqttRemovalsFile } from './removals.js';
 
 export interface MqttServiceDeps {
   /** the printers there are now */
@@ -26,6 +27,8 @@ export interface MqttServiceDeps {
   ops: Operations;
   /** the farm queue, on <base>/bridge/farm/ */
   farm: MqttFarm;
+  /** removed printers whose Home Assistant devices wait for the broker */
+  removals: JsonStore<MqttRemovalsFile>;
   log: Logger;
   version: string;
   systemHealth: () => Promise<SystemHealth>;
@@ -98,6 +101,7 @@ export class MqttService {
       storage: this.d.storage,
       ops: this.d.ops,
       farm: this.d.farm,
+      removals: this.d.removals,
       log: this.d.log,
       hostId,
       systemHealth: this.d.systemHealth,

@@ -6,7 +6,8 @@ import { addUser, asSession, keyOf, login } from '../helpers/accounts.js';
 import { type GantryRig, gantryRig, waitOperational } from '../helpers/gantry-rig.js';
 import { waitFor } from '../helpers/wait.js';
 
-const slow = ['G28', ...Array.from({ length: 400 }, (_, i) => `G1 X${i % 100} Y${i % 50} F600`)].join('\n') + '\n';
+// long enough (≈ 20 s at the simulator's speed) to be still printing after the logins below, on a loaded machine too
+const slow = ['G28', ...Array.from({ length: 4000 }, (_, i) => `G1 X${i % 100} Y${i % 50} F600`)].join('\n') + '\n';
 
 describe('operations over HTTP', () => {
   let rig: GantryRig;
