@@ -64,6 +64,8 @@ export interface Gantry {
   /** every printer; the fields above are the default one's */
   readonly printers: PrinterRegistry;
   readonly farm: FarmQueue;
+  /** the idle collector: its runs and skips */
+  readonly idleGc: IdleCollector;
   readonly found: PortFinder;
   stop(): Promise<void>;
 }
@@ -79,6 +81,8 @@ export interface StartOptions {
   serialOverrides?: Partial<Settings['serial']>;
   /** where system health finds /proc and /sys (tests: a fake Raspberry Pi tree); default / */
   systemRoot?: string;
+  /** the idle collector's quiet time and what it runs (tests: a short delay, a counted collection) */
+  idleGc?: { delayMs?: number; collect?: () => void };
 }
 
 export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Promise<Gantry> {
@@ -178,7 +182,12 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
   const unit = registry.defaultUnit;
   const { printer, jobs, queue, camera, timelapse } = unit;
   // memory back after a print, an upload or an analysis: one full collection once it is quiet (idle-gc.ts)
-  const idleGc = new IdleCollector({ bus, printing: () => registry.all().some((u) => u.jobs.active) });
+  // quiet means no printer of this process streams lines: a paused print does not (a pause there harms nothing)
+  const idleGc = new IdleCollector({
+    bus,
+    printing: () => registry.all().some((u) => u.jobs.active && u.printer.state !== 'PAUSED'),
+    ...(opts.idleGc ?? {}),
+  });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = createHttpServer(frontRequest(registry));
@@ -246,6 +255,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     printers: registry,
     farm,
     found: finder,
+    idleGc,
     stop() {
       stopping ??= (async () => {
         await mqtt.stop();
