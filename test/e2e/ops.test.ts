@@ -60,6 +60,8 @@ describe('operations over HTTP', () => {
       { op: 'printer.setTarget', rest: ['/printers/b/api/printer/bed', { command: 'target', target: 0 }], input: { targets: { bed: 0 } }, allowed: 204 },
       { op: 'job.pause', rest: ['/api/job', { command: 'pause', action: 'pause' }], input: {}, allowed: 409 },
       { op: 'queue.add', rest: ['/api/gantry/queue', { path: 'no-such-file.gcode' }], input: { path: 'no-such-file.gcode' }, allowed: 404 },
+      { op: 'farm.add', rest: ['/api/gantry/farm/queue', { path: 'no-such-file.gcode' }], input: { path: 'no-such-file.gcode' }, allowed: 404 },
+      { op: 'farm.printed', rest: ['/api/gantry/farm/queue/nope', { command: 'printed' }], input: { id: 'nope' }, allowed: 404 },
     ];
     for (const k of cases) {
       const permission = declared.get(k.op);
