@@ -89,15 +89,15 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
   const log = opts.log ?? createLogger(cfg.logLevel);
   await mkdir(cfg.dataDir, { recursive: true, mode: 0o700 });
   await mkdir(join(cfg.dataDir, 'run'), { recursive: true });
+  // a save of settings.json and printers.json together that a crash cut short after its commit point: finished now,
+  // before either is read (src/store/commit.ts), and before a restore pending since replaces them
+  await recoverCommit(settingsJournal(cfg.dataDir), log.child('store'));
   // a restored backup is swapped in now, before any of its files is opened (src/system/backup.ts)
   await removeRestoreLeftovers(cfg.dataDir);
   await applyPendingRestore(cfg.dataDir, log);
   // `gantry reset-access` refuses to run under a live server (which would write its old accounts back)
   await writeFile(join(cfg.dataDir, 'run', 'gantry.pid'), `${process.pid}\n`);
 
-  // a save of settings.json and printers.json together that a crash cut short after its commit point: finished now,
-  // before either is read (src/store/commit.ts)
-  await recoverCommit(settingsJournal(cfg.dataDir), log.child('store'));
   const settings = await JsonStore.open<Settings>(join(cfg.dataDir, 'settings.json'), defaultSettings(), log.child('store'));
   // first run: persist defaults (and the install's stable UUID); on a full disk Gantry still starts, so space
   // can be freed through the page
