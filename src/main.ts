@@ -38,6 +38,8 @@ import { type PrintersFile, defaultPrintersFile } from './printers/printers-file
 import { PrinterRegistry } from './printers/registry.js';
 import { builtinOperations } from './ops/builtin/index.js';
 import { frontRequest, frontUpgrade } from './printers/http-front.js';
+import { recoverCommit, settingsJournal } from './store/commit.js';
+import { type MqttRemovalsFile, defaultMqttRemovals } from './mqtt/removals.js';
 import { type FarmFile, FarmQueue, defaultFarmFile } from './farm/farm-queue.js';
 import { PortFinder } from './printers/port-finder.js';
 import { probePort } from './printers/port-probe.js';
@@ -62,6 +64,8 @@ export interface Gantry {
   /** every printer; the fields above are the default one's */
   readonly printers: PrinterRegistry;
   readonly farm: FarmQueue;
+  /** the idle collector: its runs and skips */
+  readonly idleGc: IdleCollector;
   readonly found: PortFinder;
   stop(): Promise<void>;
 }
@@ -77,12 +81,17 @@ export interface StartOptions {
   serialOverrides?: Partial<Settings['serial']>;
   /** where system health finds /proc and /sys (tests: a fake Raspberry Pi tree); default / */
   systemRoot?: string;
+  /** the idle collector's quiet time and what it runs (tests: a short delay, a counted collection) */
+  idleGc?: { delayMs?: number; collect?: () => void };
 }
 
 export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Promise<Gantry> {
   const log = opts.log ?? createLogger(cfg.logLevel);
   await mkdir(cfg.dataDir, { recursive: true, mode: 0o700 });
   await mkdir(join(cfg.dataDir, 'run'), { recursive: true });
+  // a save of settings.json and printers.json together that a crash cut short after its commit point: finished now,
+  // before either is read (src/store/commit.ts), and before a restore pending since replaces them
+  await recoverCommit(settingsJournal(cfg.dataDir), log.child('store'));
   // a restored backup is swapped in now, before any of its files is opened (src/system/backup.ts)
   await removeRestoreLeftovers(cfg.dataDir);
   await applyPendingRestore(cfg.dataDir, log);
@@ -173,7 +182,12 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
   const unit = registry.defaultUnit;
   const { printer, jobs, queue, camera, timelapse } = unit;
   // memory back after a print, an upload or an analysis: one full collection once it is quiet (idle-gc.ts)
-  const idleGc = new IdleCollector({ bus, printing: () => registry.all().some((u) => u.jobs.active) });
+  // quiet means no printer of this process streams lines: a paused print does not (a pause there harms nothing)
+  const idleGc = new IdleCollector({
+    bus,
+    printing: () => registry.all().some((u) => u.jobs.active && u.printer.state !== 'PAUSED'),
+    ...(opts.idleGc ?? {}),
+  });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = createHttpServer(frontRequest(registry));
@@ -192,6 +206,8 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     url: cfg.mqtt,
     storage,
     ops,
+    removals: await JsonStore.open<MqttRemovalsFile>(join(cfg.dataDir, 'mqtt-removals.json'), defaultMqttRemovals(), log.child('store')),
+    farm: { queue: farm, printerIds: () => registry.list().map((p) => p.id), items: () => farm.view().items, onChange: (fn) => bus.on('farm.changed', fn) },
     log: log.child('mqtt'),
     version: GANTRY_VERSION,
     systemHealth: () => health.read(),
@@ -239,6 +255,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     printers: registry,
     farm,
     found: finder,
+    idleGc,
     stop() {
       stopping ??= (async () => {
         await mqtt.stop();

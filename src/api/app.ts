@@ -3,7 +3,7 @@ import { Hono } from 'hono/tiny';
 import { bodyLimit } from 'hono/body-limit';
 import { NotOperationalError } from '../printer/printer.js';
 import { apiAuth } from './auth.js';
-import { permissionFor } from './permission-map.js';
+import { permissionFor, unknownRouteOps } from './permission-map.js';
 import type { ApiDeps, ApiEnv } from './context.js';
 import { HttpError, jsonError, normalizedPath } from './http.js';
 import { connectionRoutes } from './routes/connection.js';
@@ -39,6 +39,8 @@ const RESTORE_PATH = /^\/api\/gantry\/restore\/?$/;
 
 export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>({ getPath: (req) => normalizedPath(req.url) });
+  const unknown = unknownRouteOps(deps.ops);
+  if (unknown.length > 0) throw new Error(`api/permission-map.ts names operations nobody declared: ${unknown.join(', ')}`);
 
   const auth = apiAuth(deps, normalizedPath);
   app.use('/api/*', auth);
@@ -62,7 +64,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.use('*', (c, next) => {
     const path = normalizedPath(c.req.url);
     if (c.req.method === 'POST' && (UPLOAD_PATH.test(path) || RESTORE_PATH.test(path))) return next();
-    return permissionFor(c.req.method, path) === 'PUBLIC' ? publicLimit(c, next) : jsonLimit(c, next);
+    return permissionFor(c.req.method, path, deps.ops) === 'PUBLIC' ? publicLimit(c, next) : jsonLimit(c, next);
   });
 
   for (const routes of [healthRoutes, versionRoutes, connectionRoutes, printerRoutes, printerProfileRoutes, jobRoutes, accountRoutes, appKeyRoutes, settingsRoutes, systemRoutes, systemHealthRoutes, queueRoutes, recoveryRoutes, printerListRoutes, statusRoutes, opsRoutes, farmRoutes]) {

@@ -44,7 +44,7 @@ export function apiAuth(deps: ApiDeps, path: (url: string) => string): Middlewar
     const camera = deps.settings.data.camera;
     // the camera opened to the LAN, or its own token (camera URLs in the settings carry it): the camera and nothing else
     const openCamera = cameraPath && (camera.lanOpen || sameSecret(c.req.query('token'), camera.token));
-    const required = openCamera ? 'PUBLIC' : permissionFor(method, p);
+    const required = openCamera ? 'PUBLIC' : permissionFor(method, p, deps.ops);
     const key = presentedKey((n) => c.req.header(n), (n) => c.req.query(n));
     let identity: Identity | undefined;
     let sessionId: string | undefined;
@@ -69,11 +69,12 @@ export function apiAuth(deps: ApiDeps, path: (url: string) => string): Middlewar
     c.set('sessionId', sessionId ?? null);
     if (required === 'PUBLIC') return next();
     if (!identity) {
-      if (method === 'GET' && required === 'STATUS' && deps.settings.data.api.allowAnonymousStatus) return next();
+      if (method === 'GET' && required !== 'ANY' && required.length === 1 && required[0] === 'STATUS' && deps.settings.data.api.allowAnonymousStatus) return next();
       return refuse(c, 'Missing API key: send it as X-Api-Key, Authorization: Bearer, or ?apikey=, or log in');
     }
-    if (required !== 'ANY' && !permissionsOf(identity.roles).includes(required)) {
-      return refuse(c, `Insufficient permissions: ${required} needed`);
+    if (required !== 'ANY') {
+      const held = permissionsOf(identity.roles);
+      if (!required.some((p) => held.includes(p))) return refuse(c, `Insufficient permissions: ${required.join(' or ')} needed`);
     }
     return next();
   };

@@ -6,5 +6,6 @@ import type { ApiDeps, ApiEnv } from './context.js';
 
 export function callOp<E extends ApiEnv>(deps: ApiDeps, c: Context<E>, name: string, input: Record<string, unknown> = {}): Promise<unknown> {
   const identity = c.get('identity');
-  return deps.ops.call(name, { user: c.get('user'), permissions: identity ? permissionsOf(identity.roles) : [], target: deps.unit, log: deps.log }, input);
+  const farm = { queue: deps.farm, printerIds: () => deps.printers.list().map((p) => p.id) };
+  return deps.ops.call(name, { user: c.get('user'), permissions: identity ? permissionsOf(identity.roles) : [], target: deps.unit, farm, log: deps.log }, input);
 }

@@ -12,6 +12,9 @@ import type { SystemHealth } from '../system/health.js';
 import type { Operations } from '../ops/registry.js';
 import { type MqttLink, type MqttPrinter, PrinterChannel } from './channel.js';
 import { type DiscoveryInput, bridgeTopics } from './discovery.js';
+import { FarmChannel, type MqttFarm } from './farm-channel.js';
+import type { JsonStore } from '../store/json-store.js';
+import type { MqttRemovalsFile } from './removals.js';
 
 // mqtt is CommonJS: require() it (no CJS export lexer for an ESM import), and only when a broker is configured:
 // MQTT is off by default and the library is a few MB of a 512 MB board's memory
@@ -21,6 +24,10 @@ export interface BridgeDeps {
   storage: FileStorage;
   /** the operations MQTT commands run as */
   ops: Operations;
+  /** the farm queue, published and commanded under <base>/bridge/farm/ */
+  farm: MqttFarm;
+  /** removed printers whose retained topics wait for the broker (src/mqtt/removals.ts) */
+  removals: JsonStore<MqttRemovalsFile>;
   log: Logger;
   /** stable per install (the UPnP UUID without dashes): the client id and every unique_id start from it */
   hostId: string;
@@ -49,6 +56,7 @@ export class MqttBridge {
   private systemTimer: NodeJS.Timeout | undefined;
   private birthTimer: NodeJS.Timeout | undefined;
   private readonly link: MqttLink;
+  private readonly farm: FarmChannel;
 
   constructor(
     private readonly s: MqttSettings,
@@ -65,6 +73,7 @@ export class MqttBridge {
         if (this.client?.connected) this.client.unsubscribe(filters);
       },
     };
+    this.farm = new FarmChannel({ link: this.link, ops: d.ops, farm: d.farm, log: d.log, target: () => [...this.channels.values()].find((ch) => ch.unit.isDefault)?.unit });
   }
 
   get connected(): boolean {
@@ -77,7 +86,9 @@ export class MqttBridge {
   }
 
   start(printers: MqttPrinter[]): void {
+    void this.forgetRemovals(printers.map((p) => p.id));
     for (const p of printers) this.addChannel(p);
+    this.farm.attach();
     const t = bridgeTopics(this.s.baseTopic);
     const opts: IClientOptions = {
       clientId: this.s.clientId || `gantry-${this.d.hostId.slice(0, 8)}`,
@@ -96,7 +107,10 @@ export class MqttBridge {
       this.d.log.info(`MQTT connected to ${redactUrl(this.s.url)}`);
       client.subscribe([`${this.s.discoveryPrefix}/status`], { qos: 1 });
       void this.publish(t.bridge, 'online');
+      // first: a printer removed while the broker was away goes out of Home Assistant now
+      void this.clearRemoved();
       for (const ch of this.channels.values()) ch.connected();
+      this.farm.connected();
       void this.publishSystem();
     });
     client.on('error', (err) => this.d.log.warn(`MQTT: ${err.message}`));
@@ -113,9 +127,56 @@ export class MqttBridge {
     for (const [id, ch] of this.channels) {
       if (now.has(id)) continue;
       this.channels.delete(id);
-      await ch.remove();
+      const topics = ch.remove();
+      // remembered first (saved), cleared now if the broker is there, else at the next connection
+      await this.d.removals
+        .update((f) => (f.removed = [...f.removed.filter((r) => r.printerId !== id), { printerId: id, topics, at: Date.now() }]))
+        .catch((err: Error) => this.d.log.warn(`MQTT: printer ${id}'s removal not remembered (${err.message}); cleared now only if the broker is there`));
+      if (!this.connected) this.d.log.warn(`MQTT broker unreachable: printer ${id} leaves Home Assistant when it is back`);
+      if (!this.d.removals.data.removed.some((r) => r.printerId === id)) await this.clearRetained(topics);
     }
+    // a printer added again under an id removed while the broker was away: its new device is not to be cleared
+    await this.forgetRemovals(printers.filter((p) => !this.channels.has(p.id)).map((p) => p.id));
     for (const p of printers) if (!this.channels.has(p.id)) this.addChannel(p).connected();
+    await this.clearRemoved();
+  }
+
+  private clearing: Promise<void> | undefined;
+
+  /** Empties the retained topics of every removed printer still remembered, each forgotten once the broker has it;
+   * one pass at a time, taking the ones remembered meanwhile too. */
+  private clearRemoved(): Promise<void> {
+    if (this.clearing) return this.clearing;
+    const run = this.clearRemovedNow().finally(() => {
+      if (this.clearing === run) this.clearing = undefined;
+    });
+    this.clearing = run;
+    return run;
+  }
+
+  private async clearRemovedNow(): Promise<void> {
+    try {
+      for (let r = this.d.removals.data.removed[0]; r; r = this.d.removals.data.removed[0]) {
+        const done = r;
+        if (!(await this.clearRetained(done.topics))) return; // the broker went: the next connection goes on
+        await this.d.removals.update((f) => (f.removed = f.removed.filter((x) => !(x.printerId === done.printerId && x.at === done.at))));
+        this.d.log.info(`printer ${done.printerId} removed from Home Assistant: ${done.topics.length} retained topics emptied`);
+      }
+    } catch (err) {
+      this.d.log.warn(`MQTT: clearing removed printers: ${(err as Error).message}`);
+    }
+  }
+
+  private async forgetRemovals(ids: string[]): Promise<void> {
+    if (!this.d.removals.data.removed.some((r) => ids.includes(r.printerId))) return;
+    await this.d.removals.update((f) => (f.removed = f.removed.filter((r) => !ids.includes(r.printerId)))).catch((err: Error) => this.d.log.warn(`MQTT: ${err.message}`));
+  }
+
+  /** Empty retained payloads on `topics`; true once the broker has every one. */
+  private clearRetained(topics: string[]): Promise<boolean> {
+    const c = this.client;
+    if (!c?.connected) return Promise.resolve(false);
+    return Promise.all(topics.map((t) => new Promise<boolean>((resolve) => c.publish(t, '', { qos: 1, retain: true }, (err) => resolve(!err))))).then((ok) => ok.every(Boolean));
   }
 
   /** The cameras, printer profiles or names changed: each printer's device as it is now. */
@@ -130,6 +191,7 @@ export class MqttBridge {
     clearInterval(this.systemTimer);
     clearTimeout(this.birthTimer);
     for (const ch of this.channels.values()) ch.detach();
+    this.farm.detach();
     const client = this.client;
     if (!client) return;
     if (client.connected) {
@@ -151,7 +213,7 @@ export class MqttBridge {
   }
 
   private addChannel(printer: MqttPrinter): PrinterChannel {
-    const ch = new PrinterChannel(printer, { link: this.link, ops: this.d.ops, storage: this.d.storage, log: this.d.log, discovery: () => this.d.discovery(printer) });
+    const ch = new PrinterChannel(printer, { link: this.link, ops: this.d.ops, farm: this.d.farm, storage: this.d.storage, log: this.d.log, discovery: () => this.d.discovery(printer) });
     this.channels.set(printer.id, ch);
     ch.attach();
     return ch;
@@ -206,6 +268,12 @@ export class MqttBridge {
           void this.publishSystem();
         }, Math.random() * 2000);
       }
+      return;
+    }
+    const farmCommand = this.farm.commandOf(topic);
+    if (farmCommand !== undefined) {
+      if (retained) this.d.log.warn(`MQTT: ignoring a retained command on ${topic} (commands must not be retained)`);
+      else if (text !== '') await this.farm.handle(farmCommand, text).catch((err: Error) => this.d.log.warn(`MQTT command ${topic} failed: ${err.message}`));
       return;
     }
     // <base>/<printer>/(cmd|set)/<field>: the base topic may hold slashes, a printer id never does

@@ -13,6 +13,7 @@ import type { Printer } from '../printer/printer.js';
 import { stateFlags } from '../printer/state.js';
 import { type CommandTarget, runCommand, setField } from './commands.js';
 import type { Operations } from '../ops/registry.js';
+import type { OpFarm } from '../ops/operation.js';
 import type { StatusSource } from '../status/types.js';
 import { jobPayload } from './payloads.js';
 import { type DiscoveryInput, configTopics, deviceDiscovery, entityDiscovery, topics } from './discovery.js';
@@ -52,6 +53,8 @@ export interface ChannelDeps {
   link: MqttLink;
   /** the operations commands run as */
   ops: Operations;
+  /** the farm queue, for `cmd/farm.*` */
+  farm: OpFarm;
   storage: FileStorage;
   log: Logger;
   /** this printer's device as Home Assistant should see it now */
@@ -78,7 +81,7 @@ export class PrinterChannel {
     private readonly d: ChannelDeps,
   ) {
     this.input = this.discoveryInput();
-    this.commands = { ops: d.ops, printer: unit, role: () => d.link.settings.commandRole, log: d.log };
+    this.commands = { ops: d.ops, printer: unit, farm: d.farm, role: () => d.link.settings.commandRole, log: d.log };
   }
 
   get id(): string {
@@ -146,15 +149,14 @@ export class PrinterChannel {
     clearInterval(this.cameraTimer);
   }
 
-  /** The printer was removed: its device out of Home Assistant, its retained state cleared, its commands no longer
-   * heard. */
-  async remove(): Promise<void> {
+  /** The printer was removed: its commands no longer heard, nothing more published. Answers every retained topic it
+   * has (its discovery in either mode, its state), for the bridge to clear: now, or at the next connection when the
+   * broker is away (src/mqtt/removals.ts). */
+  remove(): string[] {
     this.detach();
     this.d.link.unsubscribe(this.commandFilters());
     const t = this.topics;
-    const n = await this.clearDiscovery();
-    await Promise.all([t.availability, t.state, t.temperature, t.job, t.camera].map((topic) => this.d.link.publish(topic, '')));
-    if (this.d.link.connected()) this.d.log.info(`printer ${this.id} removed from Home Assistant: ${n} empty retained config${n === 1 ? '' : 's'}, its state cleared`);
+    return [...new Set([...this.published, ...configTopics(this.input, 'device'), ...configTopics(this.input, 'entity'), t.availability, t.state, t.temperature, t.job, t.camera])];
   }
 
   /** Empty retained payloads on every config topic this channel published or would publish; how many. */

@@ -4,7 +4,7 @@
 // of a paused job is refused by the job's state table and only logged.
 import { type Role, permissionsOf } from '../accounts/permissions.js';
 import type { Logger } from '../log.js';
-import type { OpPrinter } from '../ops/operation.js';
+import type { OpFarm, OpPrinter } from '../ops/operation.js';
 import type { Operations } from '../ops/registry.js';
 import { ServiceError } from '../service-error.js';
 import { MAX_TARGET } from '../printer/commands.js';
@@ -25,6 +25,8 @@ const ACTIONS: Record<string, string> = {
 export interface CommandTarget {
   ops: Operations;
   printer: OpPrinter;
+  /** the farm queue, which `cmd/farm.*` reach from any printer's topics as from the bridge's */
+  farm: OpFarm;
   /** the MQTT settings' command role: what an MQTT command may do */
   role(): Role;
   log: Logger;
@@ -32,7 +34,7 @@ export interface CommandTarget {
 
 async function call(t: CommandTarget, what: string, op: string, input: Record<string, unknown>): Promise<void> {
   try {
-    await t.ops.call(op, { user: null, permissions: permissionsOf([t.role()]), target: t.printer, log: t.log }, input);
+    await t.ops.call(op, { user: null, permissions: permissionsOf([t.role()]), target: t.printer, farm: t.farm, log: t.log }, input);
   } catch (err) {
     if (!(err instanceof ServiceError)) throw err;
     // refused by the printer's state (nothing to cancel, not connected): expected with QoS 1 and retries
@@ -48,8 +50,23 @@ export async function runCommand(t: CommandTarget, action: string, payload = '')
     t.log.warn(`MQTT: unknown command ${action}`);
     return;
   }
+  await runOp(t, action, op, ACTIONS[action] ? '' : payload);
+}
+
+/** The farm queue's commands, `<base>/bridge/farm/cmd/<name>`: `add`, `remove`, `move`, `printed`, `requeue` (or
+ * their operation names, `farm.add`), each with a JSON object of parameters; nothing but the farm's operations. */
+export async function runFarmCommand(t: CommandTarget, action: string, payload: string): Promise<void> {
+  const op = action.startsWith('farm.') ? action : `farm.${action}`;
+  if (!t.ops.get(op)) {
+    t.log.warn(`MQTT: unknown farm queue command ${action}`);
+    return;
+  }
+  await runOp(t, `farm ${action}`, op, payload);
+}
+
+async function runOp(t: CommandTarget, action: string, op: string, payload: string): Promise<void> {
   let input: Record<string, unknown> = {};
-  if (!ACTIONS[action] && payload.trim() !== '') {
+  if (payload.trim() !== '') {
     try {
       const parsed: unknown = JSON.parse(payload);
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');

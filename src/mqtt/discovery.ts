@@ -67,6 +67,11 @@ export function bridgeTopics(base: string) {
   return { bridge: `${base}/bridge/state`, system: `${base}/bridge/system` };
 }
 
+/** The farm queue's topics, the whole Gantry's too: its items (retained) and its commands. */
+export function farmTopics(base: string) {
+  return { queue: `${base}/bridge/farm/queue`, command: (name: string) => `${base}/bridge/farm/cmd/${name}` };
+}
+
 /** One printer's topics (and the Gantry-wide ones its entities read). */
 export function topics(i: Pick<DiscoveryInput, 'base' | 'printerId'>) {
   const p = `${i.base}/${i.printerId}`;

@@ -11,6 +11,8 @@ import type { MqttBridge } from './bridge.js';
 import type { MqttPrinter } from './channel.js';
 import type { Operations } from '../ops/registry.js';
 import { type DiscoveryInput, deviceName } from './discovery.js';
+import type { MqttFarm } from './farm-channel.js';
+import type { MqttRemovalsFile } from './removals.js';
 
 export interface MqttServiceDeps {
   /** the printers there are now */
@@ -23,6 +25,10 @@ export interface MqttServiceDeps {
   storage: FileStorage;
   /** the operations MQTT commands run as */
   ops: Operations;
+  /** the farm queue, on <base>/bridge/farm/ */
+  farm: MqttFarm;
+  /** removed printers whose Home Assistant devices wait for the broker */
+  removals: JsonStore<MqttRemovalsFile>;
   log: Logger;
   version: string;
   systemHealth: () => Promise<SystemHealth>;
@@ -94,6 +100,8 @@ export class MqttService {
     this.bridge = new MqttBridge(m, {
       storage: this.d.storage,
       ops: this.d.ops,
+      farm: this.d.farm,
+      removals: this.d.removals,
       log: this.d.log,
       hostId,
       systemHealth: this.d.systemHealth,

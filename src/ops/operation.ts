@@ -4,6 +4,7 @@
 // answer (src/service-error.ts: each error has a kind).
 import type { Permission } from '../accounts/permissions.js';
 import type { SettingsStore } from '../config/settings-store.js';
+import type { FarmQueue } from '../farm/farm-queue.js';
 import type { JobRunner } from '../jobs/job-runner.js';
 import type { PrintQueue } from '../jobs/print-queue.js';
 import type { Logger } from '../log.js';
@@ -22,11 +23,19 @@ export interface OpPrinter {
   fileKind(path: string): Promise<'file' | 'folder' | undefined>;
 }
 
+/** What is the whole Gantry's, not one printer's: the farm queue (src/farm/farm-queue.ts) and the printers it may
+ * send work to. */
+export interface OpFarm {
+  readonly queue: Pick<FarmQueue, 'add' | 'remove' | 'move' | 'resolve'>;
+  printerIds(): string[];
+}
+
 /** Who calls, and on which printer. */
 export interface OpCall {
   user: string | null;
   permissions: readonly Permission[];
   target: OpPrinter;
+  farm: OpFarm;
   log: Logger;
 }
 

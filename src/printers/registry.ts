@@ -132,10 +132,12 @@ export class PrinterRegistry implements PrintersApi {
       if (!unit) throw notFound(id);
       if (unit.isDefault) throw new ServiceError(409, `"${id}" is the default printer (today's URLs answer for it); it cannot be removed, only disconnected`);
       if (unit.jobs.active) throw new ServiceError(409, `Printer "${id}" is printing; cancel the print or wait for it to end before removing the printer`);
-      // off the list first: a request arriving now gets a 404, not a printer half torn down
+      // saved first: a crash from here on never brings back a printer the user removed (and a save that fails
+      // leaves it listed and running, as the error says); then off the list, so a request arriving now gets a 404,
+      // not a printer half torn down; then stopped
+      await this.file.update((f) => (f.printers = f.printers.filter((p) => p.id !== id)));
       this.units.delete(id);
       await unit.stop();
-      await this.file.update((f) => (f.printers = f.printers.filter((p) => p.id !== id)));
       this.globals.log.info(`printer ${id} removed (its queue and timelapses stay in printers/${id}/)`);
       this.changed();
     });

@@ -1,9 +1,12 @@
 // A printer's settings as one Settings object: its own sections (serial, profile, camera, …) from printers.json over
 // the Gantry-wide ones from settings.json. A change is split back: each section goes to the file it lives in, and
-// only a file whose part changed is written.
+// only a file whose part changed is written; a change to both is saved as one (src/store/commit.ts), so a crash
+// never leaves one file with it and the other without.
 import { PRINTER_SECTIONS, type PrinterSettings, type SettingsStore } from '../config/settings-store.js';
 import type { Settings } from '../config/settings.js';
-import type { JsonStore } from '../store/json-store.js';
+import { dirname } from 'node:path';
+import { settingsJournal } from '../store/commit.js';
+import { JsonStore, change } from '../store/json-store.js';
 import type { PrintersFile } from './printers-file.js';
 
 export class UnitSettings implements SettingsStore {
@@ -17,8 +20,10 @@ export class UnitSettings implements SettingsStore {
 
   private own(): PrinterSettings {
     const rec = this.printers.data.printers.find((p) => p.id === this.printerId);
-    if (!rec) throw new Error(`printer ${this.printerId} is not configured`);
-    return rec.settings;
+    if (rec) return rec.settings;
+    // removed (printers.json is saved before the printer stops): what it had, while it stops
+    if (this.cache) return this.cache.own;
+    throw new Error(`printer ${this.printerId} is not configured`);
   }
 
   get data(): Settings {
@@ -36,13 +41,18 @@ export class UnitSettings implements SettingsStore {
     const changed = (Object.keys(draft) as (keyof Settings)[]).filter((k) => JSON.stringify(draft[k]) !== JSON.stringify(before[k]));
     const mine = changed.filter((k) => (PRINTER_SECTIONS as readonly string[]).includes(k));
     const shared = changed.filter((k) => !mine.includes(k));
-    if (mine.length > 0) {
-      await this.printers.update((f) => {
-        const rec = f.printers.find((p) => p.id === this.printerId);
-        if (!rec) throw new Error(`printer ${this.printerId} is not configured`);
-        for (const k of mine) Object.assign(rec.settings, { [k]: draft[k] });
-      });
-    }
-    if (shared.length > 0) await this.global.update((s) => shared.forEach((k) => Object.assign(s, { [k]: draft[k] })));
+    const ownPart = (f: PrintersFile) => {
+      const rec = f.printers.find((p) => p.id === this.printerId);
+      if (!rec) throw new Error(`printer ${this.printerId} is not configured`);
+      for (const k of mine) Object.assign(rec.settings, { [k]: draft[k] });
+    };
+    const sharedPart = (s: Settings) => shared.forEach((k) => Object.assign(s, { [k]: draft[k] }));
+    if (mine.length > 0 && shared.length > 0) {
+      await JsonStore.transaction(settingsJournal(dirname(this.printers.file)), [
+        change(this.printers, ownPart),
+        change(this.global, sharedPart),
+      ]);
+    } else if (mine.length > 0) await this.printers.update(ownPart);
+    else if (shared.length > 0) await this.global.update(sharedPart);
   }
 }

@@ -76,6 +76,26 @@ export class DurableJsonFile<T> implements Adapter<T> {
     }
   }
 
+  /** Writes `data` whole to a temp file beside this one, synced, and returns its path: half of a change that spans
+   * files (src/store/commit.ts puts every staged file in place together). A failed stage leaves nothing behind.
+   * The temp's name is one `read` removes, so a stage no commit followed is gone at the next start. */
+  async stage(data: T): Promise<string> {
+    const tmp = `${this.path}.tmp-${process.pid}-commit`;
+    try {
+      const fh = await open(tmp, 'w', this.mode);
+      try {
+        await fh.writeFile(JSON.stringify(data, null, 2) + '\n', 'utf8');
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      throw err;
+    }
+    return tmp;
+  }
+
   private async removeStaleTemps(): Promise<void> {
     const prefix = `${basename(this.path)}.tmp-`;
     let names: string[];

@@ -1,11 +1,13 @@
 // Small persistent state (settings, keys, files metadata, checkpoint, queue) with lowdb over the durable adapter,
 // merged over defaults so a file from an older version, or a partly edited one, still loads. Updates are
 // transactions: the live data changes only once the file has it.
+import { unlink } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Low } from 'lowdb';
 import type { Logger } from '../log.js';
 import { ServiceError } from '../service-error.js';
 import { DurableJsonFile } from './durable-json-file.js';
+import { type Staged, commitStaged } from './commit.js';
 import { isForbiddenKey } from './safe-json.js';
 
 export class JsonStore<T extends object> {
@@ -42,6 +44,45 @@ export class JsonStore<T extends object> {
     return this.last;
   }
 
+  /** the file it is saved in */
+  get file(): string {
+    return this.path;
+  }
+
+  /**
+   * One change to several stores, saved all or none (src/store/commit.ts, `journal` its commit point): after a
+   * crash every file has the change or none has. The stores' other updates wait for it, and it for them; it rejects,
+   * changing nothing, as `update` does.
+   */
+  static transaction(journal: string, changes: StoreChange[]): Promise<void> {
+    const run = Promise.all(changes.map((c) => c.store.last)).then(() => JsonStore.commit(journal, changes));
+    for (const c of changes) c.store.last = run.catch(() => undefined);
+    return run;
+  }
+
+  private static async commit(journal: string, changes: StoreChange[]): Promise<void> {
+    const nexts = changes.map((c) => {
+      const next = structuredClone(c.store.db.data);
+      c.fn(next);
+      return next;
+    });
+    const staged: Staged[] = [];
+    let current = changes[0]!.store;
+    try {
+      for (const [i, c] of changes.entries()) {
+        current = c.store;
+        const adapter = c.store.db.adapter as DurableJsonFile<object>;
+        staged.push({ tmp: await adapter.stage(nexts[i]!), path: adapter.path });
+      }
+      await commitStaged(journal, staged, current.log);
+    } catch (err) {
+      for (const s of staged) await unlink(s.tmp).catch(() => undefined);
+      current.log.error(`could not save ${changes.map((c) => c.store.path).join(' and ')}: ${(err as Error).message}; the change was not applied to any of them`);
+      throw saveError(basename(current.path), err as NodeJS.ErrnoException);
+    }
+    changes.forEach((c, i) => (c.store.db.data = nexts[i]!));
+  }
+
   update(fn: (data: T) => void): Promise<void> {
     const run = this.last.then(() => this.apply(fn));
     this.last = run.catch(() => undefined);
@@ -60,6 +101,14 @@ export class JsonStore<T extends object> {
     this.db.data = next;
   }
 }
+
+/** One store's part of a transaction: `change(store, fn)` checks `fn` against the store's type. */
+export interface StoreChange {
+  readonly store: JsonStore<object>;
+  readonly fn: (data: object) => void;
+}
+
+export const change = <T extends object>(store: JsonStore<T>, fn: (data: T) => void): StoreChange => ({ store: store as unknown as JsonStore<object>, fn: fn as (data: object) => void });
 
 /** What the API answers for a failed save: the reason, without the server's paths. */
 function saveError(name: string, err: NodeJS.ErrnoException): ServiceError {

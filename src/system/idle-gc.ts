@@ -6,6 +6,10 @@
 // and was skipped, so none ever ran, and the garbage of every print, upload and push message waited for V8's own
 // late collections (`make bench-soak`: RSS climbing ~0.7 MB/min). A skipped collection is therefore owed, and paid
 // the moment a job ends: the job has stopped streaming and the next one has not started.
+// With several printers the whole process must be quiet (`printing` asks every printer), and some printer was nearly
+// always streaming, so the owed collection waited for a moment that rarely came. A paused print streams nothing, so
+// it does not count as printing, and the debt is also paid on any printer's change of state (one pausing, one going
+// offline) that leaves no printer streaming, not only at a job's end.
 import type { EventBus } from '../events.js';
 import { collectAllGarbage } from './gc.js';
 
@@ -14,7 +18,7 @@ export const IDLE_GC_DELAY_MS = 5000;
 
 export interface IdleGcDeps {
   bus: EventBus;
-  /** true while a job streams to the printer */
+  /** true while a job streams to a printer, any printer of this process (a paused one does not) */
   printing: () => boolean;
   collect?: () => void;
   delayMs?: number;
@@ -30,11 +34,21 @@ export class IdleCollector {
   private owed = false;
 
   constructor(private readonly d: IdleGcDeps) {
-    this.offs = [d.bus.on('job.ended', () => this.jobEnded()), d.bus.on('files.uploaded', () => this.soon()), d.bus.on('files.analysed', () => this.soon())];
+    this.offs = [
+      d.bus.on('job.ended', () => this.jobEnded()),
+      d.bus.on('printer.state', () => this.payIfQuiet()),
+      d.bus.on('files.uploaded', () => this.soon()),
+      d.bus.on('files.analysed', () => this.soon()),
+    ];
+  }
+
+  /** a collection owed, and no printer streaming now: pay it */
+  private payIfQuiet(): void {
+    if (this.owed && !this.d.printing()) this.collect();
   }
 
   private jobEnded(): void {
-    if (this.owed && !this.d.printing()) this.collect();
+    this.payIfQuiet();
     this.soon();
   }
 

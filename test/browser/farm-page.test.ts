@@ -137,6 +137,55 @@ describe('the farm in the page (Chromium)', () => {
     await shot('phone-farm-queue-printing');
   });
 
+  test('copies cut short by a restart: "It was printed" settles one, "Print it again" puts the other back in the queue', async () => {
+    // slow.gcode prints on two (the test before); a second item goes to the default printer
+    const res = await rig.api('/api/gantry/farm/queue', { method: 'POST', json: { path: 'slow.gcode', constraints: { printers: ['printer'] } } });
+    assert.equal(res.status, 201, await res.clone().text());
+    const other = ((await res.json()) as { id: string }).id;
+    await waitFor('both printing', async () => {
+      const items = (await farm()).items;
+      return items.length === 2 && items.every((i) => i.state === 'printing');
+    }, 20_000, 50);
+    const [onTwo, onDefault] = ['two', 'printer'].map((id) => (async () => (await farm()).items.find((i) => i.printing.some((p) => p.printer === id))!.id)());
+    const twoId = await onTwo!;
+    assert.equal(await onDefault, other);
+
+    // Gantry restarts mid-print: both copies stay their printers', interrupted; the page signs in again
+    await rig.restart();
+    assert.deepEqual((await farm()).items.map((i) => i.state), ['interrupted', 'interrupted']);
+    const login = await page.context().request.post(`${rig.gantry.url}/api/login`, { data: { user: 'owner', pass: 'owner-password' } });
+    assert.equal(login.status(), 200);
+    // (the page is at this address already: only a reload loads it afresh)
+    await page.goto(`${rig.gantry.url}/?printer=printer#farm`);
+    await page.reload();
+    await page.waitForSelector('#app:not([hidden])');
+    const row = (id: string) => page.locator(`#farm-queue li[data-item="${id}"]`);
+    for (const id of [twoId, other]) {
+      await row(id).locator('.pill', { hasText: 'interrupted' }).waitFor({ timeout: 15_000 });
+      await row(id).getByRole('button', { name: 'It was printed' }).waitFor();
+      await row(id).getByRole('button', { name: 'Print it again' }).waitFor();
+    }
+    await shot('phone-farm-interrupted');
+
+    // the default printer's copy did get printed (the user took it off the bed): counted, and the item is done
+    await row(other).getByRole('button', { name: 'It was printed' }).click();
+    await row(other).waitFor({ state: 'detached', timeout: 10_000 });
+    assert.deepEqual((await farm()).items.map((i) => i.id), [twoId]);
+    // two's copy is to be printed again: back to waiting, and no longer offered the choice
+    await row(twoId).getByRole('button', { name: 'Print it again' }).click();
+    await row(twoId).and(page.locator('[data-state="waiting"]')).waitFor({ timeout: 10_000 });
+    assert.equal(await row(twoId).getByRole('button', { name: 'It was printed' }).count(), 0);
+    const [back] = (await farm()).items;
+    assert.equal(back!.state, 'waiting');
+    assert.deepEqual(back!.printing, [], 'on no printer until one takes it');
+    // two still has its own interrupted print to resume or discard: the item says why it waits
+    await row(twoId).locator('.meta', { hasText: /two: / }).waitFor({ timeout: 10_000 });
+    // done with it: neither printer prints it again during the rest of the test
+    assert.equal((await rig.api(`/api/gantry/farm/queue/${twoId}`, { method: 'DELETE' })).status, 204);
+    assert.deepEqual(errors.filter((e) => !/Failed to load resource|WebSocket|ERR_CONNECTION/.test(e)), []);
+    errors.length = 0;
+  });
+
   test('a device plugged in after start: "New printer found" with its firmware; Add makes it a printer in the switcher', async () => {
     await page.goto(`${rig.gantry.url}/?printer=printer#dashboard`);
     const port = join(devDir!.dir, 'ttyUSB1');

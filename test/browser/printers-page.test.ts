@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { signedInPage } from '../helpers/browser.js';
-import { type GantryRig, gantryRig, waitOperational } from '../helpers/gantry-rig.js';
+import { type GantryRig, gantryRig, uploadGcode, waitOperational } from '../helpers/gantry-rig.js';
 import { listPrinters, slowGcode } from '../helpers/printers.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -17,6 +17,7 @@ const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.
 // the page's globals, as far as the in-page checks below use them (tests compile without the DOM library)
 declare const document: { querySelector(selector: string): { textContent: string | null; naturalWidth?: number } | null };
 declare const localStorage: { getItem(key: string): string | null };
+declare const location: { hash: string };
 
 describe('several printers in the page (Chromium)', () => {
   let rig: GantryRig;
@@ -49,10 +50,17 @@ describe('several printers in the page (Chromium)', () => {
     }
   });
 
-  test('one printer: no switcher; a second added elsewhere: the switcher appears, live', async () => {
+  test('one printer: no switcher and no "Farm queue" on a file; a second added elsewhere: both appear, live', async () => {
     await pill('Operational');
     assert.equal(await page.isVisible('#printer-switch'), false);
     assert.equal(await page.isVisible('#printer-name'), true);
+    // with one printer the farm is just its own queue: a file offers Print and Queue, not "Farm queue"
+    assert.equal((await uploadGcode(rig, 'one.gcode', 'G28\n')).status, 201);
+    await page.evaluate(() => (location.hash = '#files'));
+    const row = page.locator('#file-list li', { hasText: 'one.gcode' });
+    await row.getByRole('button', { name: 'Queue', exact: true }).waitFor();
+    assert.equal(await row.getByRole('button', { name: 'Farm queue' }).count(), 0, 'no Farm queue with one printer');
+    assert.equal(await row.locator('button', { hasText: 'Farm queue' }).isVisible(), false);
     for (const id of ['two', 'three']) {
       const res = await rig.api('/api/gantry/printers', { method: 'POST', json: { id, name: `Printer ${id}`, serial: { port: 'virtual' } } });
       assert.equal(res.status, 201, await res.text());
@@ -63,6 +71,8 @@ describe('several printers in the page (Chromium)', () => {
     });
     assert.equal(await page.isVisible('#printer-switch'), true);
     assert.equal(await page.isVisible('#printer-name'), false);
+    await row.getByRole('button', { name: 'Farm queue' }).waitFor({ timeout: 10_000 });
+    await page.evaluate(() => (location.hash = '#dashboard'));
     await waitFor('printers two and three operational', async () => (await printers()).every((p) => p.state === 'OPERATIONAL'), 20_000, 100);
   });
 
@@ -82,7 +92,8 @@ describe('several printers in the page (Chromium)', () => {
     await page.waitForURL(/\?printer=two/);
     await pill('Printing');
     assert.equal(await page.textContent('#job-file'), 'slow.gcode');
-    assert.equal(await page.inputValue('#printer-switch'), 'two');
+    // the switcher fills from its own request, which may answer after the push socket's first state
+    await page.waitForFunction(() => (document.querySelector('#printer-switch') as unknown as { value: string } | null)?.value === 'two', undefined, { timeout: 10_000 });
     // the live state came from two's own push socket, at its base URL
     assert.deepEqual(sockets, ['/printers/two/sockjs/websocket']);
     await shot('phone-printer-two');

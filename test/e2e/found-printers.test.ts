@@ -67,7 +67,8 @@ describe('new printers found on the serial ports', () => {
     await waitFor('the new printer connected', () => rig.gantry.printers.get('newone')?.printer.state === 'OPERATIONAL', 20_000);
     assert.equal(rig.gantry.printers.get('newone')!.printer.port, port);
     assert.deepEqual(await foundList(rig), [], 'claimed now: no longer listed');
-    assert.equal((await rig.api('/api/gantry/printers/found/0/add', { method: 'POST' })).status, 404);
+    assert.equal((await rig.api(found!.add, { method: 'POST' })).status, 404, 'added once');
+    assert.equal(found!.add, `/api/gantry/printers/found/${encodeURIComponent(port)}/add`, 'addressed by its port');
 
     // unplugged: that printer goes offline, the others stay as they were
     await sims.pop()!.stop();
@@ -77,9 +78,42 @@ describe('new printers found on the serial ports', () => {
     assert.ok(announced.every((a) => !a.port.endsWith('ttyUSB0')), 'the held device was never probed or listed');
   });
 
-  test('adding a found printer needs the admin, and a bad index is a 404', async () => {
+  test('devices plugged in and out between listing and adding: the one added is the one the user chose', async () => {
+    const [a, b, c] = ['ttyUSB2', 'ttyUSB3', 'ttyUSB4'].map((n) => join(devDir.dir, n)) as [string, string, string];
+    const simA = await startVirtualPrinter(a, { speedFactor: 200 });
+    sims.push(simA);
+    const listed = (ports: string[]) => waitFor(`found: ${ports.join(', ')}`, async () => {
+      const f = await foundList(rig);
+      return f.length === ports.length && ports.every((p) => f.some((x) => x.port === p && x.firmware)) ? f : undefined;
+    }, 20_000);
+    await listed([a]);
+    sims.push(await startVirtualPrinter(b, { speedFactor: 200 }));
+    // the page shows A and B; the user picks B
+    const shown = await listed([a, b]);
+    const chosen = shown.find((f) => f.port === b)!;
+    assert.equal(shown.indexOf(chosen), 1);
+    // meanwhile A is unplugged and C plugged in: B is first now, and C where B was
+    await simA.stop();
+    sims.splice(sims.indexOf(simA), 1);
+    sims.push(await startVirtualPrinter(c, { speedFactor: 200 }));
+    const now = await listed([b, c]);
+    assert.equal(now[1]!.port, c, 'the place B had is C\'s now');
+    const res = await rig.api(chosen.add, { method: 'POST', json: { id: 'chosen' } });
+    assert.equal(res.status, 201, await res.clone().text());
+    await waitFor('the chosen printer connected', () => rig.gantry.printers.get('chosen')?.printer.state === 'OPERATIONAL', 20_000);
+    assert.equal(rig.gantry.printers.get('chosen')!.printer.port, b, 'B was added, not C');
+    assert.deepEqual((await foundList(rig)).map((f) => f.port), [c], 'C is still waiting to be added');
+    // a device gone since the list: a clear 404, not another device
+    const gone = await rig.api(`/api/gantry/printers/found/${encodeURIComponent(a)}/add`, { method: 'POST' });
+    assert.equal(gone.status, 404);
+    assert.match(((await gone.json()) as { error: string }).error, /No new printer found on .*ttyUSB2/);
+    assert.equal((await rig.api('/api/gantry/printers/chosen', { method: 'DELETE' })).status, 204);
+  });
+
+  test('adding a found printer needs the admin, and an unknown port (or an old positional index) is a 404', async () => {
     assert.equal((await rig.api('/api/gantry/printers/found/7/add', { method: 'POST' })).status, 404);
     assert.equal((await rig.api('/api/gantry/printers/found/x/add', { method: 'POST' })).status, 404);
+    assert.equal((await rig.api(`/api/gantry/printers/found/${encodeURIComponent('/dev/serial/by-id/usb-nothing')}/add`, { method: 'POST' })).status, 404);
     assert.equal((await rig.api('/api/gantry/printers/found', { key: null })).status, 403);
   });
 });

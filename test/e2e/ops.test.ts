@@ -2,11 +2,12 @@
 // URL is called, and refused for a role without the permission, with the same errors the OctoPrint routes give.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { addUser, asSession, login } from '../helpers/accounts.js';
+import { addUser, asSession, keyOf, login } from '../helpers/accounts.js';
 import { type GantryRig, gantryRig, waitOperational } from '../helpers/gantry-rig.js';
 import { waitFor } from '../helpers/wait.js';
 
-const slow = ['G28', ...Array.from({ length: 400 }, (_, i) => `G1 X${i % 100} Y${i % 50} F600`)].join('\n') + '\n';
+// long enough (≈ 20 s at the simulator's speed) to be still printing after the logins below, on a loaded machine too
+const slow = ['G28', ...Array.from({ length: 4000 }, (_, i) => `G1 X${i % 100} Y${i % 50} F600`)].join('\n') + '\n';
 
 describe('operations over HTTP', () => {
   let rig: GantryRig;
@@ -44,4 +45,43 @@ describe('operations over HTTP', () => {
     assert.equal((await rig.api('/printers/b/api/gantry/ops/job.cancel', { method: 'POST', json: {} })).status, 204);
     await waitFor('b cancelled', async () => ((await (await rig.api('/printers/b/api/job')).json()) as { state: string }).state === 'Operational', 20_000, 50);
   });
+
+  test("a route that runs an operation needs the operation's own permission: refused alike over REST and /api/gantry/ops, allowed with it", async () => {
+    const declared = new Map(((await (await rig.api('/api/gantry/ops')).json()) as { ops: { name: string; permission: string }[] }).ops.map((o) => [o.name, o.permission]));
+    await addUser(rig, 'looker', 'looker-password', 'readonly');
+    await addUser(rig, 'maker', 'maker-password', 'user');
+    const looker = await keyOf(rig, await login(rig, 'looker', 'looker-password'));
+    const maker = await keyOf(rig, await login(rig, 'maker', 'maker-password'));
+    // each: the operation, its OctoPrint route with a request that runs it, the same through /api/gantry/ops, and
+    // what a caller with the permission gets (a state refusal is fine: the permission let it through)
+    const cases: { op: string; rest: [string, unknown]; input: unknown; allowed: number }[] = [
+      { op: 'printer.home', rest: ['/api/printer/printhead', { command: 'home', axes: ['x'] }], input: { axes: ['x'] }, allowed: 204 },
+      { op: 'printer.gcode', rest: ['/api/printer/command', { commands: ['M114'] }], input: { commands: ['M114'] }, allowed: 204 },
+      { op: 'printer.setTarget', rest: ['/printers/b/api/printer/bed', { command: 'target', target: 0 }], input: { targets: { bed: 0 } }, allowed: 204 },
+      { op: 'job.pause', rest: ['/api/job', { command: 'pause', action: 'pause' }], input: {}, allowed: 409 },
+      { op: 'queue.add', rest: ['/api/gantry/queue', { path: 'no-such-file.gcode' }], input: { path: 'no-such-file.gcode' }, allowed: 404 },
+      { op: 'farm.add', rest: ['/api/gantry/farm/queue', { path: 'no-such-file.gcode' }], input: { path: 'no-such-file.gcode' }, allowed: 404 },
+      { op: 'farm.printed', rest: ['/api/gantry/farm/queue/nope', { command: 'printed' }], input: { id: 'nope' }, allowed: 404 },
+    ];
+    for (const k of cases) {
+      const permission = declared.get(k.op);
+      assert.ok(permission, `${k.op} is listed`);
+      const base = k.rest[0].startsWith('/printers/b/') ? '/printers/b' : '';
+      const viaRest = (key: string) => rig.api(k.rest[0], { key, method: 'POST', json: k.rest[1] });
+      const viaOps = (key: string) => rig.api(`${base}/api/gantry/ops/${k.op}`, { key, method: 'POST', json: k.input });
+      for (const res of [await viaRest(looker), await viaOps(looker)]) {
+        assert.equal(res.status, 403, `${k.op} refused to a readonly key at ${res.url}`);
+        assert.match(((await res.json()) as { error: string }).error, new RegExp(permission), `the refusal names ${permission}`);
+      }
+      assert.equal((await viaRest(maker)).status, k.allowed, `${k.rest[0]} for a user`);
+      assert.equal((await viaOps(maker)).status, k.allowed, `${k.op} for a user`);
+      // without credentials: refused before anything runs, as every guarded route is
+      const anon = await rig.api(k.rest[0], { key: null, method: 'POST', json: k.rest[1] });
+      assert.equal(anon.status, 403);
+      assert.equal(typeof ((await anon.json()) as { error: unknown }).error, 'string');
+    }
+    // and the command reached the printer only from the user
+    await rig.waitExecuted('the user’s home', (cmds) => cmds.some((l) => /^G28\b.*X/.test(l)));
+  });
 });
+

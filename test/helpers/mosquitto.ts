@@ -20,10 +20,12 @@ export class Mosquitto {
   constructor(
     readonly port: number,
     private readonly dir: string,
+    /** keeps retained messages over its own restart (saved when stopped with SIGTERM), as a real broker does */
+    private readonly persistent = false,
   ) {}
 
-  static async start(dir: string, port?: number): Promise<Mosquitto> {
-    const m = new Mosquitto(port ?? (await freePort()), dir);
+  static async start(dir: string, port?: number, opts: { persistent?: boolean } = {}): Promise<Mosquitto> {
+    const m = new Mosquitto(port ?? (await freePort()), dir, opts.persistent);
     await m.start();
     return m;
   }
@@ -34,7 +36,10 @@ export class Mosquitto {
 
   async start(): Promise<void> {
     const conf = join(this.dir, `mosquitto-${this.port}.conf`);
-    await writeFile(conf, `listener ${this.port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+    // as root, mosquitto drops to its own user, who may not write the test's folder: it stays who it is
+    const user = process.getuid?.() === 0 ? 'user root\n' : '';
+    const persistence = this.persistent ? `persistence true\npersistence_location ${this.dir}/\npersistence_file mosquitto-${this.port}.db\n${user}` : 'persistence false\n';
+    await writeFile(conf, `listener ${this.port} 127.0.0.1\nallow_anonymous true\n${persistence}`);
     // Debian puts it in /usr/sbin, which is not on a normal user's PATH
     const bin = process.env['MOSQUITTO'] ?? (existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto');
     this.child = spawn(bin, ['-c', conf], { stdio: 'ignore' });
@@ -51,12 +56,13 @@ export class Mosquitto {
     10_000, 50);
   }
 
-  async stop(): Promise<void> {
+  /** SIGKILL by default; SIGTERM lets a persistent broker save its retained messages first. */
+  async stop(signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
     const c = this.child;
     this.child = undefined;
     if (!c || c.exitCode !== null) return;
     const e = once(c, 'exit');
-    c.kill('SIGKILL');
+    c.kill(signal);
     await e;
   }
 }

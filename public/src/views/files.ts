@@ -72,7 +72,8 @@ export function initFiles(ctx: Ctx): void {
     print.onclick = () => act(print, () => api(ctx.at(`/api/files/local/${enc(e.path)}`), { json: { command: 'select', print: true } }), `Printing ${e.display ?? e.name}`);
     const queue = h('button', { type: 'button', class: 'small' }, 'Queue');
     queue.onclick = () => act(queue, () => api(ctx.at('/api/gantry/queue'), { json: { path: e.path, copies: 1 } }), `${e.name} added to the queue`);
-    const farm = h('button', { type: 'button', class: 'small' }, 'Farm queue');
+    // shown with two printers or more (printer-switch.ts marks the page): with one, the farm is just its queue
+    const farm = h('button', { type: 'button', class: 'small farm-only' }, 'Farm queue');
     farm.onclick = () => void farmAdd(e.path, e.display ?? e.name);
     const del = h('button', { type: 'button', class: 'small danger' }, 'Delete');
     del.onclick = async () => {

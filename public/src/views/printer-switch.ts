@@ -26,6 +26,8 @@ export function initPrinterSwitch(ctx: Ctx): void {
     const many = r.printers.length > 1;
     select.hidden = !many;
     name.hidden = many;
+    // what only makes sense with several printers (a file's "Farm queue") shows with the second one (style.css)
+    document.body.classList.toggle('many-printers', many);
     mark();
   };
   select.onchange = () => {

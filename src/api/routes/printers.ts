@@ -55,15 +55,16 @@ export function printerListRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   // ?status=true: each with its status model, so a farm view reads every printer in one request
   app.get('/api/gantry/printers', (c) => c.json({ printers: parseBool(c.req.query('status')) ? deps.printers.listWithStatus() : deps.printers.list() }));
-  // devices plugged in that no printer claims; each with the one call that adds it
+  // devices plugged in that no printer claims; each with the one call that adds it, addressed by its port (URL-encoded):
+  // not by its place in the list, which another device plugged in or out meanwhile would give to another device
   app.get('/api/gantry/printers/found', async (c) =>
-    c.json({ found: (await deps.found.list()).map((f, n) => ({ ...f, add: `/api/gantry/printers/found/${n}/add` })) }),
+    c.json({ found: (await deps.found.list()).map((f) => ({ ...f, add: `/api/gantry/printers/found/${encodeURIComponent(f.port)}/add` })) }),
   );
-  app.post('/api/gantry/printers/found/:n/add', async (c) => {
+  app.post('/api/gantry/printers/found/:port/add', async (c) => {
     const found = await deps.found.list();
-    const n = Number(c.req.param('n'));
-    const f = Number.isInteger(n) && n >= 0 ? found[n] : undefined;
-    if (!f) throw new ServiceError(404, `No found printer ${c.req.param('n')}; GET /api/gantry/printers/found lists them (${found.length} now)`);
+    const port = c.req.param('port');
+    const f = found.find((x) => x.port === port);
+    if (!f) throw new ServiceError(404, `No new printer found on ${port.slice(0, 200)}; GET /api/gantry/printers/found lists them (${found.length} now)`);
     // a body is optional: {"id", "name"}
     const b = (c.req.header('content-type') ?? '').includes('json') ? await readJsonObject(c) : {};
     if (b['id'] !== undefined && typeof b['id'] !== 'string') throw badRequest('id must be a string');

@@ -4,8 +4,12 @@
 import { type Permission, permissionsOf } from '../../../src/accounts/permissions.js';
 import { normalizedPath } from '../../../src/api/http.js';
 import { permissionFor } from '../../../src/api/permission-map.js';
+import { builtinOperations } from '../../../src/ops/builtin/index.js';
 import type { FuzzCase, IdentityName } from './cases.js';
 import type { RawResponse } from './send.js';
+
+/** the operations Gantry declares: operation-backed routes need what these declare */
+const OPS = builtinOperations();
 
 const PERMS: Record<IdentityName, Permission[]> = {
   none: [],
@@ -33,10 +37,10 @@ export function lackedPermission(c: FuzzCase, cameraLanOpen: boolean): string | 
   const path = normalizedPath(`http://127.0.0.1${c.target}`);
   if (!GUARDED.test(path)) return undefined;
   if (cameraLanOpen && (path === '/webcam' || path.startsWith('/webcam/') || path === '/downloads/camera/current')) return undefined;
-  const required = permissionFor(c.method, path);
+  const required = permissionFor(c.method, path, OPS);
   if (required === 'PUBLIC') return undefined;
   if (required === 'ANY') return c.identity === 'none' || c.identity === 'wrong' ? 'a signed-in identity' : undefined;
-  return PERMS[c.identity].includes(required) ? undefined : required;
+  return required.some((p) => PERMS[c.identity].includes(p)) ? undefined : required.join(' or ');
 }
 
 /** Problems with one answer; empty when it is fine. */
