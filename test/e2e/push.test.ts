@@ -81,11 +81,18 @@ describe('push socket', () => {
       await waitFor('the print finished', () => clients[0]!.events().includes('PrintDone'), 60_000);
       await new Promise((r) => setTimeout(r, 1200));
       const t1 = Date.now();
+      // "on time" against the server's own ticks, not the wall clock: on a busy machine the whole process (server
+      // and clients alike) can stall, and that is no fault of the stalled client. What the stalled client must not
+      // do is hold the others back: each live client gets current ticks no further apart than the server's own worst
+      // tick gap allows (a live client's skipped tick, if its socket was full for a moment, fits in that too)
+      const stamp = (m: { msg: Record<string, unknown> }) => (m.msg['current'] as { serverTime: number }).serverTime * 1000;
+      const ticks = clients[0]!.of('current').map(stamp).filter((t) => t >= t0 && t <= t1);
+      const tickGap = Math.max(...ticks.slice(1).map((t, i) => t - ticks[i]!));
       for (const c of clients) {
-        const cur = c.of('current').filter((m) => m.at >= t0 && m.at <= t1);
+        const cur = c.of('current').filter((m) => stamp(m) >= t0 && stamp(m) <= t1);
         const gaps = cur.slice(1).map((m, i) => m.at - cur[i]!.at);
         assert.ok(cur.length >= Math.floor((t1 - t0) / 1000), `${cur.length} currents in ${t1 - t0} ms`);
-        assert.ok(Math.max(...gaps) < 1500, `largest gap ${Math.max(...gaps)} ms`);
+        assert.ok(Math.max(...gaps) < tickGap + 1000, `largest gap ${Math.max(...gaps)} ms, the server's own ${tickGap} ms`);
         const events = c.events();
         assert.ok(events.includes('Upload') && events.includes('PrintStarted') && events.includes('PrintDone') && events.includes('PrinterStateChanged'), events.join(','));
       }
