@@ -106,7 +106,20 @@ read(); s.sendall((sys.argv[2] + '\n').encode()); out = read()
 print('\n'.join(l for l in out.splitlines()[1:] if not l.startswith('(qemu)')))
 PY
 }
-sshvm() { ssh -q -i "$work/id" -p "$ssh_port" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=10 -o BatchMode=yes root@127.0.0.1 "$@"; }
+# ssh's own failures (exit 255: no connection, a handshake that timed out) are retried: under TCG on a busy host the
+# emulated key exchange alone can take many seconds. The remote command's exit status passes through as it is
+sshvm_once() { ssh -q -i "$work/id" -p "$ssh_port" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=60 -o BatchMode=yes root@127.0.0.1 "$@"; }
+sshvm() {
+  local rc
+  for try in 1 2 3 4; do
+    rc=0
+    sshvm_once "$@" || rc=$?
+    ((rc == 255)) || return $rc
+    echo "(ssh could not reach the VM, try $try)" >&2
+    sleep 5
+  done
+  return 255
+}
 api() { curl -sS -m 20 -H "X-Api-Key: $api_key" "$@"; }
 wait_version() { # $1: limit in s; prints the seconds it took
   local start=$(date +%s)
@@ -131,7 +144,7 @@ say "OK  the first-boot API key works (and no key is refused: $code)"
 login=$(curl -sS -m 20 -H 'Content-Type: application/json' -d "{\"user\":\"maker\",\"pass\":\"$admin_pass\"}" "$base/api/login")
 grep -q '"name":"maker"' <<<"$login" || fail "login as maker with the first-boot password: $login"
 say "OK  the first-boot admin account logs in"
-for _ in $(seq 30); do sshvm true && break; sleep 2; done
+for _ in $(seq 30); do sshvm_once true && break; sleep 2; done
 sshvm true || fail "ssh with the first-boot key"
 say "OK  ssh with the first-boot key"
 [[ $(sshvm hostname) = gantry-test ]] || fail "hostname is $(sshvm hostname)"
