@@ -72,6 +72,7 @@ image-test: build
 image-bench: image-test
 	@cat build/image-test/results.txt
 
+# BENCH_ONLY=upload,memory runs only those sections (bench/run.ts: SECTIONS lists them); unset, all of them
 bench: build
 	$(NODE) $(NODE_FLAGS) --expose-gc dist/bench/run.js
 
