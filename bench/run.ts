@@ -19,7 +19,7 @@ const pct = (n: number) => `${(n * 100).toFixed(0)} %`;
 const fmt = (s: number) => `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m ${Math.round(s % 60)}s`;
 
 /** The sections, in the order they run. BENCH_ONLY=upload,memory (`make bench BENCH_ONLY=upload`) runs some of them;
- * unset, all. */
+ * unset, all. UPLOAD_ROUNDS sets the upload section's rounds (default 5). */
 const SECTIONS = ['serial', 'printers', 'analysis', 'push', 'camera', 'timelapse', 'upload', 'startup', 'web', 'idle', 'memory'] as const;
 type Section = (typeof SECTIONS)[number];
 const only = (process.env['BENCH_ONLY'] ?? '').split(',').map((x) => x.trim()).filter(Boolean);
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
       }
     }
     if (want('upload')) {
-      const u = await benchUpload(join(dir, 'upload'));
+      const u = await benchUpload(join(dir, 'upload'), 100, Number(process.env['UPLOAD_ROUNDS'] ?? 5));
       console.log(`\nUploads: ${u.fileMb} MB G-code by ${u.client} over loopback, ${u.rounds} rounds (min / median / max), each next to plain node:http servers (Gantry's flags and environment) piping the body to a file and dropping it`);
       console.log(`  Gantry (multipart, hashed, checked, fsynced)  ${r3(u.gantryMBps, (n) => n.toFixed(0))} MB/s (target ≥ 350; OctoPrint here: 0.28 s = 357 MB/s)`);
       console.log(`  plain node:http pipe (floor, no fsync)        ${r3(u.floorMBps, (n) => n.toFixed(0))} MB/s; cp of the file ${r3(u.cpMBps, (n) => n.toFixed(0))} MB/s`);
