@@ -3,7 +3,7 @@
 // other things first) is read from the request's buffer; the request ends as a Readable should ('end',
 // readableEnded) and its push() is Readable's again. A body refused halfway hands the request back to Readable, so
 // the rest is read and dropped the ordinary way and the client hears the answer; an upload cut off by the client
-// leaves no temp file. Several uploads in a row on one keep-alive connection each land intact.
+// leaves no temp file. Several uploads in a row on one keep-alive connection (one chunked) each land intact.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -69,9 +69,11 @@ async function server(dir: string, before: (req: IncomingMessage) => Promise<voi
 }
 
 /** POSTs `body` (in `pieces`-sized writes) and resolves with the status and the answer's text. */
-function post(url: URL, body: Buffer, agent?: Agent, pieces = 64 * 1024): Promise<{ status: number; text: string }> {
+function post(url: URL, body: Buffer, agent?: Agent, pieces = 64 * 1024, chunked = false): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, method: 'POST', path: '/', agent, headers: { 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}`, 'Content-Length': String(body.length) } });
+    const headers: Record<string, string> = { 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}` };
+    if (!chunked) headers['Content-Length'] = String(body.length);
+    const req = request({ host: url.hostname, port: url.port, method: 'POST', path: '/', agent, headers });
     req.on('response', (res) => {
       let text = '';
       res.on('data', (d: Buffer) => (text += d));
@@ -105,15 +107,16 @@ test('a body that arrived whole before parseUpload ran is read from the request 
   }
 });
 
-test('uploads one after another on a keep-alive connection each land intact, and each request ends', async () => {
+test('uploads one after another on a keep-alive connection (one chunked) each land intact, and each request ends', async () => {
   const { dir, cleanup } = await tempDir();
   const seen: Seen[] = [];
   const srv = await server(dir, async () => undefined, seen);
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
-    const files = [gcode(3 << 20, 1), gcode(1, 2), gcode(700_001, 3)];
+    const files = [gcode(3 << 20, 1), gcode(1, 2), gcode(700_001, 3), gcode(2 << 20, 4)];
     for (const [i, data] of files.entries()) {
-      const { status } = await post(srv.url, Buffer.concat([head(`k${i}.gcode`), data, tail]), agent, 10_007);
+      // the last one chunked (Transfer-Encoding: chunked, no Content-Length), as a client that streams without one
+      const { status } = await post(srv.url, Buffer.concat([head(`k${i}.gcode`), data, tail]), agent, 10_007, i === files.length - 1);
       assert.equal(status, 201);
       const r = seen[i]!.result!;
       assert.equal(r.file!.hash, sha1(data));
