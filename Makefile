@@ -5,7 +5,7 @@ DATA_DIR ?= $(CURDIR)/data
 # the flags Gantry runs with everywhere (src/node-flags.ts says why)
 NODE_FLAGS := --max-semi-space-size=1 --optimize-for-size --single-threaded
 # and the environment (src/node-flags.ts: NODE_ENV), for every process started from here
-export MALLOC_MMAP_THRESHOLD_ := 32768
+export MALLOC_MMAP_THRESHOLD_ := 131072
 
 .PHONY: setup build run test bench bench-soak clean test-deps fuzz soak deb image image-test image-bench
 
@@ -72,6 +72,7 @@ image-test: build
 image-bench: image-test
 	@cat build/image-test/results.txt
 
+# BENCH_ONLY=upload,memory runs only those sections (bench/run.ts: SECTIONS lists them); unset, all of them
 bench: build
 	$(NODE) $(NODE_FLAGS) --expose-gc dist/bench/run.js
 

@@ -16,12 +16,15 @@ export const NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size', '--
  * The environment Gantry runs with (bin/gantry, systemd/gantry.service and the Makefile set the same; the bench and
  * tests that start `gantry serve` pass it on). Also not settable from inside: glibc reads it when the process starts.
  *
- * - `MALLOC_MMAP_THRESHOLD_=32768`: every allocation of 32 KB or more gets its own mapping, returned to the OS when
- *   freed. Node's HTTP parser copies each piece of a request body into a fresh Buffer (up to 64 KB, usually just
- *   under), and V8 frees them only when it collects those Buffers: by then small long-lived allocations sit above
- *   them in glibc's arena, which gives back only its top (and glibc's own threshold climbs to 32 MB after the first
- *   large free). Measured 30-70 s after a 500 MB upload: the main arena stayed 6-20 MB larger (RSS 68-75 MB against
- *   60 MB idle); with 64 KB here still 5-13 MB (the copies are just under it); with 32 KB 0-4.5 MB (61-67 MB).
- *   The upload took as long.
+ * - `MALLOC_MMAP_THRESHOLD_=131072`: allocations of 128 KB or more get their own mapping, returned to the OS when
+ *   freed; smaller ones come from glibc's arena (and glibc's own threshold, which climbs to 32 MB after the first
+ *   large free, stays put). Node's HTTP parser copies each piece of a request body into a fresh buffer of up to
+ *   64 KB. With the threshold at 32 KB each of those was a mapping of its own: an mmap, 16 page faults and a munmap
+ *   per piece, 28 % of the main thread's time in a 100 MB upload (perf) and 3-4× the page faults. From the arena
+ *   they are reused instead. What the 32 KB threshold was for, memory that comes back after a 500 MB upload, holds
+ *   without it now that an upload frees its spent pieces every few MB (upload-sink.ts, GC_EVERY) and reads them
+ *   without stream layers. `make bench`'s memory section, same machine and hour: 70 s after a 500 MB upload RSS is
+ *   1.03× idle (peak 1.13×), with 32 KB 1.02× (peak 1.20×); after analysing 100 MB 1.01× (1.02×), after 20 prints
+ *   1.04× (1.04×). Buffers of 128 KB and more still get mappings of their own.
  */
-export const NODE_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '32768' };
+export const NODE_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '131072' };

@@ -1,11 +1,19 @@
 // Streams a multipart upload to a temp file: never buffered in memory, hashed on the way, refused as soon as
 // it is clearly wrong (not G-code, binary, too big, disk full), fsynced before anyone may see it. The caller
 // renames it into place or discards it; a refused or aborted upload leaves nothing behind and is answered at once,
-// without reading the rest of the request (closeAfterAnswer). The request's chunks go straight from its 'data'
-// events through the multipart parser into the sink: no stream layers in between (they cost as much as the hash).
+// without reading the rest of the request (closeAfterAnswer).
+//
+// The body goes from Node's HTTP parser straight into the multipart parser and the sink, with no stream in between:
+// Node hands each piece of a request body to the request's push() (lib/_http_common.js parserOnBody, `stream.push(b)`;
+// the end as push(null)), and a returned false pauses the socket (readStop). Receiving takes that call over for the
+// upload's request, so a piece costs one function call instead of Readable's push/emit('data') and a nextTick per
+// piece: ~40 % of the CPU of reading a 100 MB body (a plain server: 185 → 110 ms, profiled). It is handed back to
+// Readable (delete the own property) at the end or on the first failure, so the rest of a refused body is read
+// (and dropped) the ordinary way. Per-piece code is on classes, not per-request closures: V8's optimized code for it
+// then serves every upload instead of being thrown away and compiled again for the next one's closures.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { unlink } from 'node:fs/promises';
-import { MultipartError, MultipartParser, boundaryOf } from './multipart.js';
+import { MultipartError, MultipartParser, type PartHandler, type PartInfo, boundaryOf } from './multipart.js';
 import { isGcodeName, sanitizeFileName } from './paths.js';
 import { StorageError } from './storage.js';
 import { UploadSink } from './upload-sink.js';
@@ -33,6 +41,178 @@ function writeFailure(err: Error): Error {
   return new StorageError(400, `The upload failed: ${err.message}`);
 }
 
+const RECEIVER = Symbol('gantry.upload');
+type ReceivingRequest = IncomingMessage & { [RECEIVER]?: Receiver; _readableState?: { ended?: boolean } };
+type Socket = IncomingMessage['socket'] & { _paused?: boolean };
+
+/** The request's push() while an upload receives it: every piece of the body, then null at its end. */
+function pushToReceiver(this: ReceivingRequest, chunk: Buffer | null): boolean {
+  return this[RECEIVER]!.take(chunk);
+}
+
+/** The part being read: the file (into the sink), a field (collected), or one that is read past. */
+const SKIP = 0;
+const FILE = 1;
+const FIELD = 2;
+
+class Receiver implements PartHandler {
+  readonly out: ParsedUpload = { fields: {} };
+  sink: UploadSink | undefined;
+  written: string | undefined;
+  private file: { display: string; name: string } | undefined;
+  private readonly parser: MultipartParser;
+  private current = SKIP;
+  private fieldName = '';
+  private fieldBytes: Buffer[] = [];
+  private fieldSize = 0;
+  private fields = 0;
+  private settled = false;
+  /** the socket was paused (push returned false) until the sink drains */
+  private paused = false;
+  private attached = false;
+  private resolve: () => void = () => undefined;
+  private reject: (err: Error) => void = () => undefined;
+  private readonly resumeSocket = () => {
+    this.paused = false;
+    // what Node's readStart does: not while the server holds a pipelined request back
+    const socket = this.req.socket as Socket | null;
+    if (!this.settled && socket && !socket._paused && socket.readable) socket.resume();
+  };
+  /** reports a disk failure of the sink as it happens */
+  private readonly sinkFailed = (err: Error) => this.fail(err);
+
+  constructor(
+    private readonly req: ReceivingRequest,
+    boundary: string,
+    private readonly tempPath: () => string,
+    private readonly maxBytes: number,
+  ) {
+    this.parser = new MultipartParser(boundary, this, LIMITS);
+  }
+
+  /** Settles on the first failure, at once (the client may still be sending: it must hear the answer now, not after
+   * the rest of the body), or once the body is parsed and the file written and fsynced. */
+  receive(): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    const req = this.req;
+    req.on('close', () => {
+      if (!req.complete) this.fail(new StorageError(400, 'The upload was aborted by the client'));
+    });
+    req.on('error', (err) => this.fail(new StorageError(400, `The upload failed: ${err.message}`)));
+    // a body that ended before the route ran (a small form, while earlier awaits were pending) was pushed already
+    const endedBefore = req.complete;
+    req[RECEIVER] = this;
+    req.push = pushToReceiver;
+    this.attached = true;
+    // what arrived while the route was busy before: in the request's buffer
+    for (let b: Buffer | null; !this.settled && (b = req.read() as Buffer | null) !== null; ) this.take(b);
+    if (endedBefore && !this.settled) this.take(null);
+    return done;
+  }
+
+  /** One piece of the body (null: its end). False asks Node to stop reading the socket until resumeSocket. */
+  take(chunk: Buffer | null): boolean {
+    if (chunk === null) {
+      this.detach();
+      // Readable's own end (unless it came before receive()), so that 'end' and readableEnded are as ever for
+      // whoever looks (the adapter does)
+      if (!this.req._readableState?.ended) this.req.push(null);
+      this.req.resume();
+      if (!this.settled) this.bodyEnded();
+      return false;
+    }
+    if (this.settled) return true;
+    try {
+      this.parser.write(chunk);
+    } catch (err) {
+      this.fail(err as Error);
+      return false;
+    }
+    return !this.paused;
+  }
+
+  part(info: PartInfo): void {
+    if (info.filename === undefined) {
+      if (this.fields < MAX_FIELDS) {
+        this.current = FIELD;
+        this.fieldName = info.name;
+        this.fieldBytes = [];
+        this.fieldSize = 0;
+      } else this.current = SKIP;
+      this.fields++;
+      return;
+    }
+    // one file, in the field OctoPrint reads it from; any other file part is read past
+    if (info.name !== 'file' || this.file) {
+      this.current = SKIP;
+      return;
+    }
+    const display = info.filename.split(/[\\/]/).pop()!;
+    if (!isGcodeName(display)) throw new StorageError(415, `${display || 'The file'} is not G-code (allowed: .gcode .gco .g .gc)`);
+    this.file = { display, name: sanitizeFileName(display) };
+    this.written = this.tempPath();
+    this.sink = new UploadSink(this.written, this.maxBytes, this.sinkFailed);
+    this.current = FILE;
+  }
+
+  data(bytes: Buffer): void {
+    if (this.current === FILE) {
+      if (!this.sink!.write(bytes) && !this.paused) {
+        this.paused = true;
+        this.sink!.onDrain(this.resumeSocket);
+      }
+    } else if (this.current === FIELD) {
+      this.fieldSize += bytes.length;
+      if (this.fieldSize > MAX_FIELD_BYTES) throw new StorageError(400, `The form field ${this.fieldName} is longer than ${MAX_FIELD_BYTES} bytes`);
+      this.fieldBytes.push(bytes);
+    }
+  }
+
+  partEnd(): void {
+    if (this.current === FIELD) this.out.fields[this.fieldName] = Buffer.concat(this.fieldBytes).toString('utf8');
+    this.current = SKIP;
+  }
+
+  /** The request's push() is Readable's again: what still arrives is buffered (paused) or read and dropped. */
+  detach(): void {
+    if (!this.attached) return;
+    this.attached = false;
+    delete (this.req as { push?: unknown }).push;
+    delete this.req[RECEIVER];
+  }
+
+  private bodyEnded(): void {
+    try {
+      this.parser.end();
+    } catch (err) {
+      this.fail(err as Error);
+      return;
+    }
+    const { sink, file } = this;
+    if (!sink || !file) return this.settle();
+    sink.end().then(() => {
+      this.out.file = { tempPath: this.written!, display: file.display, name: file.name, size: sink.size, hash: sink.hash.digest('hex') };
+      this.settle();
+    }, this.sinkFailed);
+  }
+
+  private settle(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve();
+  }
+
+  private fail(err: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.detach();
+    this.reject(writeFailure(err));
+  }
+}
+
 export async function parseUpload(req: IncomingMessage, tempPath: () => string, maxBytes: number): Promise<ParsedUpload> {
   let boundary: string;
   try {
@@ -40,103 +220,16 @@ export async function parseUpload(req: IncomingMessage, tempPath: () => string, 
   } catch (err) {
     throw new StorageError(400, (err as Error).message);
   }
-  const out: ParsedUpload = { fields: {} };
-  let sink: UploadSink | undefined;
-  let written: string | undefined;
-  let file: { display: string; name: string } | undefined;
-  /** the part being read: the file (into the sink), a field (collected), or one we skip */
-  let current: { kind: 'file' } | { kind: 'field'; name: string; bytes: Buffer[]; size: number } | { kind: 'skip' } = { kind: 'skip' };
-  let fields = 0;
-  let onData: (chunk: Buffer) => void = () => undefined;
-
-  // Settles on the first failure, at once (the client may still be sending: it must hear the answer now, not after
-  // the rest of the body), or once the request is parsed and the file written and fsynced.
-  const done = new Promise<void>((resolve, reject) => {
-    let settled = false;
-    const fail = (err: Error) => {
-      if (settled) return;
-      settled = true;
-      reject(writeFailure(err));
-    };
-    const parser = new MultipartParser(boundary, {
-      part(info) {
-        if (info.filename === undefined) {
-          current = fields < MAX_FIELDS ? { kind: 'field', name: info.name, bytes: [], size: 0 } : { kind: 'skip' };
-          fields++;
-          return;
-        }
-        // one file, in the field OctoPrint reads it from; any other file part is read past
-        if (info.name !== 'file' || file) {
-          current = { kind: 'skip' };
-          return;
-        }
-        const display = info.filename.split(/[\\/]/).pop()!;
-        if (!isGcodeName(display)) throw new StorageError(415, `${display || 'The file'} is not G-code (allowed: .gcode .gco .g .gc)`);
-        file = { display, name: sanitizeFileName(display) };
-        written = tempPath();
-        sink = new UploadSink(written, maxBytes, fail);
-        current = { kind: 'file' };
-      },
-      data(bytes) {
-        if (current.kind === 'file') {
-          if (!sink!.write(bytes)) {
-            req.pause();
-            sink!.onDrain(() => req.resume());
-          }
-        } else if (current.kind === 'field') {
-          current.size += bytes.length;
-          if (current.size > MAX_FIELD_BYTES) throw new StorageError(400, `The form field ${current.name} is longer than ${MAX_FIELD_BYTES} bytes`);
-          current.bytes.push(bytes);
-        }
-      },
-      partEnd() {
-        if (current.kind === 'field') out.fields[current.name] = Buffer.concat(current.bytes).toString('utf8');
-        current = { kind: 'skip' };
-      },
-    }, LIMITS);
-    onData = (chunk) => {
-      if (settled) return;
-      try {
-        parser.write(chunk);
-      } catch (err) {
-        fail(err as Error);
-      }
-    };
-    req.on('data', onData);
-    req.on('end', () => {
-      if (settled) return;
-      try {
-        parser.end();
-      } catch (err) {
-        fail(err as Error);
-        return;
-      }
-      if (!sink || !file) return void ((settled = true), resolve());
-      const { display, name } = file;
-      sink.end().then(
-        () => {
-          out.file = { tempPath: written!, display, name, size: sink!.size, hash: sink!.hash.digest('hex') };
-          settled = true;
-          resolve();
-        },
-        fail,
-      );
-    });
-    req.on('close', () => {
-      if (!req.complete) fail(new StorageError(400, 'The upload was aborted by the client'));
-    });
-    req.on('error', (err) => fail(new StorageError(400, `The upload failed: ${err.message}`)));
-  });
-
+  const receiver = new Receiver(req, boundary, tempPath, maxBytes);
   try {
-    await done;
-    return out;
+    await receiver.receive();
+    return receiver.out;
   } catch (err) {
     // stop reading: the rest of the body is unwanted (the route answers with Connection: close)
-    req.off('data', onData);
+    receiver.detach();
     req.pause();
-    if (sink) await sink.discard();
-    if (written) await unlink(written).catch(() => undefined);
+    if (receiver.sink) await receiver.sink.discard();
+    if (receiver.written) await unlink(receiver.written).catch(() => undefined);
     throw err;
   }
 }
