@@ -83,5 +83,25 @@ describe('operations over HTTP', () => {
     // and the command reached the printer only from the user
     await rig.waitExecuted('the user’s home', (cmds) => cmds.some((l) => /^G28\b.*X/.test(l)));
   });
+
+  test("POST /api/connection: connect and fake_ack are checked against what they do, not against any of the route's operations", async () => {
+    await addUser(rig, 'watcher', 'watcher-password', 'readonly');
+    const watcher = await keyOf(rig, await login(rig, 'watcher', 'watcher-password'));
+    // disconnect declared with a permission a readonly caller has: the door (any of connect's and disconnect's) now
+    // lets that caller in, and only the branch's own check stands between it and a connect
+    const op = rig.gantry.ops.get('connection.disconnect') as { permission: string };
+    const was = op.permission;
+    op.permission = 'STATUS';
+    try {
+      for (const json of [{ command: 'connect', autoconnect: false }, { command: 'fake_ack' }]) {
+        const res = await rig.api('/printers/b/api/connection', { key: watcher, method: 'POST', json });
+        assert.equal(res.status, 403, json.command);
+        assert.match(((await res.json()) as { error: string }).error, /CONNECTION/, json.command);
+      }
+    } finally {
+      op.permission = was;
+    }
+    assert.equal(rig.gantry.printers.get('b')?.settings.data.serial.autoconnect, true, 'nothing saved');
+  });
 });
 
