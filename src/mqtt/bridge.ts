@@ -156,8 +156,17 @@ export class MqttBridge {
 
   private async clearRemovedNow(): Promise<void> {
     try {
-      for (let r = this.d.removals.data.removed[0]; r; r = this.d.removals.data.removed[0]) {
+      // each one once: an entry that stays (its forgetting failed) must not be taken again in this pass
+      const seen = new Set<string>();
+      for (let r = this.next(seen); r; r = this.next(seen)) {
         const done = r;
+        seen.add(`${done.printerId}@${done.at}`);
+        if (this.channels.has(done.printerId)) {
+          // added again under the same id (while the broker was away, or MQTT off): the topics are its new
+          // device's now, not to be emptied; only forgotten
+          await this.forgetRemovals([done.printerId]);
+          continue;
+        }
         if (!(await this.clearRetained(done.topics))) return; // the broker went: the next connection goes on
         await this.d.removals.update((f) => (f.removed = f.removed.filter((x) => !(x.printerId === done.printerId && x.at === done.at))));
         this.d.log.info(`printer ${done.printerId} removed from Home Assistant: ${done.topics.length} retained topics emptied`);
@@ -165,6 +174,10 @@ export class MqttBridge {
     } catch (err) {
       this.d.log.warn(`MQTT: clearing removed printers: ${(err as Error).message}`);
     }
+  }
+
+  private next(seen: Set<string>) {
+    return this.d.removals.data.removed.find((r) => !seen.has(`${r.printerId}@${r.at}`));
   }
 
   private async forgetRemovals(ids: string[]): Promise<void> {
