@@ -11,7 +11,7 @@ import type { Logger } from '../log.js';
 import type { SystemHealth } from '../system/health.js';
 import type { Operations } from '../ops/registry.js';
 import { type MqttLink, type MqttPrinter, PrinterChannel } from './channel.js';
-import { type DiscoveryInput, bridgeTopics } from './discovery.js';
+import { type DiscoveryInput, bridgeTopics, farmTopics } from './discovery.js';
 import { FarmChannel, type MqttFarm } from './farm-channel.js';
 import type { JsonStore } from '../store/json-store.js';
 import type { MqttRemovalsFile } from './removals.js';
@@ -235,6 +235,8 @@ export class MqttBridge {
   private async clearDiscovery(why: string): Promise<void> {
     if (!this.connected) return;
     const counts = await Promise.all([...this.channels.values()].map((ch) => ch.clearDiscovery()));
+    // the farm queue, retained under the base topic too: a subscriber must not keep reading a queue that is gone
+    await this.clearRetained([farmTopics(this.s.baseTopic).queue]);
     const n = counts.reduce((a, b) => a + b, 0);
     this.d.log.info(`removed ${counts.length === 1 ? 'the printer' : `${counts.length} printers`} from Home Assistant under ${this.s.discoveryPrefix}/ (${why}): ${n} empty retained config${n === 1 ? '' : 's'}`);
   }
