@@ -155,6 +155,11 @@ export class JobRunner {
     this.closedBecause = reason;
   }
 
+  /** starts are refused now (refuseStarts) */
+  get refusingStarts(): boolean {
+    return this.closedBecause !== undefined;
+  }
+
   async start(user: string | null, fromQueue = false): Promise<void> {
     if (this.closedBecause) throw conflict(this.closedBecause);
     const { printer } = this.d;

@@ -145,6 +145,8 @@ export class PrinterRegistry implements PrintersApi {
         for (const k of order) if (k === id || units.has(k)) this.units.set(k, k === id ? unit : units.get(k)!);
         for (const [k, u] of units) if (!this.units.has(k)) this.units.set(k, u);
         unit.jobs.refuseStarts(undefined);
+        // what its own queue held back meanwhile
+        void unit.queue.maybeStartNext().catch((err: Error) => this.globals.log.warn(`queue: cannot start the next item: ${err.message}`));
       };
       const saved = this.file.data.printers.find((p) => p.id === id);
       try {

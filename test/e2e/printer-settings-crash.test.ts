@@ -160,6 +160,12 @@ describe('removing a printer', () => {
       assert.ok(!rig.gantry.printers.all().includes(unit), 'the farm dispatcher does not see it');
       await assert.rejects(unit.jobs.start(null), /Printer "held" is being removed/, 'its queue, MQTT and the farm start through here');
       assert.equal((await rig.api('/printers/held/api/job', { method: 'POST', json: { command: 'start' } })).status, 404);
+      // its own queue holds its items back (not dropped as unprintable: the removal may yet fail)
+      await unit.queue.takeBed();
+      await unit.queue.add('queued.gcode', 1, null);
+      // the bed confirmed clear: the queue's start, awaited
+      await unit.queue.confirmBedClear();
+      assert.deepEqual(unit.queue.data.items.map((i) => i.path), ['queued.gcode']);
     } finally {
       release();
       delete adapter.write;
