@@ -37,6 +37,7 @@ import { restartService, runSystemCommand } from './system/service-control.js';
 import { type PrintersFile, defaultPrintersFile } from './printers/printers-file.js';
 import { PrinterRegistry } from './printers/registry.js';
 import { builtinOperations } from './ops/builtin/index.js';
+import type { Operations } from './ops/registry.js';
 import { frontRequest, frontUpgrade } from './printers/http-front.js';
 import { recoverCommit, settingsJournal } from './store/commit.js';
 import { type MqttRemovalsFile, defaultMqttRemovals } from './mqtt/removals.js';
@@ -57,6 +58,8 @@ export interface Gantry {
   readonly queue: PrintQueue;
   readonly push: PushServer;
   readonly mqtt: () => MqttBridge | undefined;
+  /** the operations every surface runs (src/ops/) */
+  readonly ops: Operations;
   /** Resolves once every MQTT settings change so far has been applied. For tests. */
   mqttSettled(): Promise<void>;
   readonly camera: Camera;
@@ -248,6 +251,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     sessions,
     queue,
     push,
+    ops,
     mqtt: () => mqtt.current,
     mqttSettled: () => mqtt.settled(),
     camera,

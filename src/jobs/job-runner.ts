@@ -82,6 +82,8 @@ export class JobRunner {
   private failReason = 'The printer failed';
   private lastEnded: { file: JobFile; printTime: number } | undefined;
   private recovering = false;
+  /** why no print may start now (its printer is being removed), or undefined */
+  private closedBecause: string | undefined;
   private readonly d: JobRunnerDeps;
   private readonly offs: (() => void)[] = [];
 
@@ -147,7 +149,19 @@ export class JobRunner {
     this.dispatch(cmd);
   }
 
+  /** Refuses every start from now on with `reason` (a 409), whoever asks (the API, MQTT, its queue, the farm); undefined
+   * allows them again. */
+  refuseStarts(reason: string | undefined): void {
+    this.closedBecause = reason;
+  }
+
+  /** starts are refused now (refuseStarts) */
+  get refusingStarts(): boolean {
+    return this.closedBecause !== undefined;
+  }
+
   async start(user: string | null, fromQueue = false): Promise<void> {
+    if (this.closedBecause) throw conflict(this.closedBecause);
     const { printer } = this.d;
     if (!printer.operational) throw conflict('Printer is not operational');
     this.check('start');
@@ -159,6 +173,7 @@ export class JobRunner {
     const size = abs === undefined ? undefined : (await stat(abs).catch(() => undefined))?.size;
     if (size === undefined) throw new ServiceError(404, `${file.path} no longer exists`);
     this.check('start'); // a second start may have begun while we looked at the file
+    if (this.closedBecause) throw conflict(this.closedBecause);
     file.size = size;
     await this.launch(file, user, fromQueue, 0, Date.now(), 0);
   }

@@ -114,7 +114,8 @@ export class PrintQueue {
   /** Starts the next item when the printer is idle, the bed is clear and something is queued. */
   async maybeStartNext(): Promise<void> {
     const q = this.store.data;
-    if (this.starting || !q.bedClear || q.items.length === 0 || this.jobs.active || this.printer.state !== 'OPERATIONAL') return;
+    // refusing starts (its printer being removed): the item waits, not dropped as a file that cannot print would be
+    if (this.starting || !q.bedClear || q.items.length === 0 || this.jobs.active || this.jobs.refusingStarts || this.printer.state !== 'OPERATIONAL') return;
     this.starting = true;
     const item = q.items[0]!;
     try {

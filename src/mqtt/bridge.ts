@@ -11,7 +11,7 @@ import type { Logger } from '../log.js';
 import type { SystemHealth } from '../system/health.js';
 import type { Operations } from '../ops/registry.js';
 import { type MqttLink, type MqttPrinter, PrinterChannel } from './channel.js';
-import { type DiscoveryInput, bridgeTopics } from './discovery.js';
+import { type DiscoveryInput, bridgeTopics, farmTopics } from './discovery.js';
 import { FarmChannel, type MqttFarm } from './farm-channel.js';
 import type { JsonStore } from '../store/json-store.js';
 import type { MqttRemovalsFile } from './removals.js';
@@ -156,8 +156,17 @@ export class MqttBridge {
 
   private async clearRemovedNow(): Promise<void> {
     try {
-      for (let r = this.d.removals.data.removed[0]; r; r = this.d.removals.data.removed[0]) {
+      // each one once: an entry that stays (its forgetting failed) must not be taken again in this pass
+      const seen = new Set<string>();
+      for (let r = this.next(seen); r; r = this.next(seen)) {
         const done = r;
+        seen.add(`${done.printerId}@${done.at}`);
+        if (this.channels.has(done.printerId)) {
+          // added again under the same id (while the broker was away, or MQTT off): the topics are its new
+          // device's now, not to be emptied; only forgotten
+          await this.forgetRemovals([done.printerId]);
+          continue;
+        }
         if (!(await this.clearRetained(done.topics))) return; // the broker went: the next connection goes on
         await this.d.removals.update((f) => (f.removed = f.removed.filter((x) => !(x.printerId === done.printerId && x.at === done.at))));
         this.d.log.info(`printer ${done.printerId} removed from Home Assistant: ${done.topics.length} retained topics emptied`);
@@ -165,6 +174,10 @@ export class MqttBridge {
     } catch (err) {
       this.d.log.warn(`MQTT: clearing removed printers: ${(err as Error).message}`);
     }
+  }
+
+  private next(seen: Set<string>) {
+    return this.d.removals.data.removed.find((r) => !seen.has(`${r.printerId}@${r.at}`));
   }
 
   private async forgetRemovals(ids: string[]): Promise<void> {
@@ -222,6 +235,8 @@ export class MqttBridge {
   private async clearDiscovery(why: string): Promise<void> {
     if (!this.connected) return;
     const counts = await Promise.all([...this.channels.values()].map((ch) => ch.clearDiscovery()));
+    // the farm queue, retained under the base topic too: a subscriber must not keep reading a queue that is gone
+    await this.clearRetained([farmTopics(this.s.baseTopic).queue]);
     const n = counts.reduce((a, b) => a + b, 0);
     this.d.log.info(`removed ${counts.length === 1 ? 'the printer' : `${counts.length} printers`} from Home Assistant under ${this.s.discoveryPrefix}/ (${why}): ${n} empty retained config${n === 1 ? '' : 's'}`);
   }

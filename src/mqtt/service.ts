@@ -67,7 +67,7 @@ export class MqttService {
         // MQTT switched off: take the printers out of Home Assistant too (empty retained discovery)
         void this.apply(() => this.restart(settings.data.mqtt.url === ''));
       }),
-      bus.on('printers.changed', () => void this.apply(async () => this.bridge?.sync(this.d.printers.all()))),
+      bus.on('printers.changed', () => void this.apply(async () => (this.bridge ? this.bridge.sync(this.d.printers.all()) : this.forgetReAdded()))),
     );
     await this.apply(() => this.restart(false));
   }
@@ -82,6 +82,14 @@ export class MqttService {
   private apply(change: () => Promise<void>): Promise<void> {
     this.applied = this.applied.then(change).catch((err: Error) => this.d.log.warn(`mqtt: ${err.message}`));
     return this.applied;
+  }
+
+  /** MQTT off: removals wait for the next broker, but not those of printers that are there again (their topics are
+   * their new devices', for that broker to keep). */
+  private async forgetReAdded(): Promise<void> {
+    const ids = new Set(this.d.printers.all().map((p) => p.id));
+    if (!this.d.removals.data.removed.some((r) => ids.has(r.printerId))) return;
+    await this.d.removals.update((f) => (f.removed = f.removed.filter((r) => !ids.has(r.printerId))));
   }
 
   private mqttSettings(): MqttSettings {

@@ -132,11 +132,35 @@ export class PrinterRegistry implements PrintersApi {
       if (!unit) throw notFound(id);
       if (unit.isDefault) throw new ServiceError(409, `"${id}" is the default printer (today's URLs answer for it); it cannot be removed, only disconnected`);
       if (unit.jobs.active) throw new ServiceError(409, `Printer "${id}" is printing; cancel the print or wait for it to end before removing the printer`);
-      // saved first: a crash from here on never brings back a printer the user removed (and a save that fails
-      // leaves it listed and running, as the error says); then off the list, so a request arriving now gets a 404,
-      // not a printer half torn down; then stopped
-      await this.file.update((f) => (f.printers = f.printers.filter((p) => p.id !== id)));
+      // Off the list first, and no print may start on it any more (the farm dispatcher, its own queue, the API and
+      // MQTT all ask it through its job runner): a print started while the removal is saved would be torn down by
+      // the stop. Then saved: a crash from here on never brings back a printer the user removed; a save that fails
+      // puts it back, listed, running and able to print, as the error says. Then stopped.
+      unit.jobs.refuseStarts(`Printer "${id}" is being removed`);
+      const order = [...this.units.keys()];
       this.units.delete(id);
+      const putBack = () => {
+        const units = new Map(this.units);
+        this.units.clear();
+        for (const k of order) if (k === id || units.has(k)) this.units.set(k, k === id ? unit : units.get(k)!);
+        for (const [k, u] of units) if (!this.units.has(k)) this.units.set(k, u);
+        unit.jobs.refuseStarts(undefined);
+        // what its own queue held back meanwhile
+        void unit.queue.maybeStartNext().catch((err: Error) => this.globals.log.warn(`queue: cannot start the next item: ${err.message}`));
+      };
+      const saved = this.file.data.printers.find((p) => p.id === id);
+      try {
+        await this.file.update((f) => (f.printers = f.printers.filter((p) => p.id !== id)));
+      } catch (err) {
+        putBack();
+        throw err;
+      }
+      // a start that got past its checks before the refusal: the printer stays, and its print
+      if (unit.jobs.active) {
+        await this.file.update((f) => void (saved && !f.printers.some((p) => p.id === id) && f.printers.push(saved))).catch((err: Error) => this.globals.log.error(`printer ${id}: could not list it in printers.json again: ${err.message}`));
+        putBack();
+        throw new ServiceError(409, `Printer "${id}" started printing while it was being removed; it stays. Cancel the print or wait for it to end, then remove it`);
+      }
       await unit.stop();
       this.globals.log.info(`printer ${id} removed (its queue and timelapses stay in printers/${id}/)`);
       this.changed();

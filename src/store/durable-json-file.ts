@@ -6,6 +6,7 @@ import { open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Adapter } from 'lowdb';
 import type { Logger } from '../log.js';
+import { type Staged, sha256, uniqueTag } from './commit.js';
 import { parseJsonSafe } from './safe-json.js';
 
 export class DurableJsonFile<T> implements Adapter<T> {
@@ -76,15 +77,18 @@ export class DurableJsonFile<T> implements Adapter<T> {
     }
   }
 
-  /** Writes `data` whole to a temp file beside this one, synced, and returns its path: half of a change that spans
-   * files (src/store/commit.ts puts every staged file in place together). A failed stage leaves nothing behind.
-   * The temp's name is one `read` removes, so a stage no commit followed is gone at the next start. */
-  async stage(data: T): Promise<string> {
-    const tmp = `${this.path}.tmp-${process.pid}-commit`;
+  /** Writes `data` whole to a temp file beside this one, synced, and returns it (its path, content and sha256): half
+   * of a change that spans files (src/store/commit.ts puts every staged file in place together). A failed stage
+   * leaves nothing behind. The temp's name is this save's own (no later save reuses it, so a journal left behind
+   * never points at another save's content), and one `read` removes, so a stage no commit followed is gone at the
+   * next start. */
+  async stage(data: T): Promise<Staged> {
+    const tmp = `${this.path}.tmp-${uniqueTag()}-commit`;
+    const content = JSON.stringify(data, null, 2) + '\n';
     try {
       const fh = await open(tmp, 'w', this.mode);
       try {
-        await fh.writeFile(JSON.stringify(data, null, 2) + '\n', 'utf8');
+        await fh.writeFile(content, 'utf8');
         await fh.datasync();
       } finally {
         await fh.close();
@@ -93,7 +97,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
       await unlink(tmp).catch(() => undefined);
       throw err;
     }
-    return tmp;
+    return { tmp, path: this.path, content, sha256: sha256(content) };
   }
 
   private async removeStaleTemps(): Promise<void> {

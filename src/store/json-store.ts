@@ -7,12 +7,15 @@ import { Low } from 'lowdb';
 import type { Logger } from '../log.js';
 import { ServiceError } from '../service-error.js';
 import { DurableJsonFile } from './durable-json-file.js';
-import { type Staged, commitStaged } from './commit.js';
+import { type Staged, commitStaged, recoverCommit } from './commit.js';
 import { isForbiddenKey } from './safe-json.js';
 
 export class JsonStore<T extends object> {
   /** the previous update, settled either way: the next one starts from what it left */
   private last: Promise<void> = Promise.resolve();
+  /** a save of this store with others that was committed (its journal written) but not put in place: finished
+   * before this store writes again, and every write refused until it is (src/store/commit.ts) */
+  private pending: PendingJournal | undefined;
 
   private constructor(
     private readonly db: Low<T>,
@@ -55,36 +58,73 @@ export class JsonStore<T extends object> {
    * changing nothing, as `update` does.
    */
   static transaction(journal: string, changes: StoreChange[]): Promise<void> {
-    const run = Promise.all(changes.map((c) => c.store.last)).then(() => JsonStore.commit(journal, changes));
+    const run = Promise.all(changes.map((c) => c.store.last))
+      .then(() => Promise.all(changes.map((c) => c.store.finishPending())))
+      .then(() => JsonStore.commit(journal, changes));
     for (const c of changes) c.store.last = run.catch(() => undefined);
     return run;
   }
 
   private static async commit(journal: string, changes: StoreChange[]): Promise<void> {
+    const first = changes[0]!.store;
+    // a journal no store here knows of (another process's, or one this process lost track of): finished first, so
+    // this save's journal never replaces one whose change is not in place yet
+    try {
+      await recoverCommit(journal, first.log, 'an error');
+    } catch (err) {
+      throw unfinishedError(basename(first.path), err as Error);
+    }
     const nexts = changes.map((c) => {
       const next = structuredClone(c.store.db.data);
       c.fn(next);
       return next;
     });
     const staged: Staged[] = [];
-    let current = changes[0]!.store;
+    let current = first;
+    let finished: boolean;
     try {
       for (const [i, c] of changes.entries()) {
         current = c.store;
         const adapter = c.store.db.adapter as DurableJsonFile<object>;
-        staged.push({ tmp: await adapter.stage(nexts[i]!), path: adapter.path });
+        staged.push(await adapter.stage(nexts[i]!));
       }
-      await commitStaged(journal, staged, current.log);
+      finished = await commitStaged(journal, staged, current.log);
     } catch (err) {
       for (const s of staged) await unlink(s.tmp).catch(() => undefined);
       current.log.error(`could not save ${changes.map((c) => c.store.path).join(' and ')}: ${(err as Error).message}; the change was not applied to any of them`);
       throw saveError(basename(current.path), err as NodeJS.ErrnoException);
     }
+    // committed: the change is made (a restart would finish it), so the live data has it, whether or not the files
+    // are in place yet
     changes.forEach((c, i) => (c.store.db.data = nexts[i]!));
+    if (!finished) {
+      const pending: PendingJournal = { journal, stores: changes.map((c) => c.store), files: changes.map((c) => basename(c.store.path)) };
+      for (const c of changes) c.store.pending = pending;
+    }
+  }
+
+  /** Finishes this store's committed but unfinished save, if any; rejects (nothing written) while it cannot be. */
+  private async finishPending(): Promise<void> {
+    const p = this.pending;
+    if (!p) return;
+    p.finishing ??= recoverCommit(p.journal, this.log, 'an error').then(
+      () => {
+        for (const s of p.stores) if (s.pending === p) s.pending = undefined;
+      },
+      (err: Error) => {
+        p.finishing = undefined;
+        throw err;
+      },
+    );
+    try {
+      await p.finishing;
+    } catch (err) {
+      throw unfinishedError(basename(this.path), err as Error, p.files);
+    }
   }
 
   update(fn: (data: T) => void): Promise<void> {
-    const run = this.last.then(() => this.apply(fn));
+    const run = this.last.then(() => this.finishPending()).then(() => this.apply(fn));
     this.last = run.catch(() => undefined);
     return run;
   }
@@ -109,6 +149,19 @@ export interface StoreChange {
 }
 
 export const change = <T extends object>(store: JsonStore<T>, fn: (data: T) => void): StoreChange => ({ store: store as unknown as JsonStore<object>, fn: fn as (data: object) => void });
+
+interface PendingJournal {
+  journal: string;
+  stores: JsonStore<object>[];
+  files: string[];
+  finishing?: Promise<void>;
+}
+
+/** A write refused because an earlier save, committed, is not in place yet and could not be finished now. */
+function unfinishedError(name: string, err: Error, files?: string[]): ServiceError {
+  const which = files ? `an earlier save of ${files.join(' and ')}` : 'an earlier save';
+  return new ServiceError(500, `Could not save ${name}: ${which} is not finished yet and could not be finished now (${err.message}); try again (nothing was changed)`);
+}
 
 /** What the API answers for a failed save: the reason, without the server's paths. */
 function saveError(name: string, err: NodeJS.ErrnoException): ServiceError {

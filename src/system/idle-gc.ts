@@ -10,6 +10,9 @@
 // always streaming, so the owed collection waited for a moment that rarely came. A paused print streams nothing, so
 // it does not count as printing, and the debt is also paid on any printer's change of state (one pausing, one going
 // offline) that leaves no printer streaming, not only at a job's end.
+// Those events are emitted from inside a printer's line handler: the collection is not run there (a pause of tens
+// of ms in the middle of handling a printer's reply) but right after it (setImmediate), asking again then whether a
+// printer streams (another may have resumed meanwhile).
 import type { EventBus } from '../events.js';
 import { collectAllGarbage } from './gc.js';
 
@@ -32,6 +35,8 @@ export class IdleCollector {
   skipped = 0;
   /** a collection was skipped for a print: the next job's end runs it at once */
   private owed = false;
+  /** the check for paying it, right after the event that asked for it */
+  private paying: NodeJS.Immediate | undefined;
 
   constructor(private readonly d: IdleGcDeps) {
     this.offs = [
@@ -42,9 +47,13 @@ export class IdleCollector {
     ];
   }
 
-  /** a collection owed, and no printer streaming now: pay it */
+  /** a collection owed, and no printer streaming now: pay it, once the event's handlers are done */
   private payIfQuiet(): void {
-    if (this.owed && !this.d.printing()) this.collect();
+    if (!this.owed || this.d.printing() || this.paying) return;
+    this.paying = setImmediate(() => {
+      this.paying = undefined;
+      if (this.owed && !this.d.printing()) this.collect();
+    });
   }
 
   private jobEnded(): void {
@@ -74,6 +83,7 @@ export class IdleCollector {
 
   stop(): void {
     clearTimeout(this.timer);
+    clearImmediate(this.paying);
     for (const off of this.offs) off();
   }
 }

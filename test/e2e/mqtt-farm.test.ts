@@ -102,4 +102,22 @@ describe('the farm queue over MQTT', () => {
       client.end(true);
     }
   });
+
+  test('the retained queue goes with the bridge: emptied under the old base topic when it changes, and when MQTT is switched off', async () => {
+    const mqttSettings = async (mqtt: Record<string, unknown>) => {
+      assert.equal((await rig.api('/api/settings', { method: 'POST', json: { gantry: { mqtt } } })).status, 200);
+      await rig.gantry.mqttSettled();
+    };
+    const queueAt = async (base: string) => (await retained(broker.url, `${base}/bridge/farm/#`)).get(`${base}/bridge/farm/queue`);
+    await waitFor('the queue retained under gantry/', () => queueAt('gantry'));
+    try {
+      await mqttSettings({ baseTopic: 'farmhost' });
+      await waitFor('bridge connected again', () => rig.gantry.mqtt()?.connected);
+      await waitFor('the queue retained under farmhost/', () => queueAt('farmhost'));
+      assert.equal(await queueAt('gantry'), undefined, 'nothing left under the old base topic');
+    } finally {
+      await mqttSettings({ url: '' });
+    }
+    assert.equal(await queueAt('farmhost'), undefined, 'nothing left once MQTT is off');
+  });
 });

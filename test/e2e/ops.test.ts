@@ -6,8 +6,9 @@ import { addUser, asSession, keyOf, login } from '../helpers/accounts.js';
 import { type GantryRig, gantryRig, waitOperational } from '../helpers/gantry-rig.js';
 import { waitFor } from '../helpers/wait.js';
 
-// long enough (≈ 20 s at the simulator's speed) to be still printing after the logins below, on a loaded machine too
-const slow = ['G28', ...Array.from({ length: 4000 }, (_, i) => `G1 X${i % 100} Y${i % 50} F600`)].join('\n') + '\n';
+// held by the printer, not by its length: M0 waits for the user (host-prompts.test.ts) and the job stays Printing
+// for as long as the test needs, whatever the machine's load; the cancel ends the wait (M108)
+const held = ['G28', 'G1 X10 Y10 F3000', 'M0 Held for the test', 'G1 X20 Y10 F3000', ''].join('\n');
 
 describe('operations over HTTP', () => {
   let rig: GantryRig;
@@ -28,9 +29,10 @@ describe('operations over HTTP', () => {
     assert.match(((await refused.json()) as { error: string }).error, /./);
     const form = new FormData();
     form.append('print', 'true');
-    form.append('file', new Blob([slow]), 'slow-b.gcode');
+    form.append('file', new Blob([held]), 'held-b.gcode');
     assert.equal((await rig.api('/printers/b/api/files/local', { method: 'POST', body: form })).status, 201);
-    await waitFor('b printing', async () => ((await (await rig.api('/printers/b/api/job')).json()) as { state: string }).state === 'Printing', 20_000, 20);
+    await waitFor('b held in M0', async () => ((await (await rig.api('/printers/b/api/plugin/action_command_prompt')).json()) as { text?: string }).text === 'Held for the test', 20_000, 20);
+    assert.equal(((await (await rig.api('/printers/b/api/job')).json()) as { state: string }).state, 'Printing');
 
     await addUser(rig, 'viewer', 'viewer-password', 'readonly');
     const viewer = await login(rig, 'viewer', 'viewer-password');
@@ -82,6 +84,26 @@ describe('operations over HTTP', () => {
     }
     // and the command reached the printer only from the user
     await rig.waitExecuted('the user’s home', (cmds) => cmds.some((l) => /^G28\b.*X/.test(l)));
+  });
+
+  test("POST /api/connection: connect and fake_ack are checked against what they do, not against any of the route's operations", async () => {
+    await addUser(rig, 'watcher', 'watcher-password', 'readonly');
+    const watcher = await keyOf(rig, await login(rig, 'watcher', 'watcher-password'));
+    // disconnect declared with a permission a readonly caller has: the door (any of connect's and disconnect's) now
+    // lets that caller in, and only the branch's own check stands between it and a connect
+    const op = rig.gantry.ops.get('connection.disconnect') as { permission: string };
+    const was = op.permission;
+    op.permission = 'STATUS';
+    try {
+      for (const json of [{ command: 'connect', autoconnect: false }, { command: 'fake_ack' }]) {
+        const res = await rig.api('/printers/b/api/connection', { key: watcher, method: 'POST', json });
+        assert.equal(res.status, 403, json.command);
+        assert.match(((await res.json()) as { error: string }).error, /CONNECTION/, json.command);
+      }
+    } finally {
+      op.permission = was;
+    }
+    assert.equal(rig.gantry.printers.get('b')?.settings.data.serial.autoconnect, true, 'nothing saved');
   });
 });
 

@@ -4,6 +4,7 @@
 // start finishes it). Removing a printer saves printers.json before the printer stops, so a crash at that moment
 // does not bring back a printer the user removed, and a save that fails leaves it listed and running.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -42,9 +43,11 @@ describe("a save that spans a printer's settings and Gantry's", () => {
 
   test('either file cannot be written: neither changes, live or on disk, and nothing is left behind', async () => {
     for (const file of ['printers.json', 'settings.json']) {
-      // a directory where the file's staged copy goes: that file cannot be written
-      const blocker = join(data(), `${file}.tmp-${process.pid}-commit`);
-      await mkdir(blocker);
+      // the file's staged copy cannot be written (each save stages under a name of its own, so no blocker can be put
+      // in its way beforehand: the store's stage fails as a full or broken disk fails it)
+      const store = file === 'settings.json' ? rig.gantry.settings : (rig.gantry.printers as unknown as { file: typeof rig.gantry.settings }).file;
+      const adapter = (store as unknown as { db: { adapter: { stage?: (d: object) => Promise<unknown> } } }).db.adapter;
+      adapter.stage = () => Promise.reject(Object.assign(new Error(`EIO: i/o error, open '${join(data(), file)}.tmp-x-commit'`), { code: 'EIO' }));
       try {
         const res = await save('Half', 'half');
         assert.equal(res.status, 500, file);
@@ -52,7 +55,7 @@ describe("a save that spans a printer's settings and Gantry's", () => {
         assert.deepEqual(await shown(), ['Two', 'first'], `live, ${file} failing`);
         assert.deepEqual(await onDisk(), ['Two', 'first'], `on disk, ${file} failing`);
       } finally {
-        await rmdir(blocker);
+        delete adapter.stage;
       }
       assert.deepEqual(await leftovers(), []);
     }
@@ -70,16 +73,14 @@ describe("a save that spans a printer's settings and Gantry's", () => {
     const settings = JSON.parse(await readFile(join(data(), 'settings.json'), 'utf8')) as { mqtt: { clientId: string } };
     settings.mqtt.clientId = clientId;
     // the staged copies, as the killed process (another pid) wrote them
-    const staged = [
-      { tmp: join(data(), 'printers.json.tmp-99999-commit'), path: join(data(), 'printers.json') },
-      { tmp: join(data(), 'settings.json.tmp-99999-commit'), path: join(data(), 'settings.json') },
-    ];
-    await writeFile(staged[0]!.tmp, JSON.stringify(printers));
-    await writeFile(staged[1]!.tmp, JSON.stringify(settings));
+    const entry = (name: string, content: string) => ({ tmp: join(data(), `${name}.tmp-99999-1a2b3c-commit`), path: join(data(), name), content, sha256: createHash('sha256').update(content).digest('hex') });
+    const staged = [entry('printers.json', JSON.stringify(printers)), entry('settings.json', JSON.stringify(settings))];
+    await writeFile(staged[0]!.tmp, staged[0]!.content);
+    await writeFile(staged[1]!.tmp, staged[1]!.content);
     // killed after the journal was written, and after the first file was put in place
     if (stage === 'committed') {
       await writeFile(join(data(), 'settings-commit.json'), JSON.stringify({ staged }));
-      await writeFile(staged[0]!.path, JSON.stringify(printers));
+      await writeFile(staged[0]!.path, staged[0]!.content);
       await (await import('node:fs/promises')).unlink(staged[0]!.tmp);
     }
     await rig.restart();
@@ -136,6 +137,43 @@ describe('removing a printer', () => {
     assert.equal(rig.gantry.printers.get('gone'), undefined);
   });
 
+  test('while the removal is saved the printer is off the list and no print can start on it', async () => {
+    await add('held');
+    const unit = rig.gantry.printers.get('held')!;
+    // printers.json's save held open: the window between the removal's checks and the printer's stop
+    const adapter = (rig.gantry.printers as unknown as { file: { db: { adapter: { write?: (d: object) => Promise<void> } } } }).file.db.adapter;
+    const write = adapter.write!.bind(adapter);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let entered!: () => void;
+    const writing = new Promise<void>((r) => (entered = r));
+    adapter.write = async (d) => {
+      entered();
+      await held;
+      return write(d);
+    };
+    let removal: Promise<Response> | undefined;
+    try {
+      removal = rig.api('/api/gantry/printers/held', { method: 'DELETE' });
+      await writing;
+      assert.equal(rig.gantry.printers.get('held'), undefined, 'off the list while saving');
+      assert.ok(!rig.gantry.printers.all().includes(unit), 'the farm dispatcher does not see it');
+      await assert.rejects(unit.jobs.start(null), /Printer "held" is being removed/, 'its queue, MQTT and the farm start through here');
+      assert.equal((await rig.api('/printers/held/api/job', { method: 'POST', json: { command: 'start' } })).status, 404);
+      // its own queue holds its items back (not dropped as unprintable: the removal may yet fail)
+      await unit.queue.takeBed();
+      await unit.queue.add('queued.gcode', 1, null);
+      // the bed confirmed clear: the queue's start, awaited
+      await unit.queue.confirmBedClear();
+      assert.deepEqual(unit.queue.data.items.map((i) => i.path), ['queued.gcode']);
+    } finally {
+      release();
+      delete adapter.write;
+    }
+    assert.equal((await removal).status, 204);
+    assert.deepEqual(listedInFile(), []);
+  });
+
   test('printers.json cannot be written: the removal is refused and the printer stays, listed and running', async () => {
     await add('stays');
     const blocker = join(rig.dir, 'data', `printers.json.tmp-${process.pid}`);
@@ -148,6 +186,7 @@ describe('removing a printer', () => {
       await rmdir(blocker);
     }
     assert.equal(rig.gantry.printers.get('stays')?.printer.state, 'OPERATIONAL', 'still running');
+    await assert.rejects(rig.gantry.printers.get('stays')!.jobs.start(null), /No file selected/, 'and able to print again');
     assert.deepEqual(listedInFile(), ['stays']);
     assert.equal(((await (await rig.api('/printers/stays/api/job')).json()) as { state: string }).state, 'Operational', 'still answering at its URL');
     // and removed once the file can be written

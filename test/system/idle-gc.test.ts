@@ -40,15 +40,48 @@ test('prints back to back: the collection skipped during a print runs the moment
     printing = true;
     await waitFor('the collection to be skipped', () => idle.skipped === 1 || undefined);
     assert.equal(collected, 0, 'nothing while printing');
-    // the next job ends: the owed collection runs in the job's end, before a third job can start
+    // the next job ends: the owed collection runs right after the job's end (not inside its event), before a third
+    // job can start
     printing = false;
     ended();
-    assert.equal(collected, 1, 'collected as the job ended');
+    assert.equal(collected, 0, 'not inside the event');
+    await waitFor('collected as the job ended', () => collected === 1 || undefined);
     printing = true;
     await waitFor('the next quiet moment to be skipped', () => idle.skipped === 2 || undefined);
     printing = false;
     ended();
-    assert.equal(collected, 2, 'one collection per job while prints follow each other');
+    await waitFor('one collection per job while prints follow each other', () => collected === 2 || undefined);
+  } finally {
+    idle.stop();
+  }
+});
+
+test('an owed collection is not run inside the printer.state event, but right after it, if no printer streams then', async () => {
+  const bus = new EventBus();
+  let printing = true;
+  let collected = 0;
+  const idle = new IdleCollector({ bus, printing: () => printing, collect: () => collected++, delayMs: 50 });
+  const state = (s: string) => bus.emit('printer.state', { printerId: 'two', state: s, text: s } as never);
+  const afterImmediates = () => new Promise((r) => setImmediate(r));
+  try {
+    bus.emit('files.analysed', { path: 'f.gcode' });
+    await waitFor('the collection to be skipped', () => idle.skipped === 1 || undefined);
+    // a printer pauses: no printer streams, but the collection waits until the state's handlers are done
+    printing = false;
+    state('PAUSED');
+    assert.equal(collected, 0, 'not in the paused printer\'s event handler');
+    // another printer resumes before then: asked again, still owed
+    printing = true;
+    await afterImmediates();
+    assert.equal(collected, 0, 'not while a printer streams again');
+    printing = false;
+    state('OPERATIONAL');
+    assert.equal(collected, 0);
+    await afterImmediates();
+    assert.equal(collected, 1, 'paid right after the event');
+    state('OFFLINE');
+    await afterImmediates();
+    assert.equal(collected, 1, 'paid once');
   } finally {
     idle.stop();
   }

@@ -3,7 +3,7 @@ import { AUTODETECT_BAUDRATES, VIRTUAL_PORT } from '../../printer/printer.js';
 import { isNetworkTarget } from '../../transport/open.js';
 import type { ApiDeps, ApiEnv } from '../context.js';
 import { badRequest, conflict, parseBool, readCommand } from '../http.js';
-import { callOp } from '../ops.js';
+import { callOp, requirePermission } from '../ops.js';
 
 const BAUDRATES = [...AUTODETECT_BAUDRATES].sort((a, b) => b - a);
 
@@ -50,10 +50,14 @@ export function connectionRoutes(deps: ApiDeps): Hono<ApiEnv> {
       return c.body(null, 204);
     }
     if (command === 'fake_ack') {
+      // runs no operation: checked here, not only by the door (which takes any of the route's operations')
+      requirePermission(deps, c, 'fake_ack', 'CONNECTION');
       if (!printer.operational) throw conflict('Printer is not operational');
       printer.fakeAck();
       return c.body(null, 204);
     }
+    // connect (and what it saves: port, baud rate, autoconnect) needs what connecting does
+    requirePermission(deps, c, 'connection.connect');
     const port = body['port'] === undefined || body['port'] === null ? settings.data.serial.port : body['port'];
     if (typeof port !== 'string' || port.length === 0) throw badRequest('port must be a string');
     const known = port.toUpperCase() === 'AUTO' || port.toUpperCase() === VIRTUAL_PORT || isNetworkTarget(port) || (await portOptions()).includes(port);
