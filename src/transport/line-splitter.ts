@@ -21,7 +21,8 @@ export class LineSplitter {
     let start = 0;
     for (let i = buf.indexOf(LF); i >= 0; i = buf.indexOf(LF, start)) {
       const end = i > start && buf[i - 1] === CR ? i - 1 : i;
-      this.onLine(buf.toString('latin1', start, end));
+      // a bare `ok` is most of what a printer says while it prints: the same string each time, no decoding
+      this.onLine(end - start === 2 && buf[start] === 0x6f && buf[start + 1] === 0x6b ? 'ok' : buf.toString('latin1', start, end));
       start = i + 1;
     }
     if (start < buf.length) {
