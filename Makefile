@@ -72,6 +72,7 @@ image-test: build
 image-bench: image-test
 	@cat build/image-test/results.txt
 
+# BENCH_SECTIONS=serial,multi (comma-separated; bench/run.ts lists them) runs only those parts; BENCH_ROUNDS sets the rounds
 bench: build
 	$(NODE) $(NODE_FLAGS) --expose-gc dist/bench/run.js
 
