@@ -72,7 +72,8 @@ image-test: build
 image-bench: image-test
 	@cat build/image-test/results.txt
 
-# BENCH_ONLY=upload,memory runs only those sections (bench/run.ts: SECTIONS lists them); unset, all of them
+# BENCH_ONLY=upload,memory runs only those sections (bench/run.ts: SECTIONS lists them); unset, all of them.
+# BENCH_ROUNDS sets the serial and several-printer rounds (default 3), UPLOAD_ROUNDS the upload rounds (default 5)
 bench: build
 	$(NODE) $(NODE_FLAGS) --expose-gc dist/bench/run.js
 

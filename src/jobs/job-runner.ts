@@ -21,6 +21,7 @@ import { FileLineSource } from './file-line-source.js';
 import type { History, JobResult } from './history.js';
 import { type JobScripts, fill, parkPlaceholders } from './scripts.js';
 import { type Checkpoint, type CheckpointFile, checkpointFrom, recoveryPreamble } from './checkpoint.js';
+import { CheckpointSaver } from './checkpoint-saver.js';
 import type { JsonStore } from '../store/json-store.js';
 
 export type { JobProgress } from './job-progress.js';
@@ -49,6 +50,8 @@ interface ActiveJob {
   abortedHeatup: string | undefined;
   ending: boolean;
   fromQueue: boolean;
+  /** writes its checkpoints, a layer at a time but never faster than one a second (checkpoint-saver.ts) */
+  checkpoints: CheckpointSaver;
 }
 
 export interface JobRunnerDeps {
@@ -110,6 +113,8 @@ export class JobRunner {
 
   stop(): void {
     for (const off of this.offs) off();
+    // Gantry stops mid-print: the newest layer's checkpoint goes to disk now (the unit waits for its stores)
+    this.job?.checkpoints.flush();
   }
 
   /** The job's state (the table's row); the printer model shows it as OctoPrint's state. */
@@ -425,12 +430,12 @@ export class JobRunner {
     source.startLayerCount(layersDone);
     const hash = meta?.hash ?? '';
     const base = { path: file.path, hash, user, startedAt };
+    const checkpoints = new CheckpointSaver(this.d.checkpoints, this.d.log);
     source.onLayer = (layer, filepos, modes) => {
       const t = printer.temperatures;
       const tools: Record<string, number> = {};
       for (const [i, h] of t.tools) if (h.target) tools[String(i)] = h.target;
-      const cp = checkpointFrom({ ...base, targets: { tools, bed: t.bed?.target ?? null } }, layer, filepos, modes);
-      void this.d.checkpoints.update((c) => (c.checkpoint = cp)).catch((err: Error) => this.d.log.warn(`checkpoint not saved: ${err.message}`));
+      checkpoints.save(checkpointFrom({ ...base, targets: { tools, bed: t.bed?.target ?? null } }, layer, filepos, modes));
       this.d.bus.emit('job.layer', { path: file.path, layer, z: modes.z });
     };
     this.job = {
@@ -446,6 +451,7 @@ export class JobRunner {
       abortedHeatup: undefined,
       ending: false,
       fromQueue,
+      checkpoints,
     };
     this.d.log.info(`printing ${file.path}${startAt ? ` from byte ${startAt}` : ''}`);
     this.phase = 'printing';
@@ -601,6 +607,7 @@ export class JobRunner {
     this.d.log.info(`${job.file.path}: ${result}${reason ? ` (${reason})` : ''} after ${printTime} s`);
     await job.source.close();
     job.source.onLayer = undefined;
+    await job.checkpoints.cancel(); // no layer's checkpoint may land after the job's end clears it
     await this.d.checkpoints.update((c) => (c.checkpoint = null)).catch(() => undefined);
     const analysis = this.d.storage.metaFor(job.file.path)?.analysis;
     await this.d.history

@@ -125,7 +125,7 @@ export function readMoveWords(line: string, out: MoveWords): MoveWords {
     if (c === 120 || c === 121) out.xy = true;
     else if (j > i + 1) {
       // the first of a letter counts, as param() reads it
-      const v = Number(line.slice(i + 1, j));
+      const v = numberAt(line, i + 1, j);
       if (c === 102) out.f = Number.isNaN(out.f) ? v : out.f;
       else if (c === 122) out.z = Number.isNaN(out.z) ? v : out.z;
       else out.e = Number.isNaN(out.e) ? v : out.e;
@@ -133,4 +133,33 @@ export function readMoveWords(line: string, out: MoveWords): MoveWords {
     i = j - 1;
   }
   return out;
+}
+
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/**
+ * `Number(line.slice(start, end))` without the slice, for the plain decimals a slicer writes (`-.01489`, `9000`):
+ * digits and a point make an integer and a power of ten, both exact doubles, so one division rounds it exactly as
+ * Number() does. Anything else (an exponent, 16+ digits, a stray character) goes to Number() itself.
+ */
+export function numberAt(line: string, start: number, end: number): number {
+  let i = start;
+  const c0 = line.charCodeAt(i);
+  const negative = c0 === 45; /* - */
+  if (negative || c0 === 43 /* + */) i++;
+  let mantissa = 0;
+  let digits = 0;
+  let fraction = -1; // digits after the point, once there is one
+  for (; i < end; i++) {
+    const c = line.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      mantissa = mantissa * 10 + (c - 48);
+      digits++;
+      if (fraction >= 0) fraction++;
+    } else if (c === 46 /* . */ && fraction < 0) fraction = 0;
+    else return Number(line.slice(start, end));
+  }
+  if (digits === 0 || digits > 15) return Number(line.slice(start, end));
+  const v = fraction > 0 ? mantissa / POW10[fraction]! : mantissa;
+  return negative ? -v : v;
 }

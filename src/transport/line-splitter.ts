@@ -12,24 +12,30 @@ export class LineSplitter {
 
   /** The bytes `chunk[0, length)`; the chunk may be reused once this returns (what is kept is copied). */
   push(chunk: Buffer, length = chunk.length): void {
-    // a view, not the whole reused buffer: a search must not run on into stale bytes
-    let buf = length < chunk.length ? chunk.subarray(0, length) : chunk;
     if (this.rest) {
-      buf = Buffer.concat([this.rest, buf]);
+      const buf = Buffer.concat([this.rest, chunk.subarray(0, length)]);
       this.rest = undefined;
-    }
+      this.split(buf, buf.length);
+    } else this.split(chunk, length);
+  }
+
+  /** Lines in `buf[0, length)`, searched within those bounds (the buffer may be a reused one, with stale bytes
+   * past them): no view made per read, most reads being one short line (`ok`). */
+  private split(buf: Buffer, length: number): void {
     let start = 0;
-    for (let i = buf.indexOf(LF); i >= 0; i = buf.indexOf(LF, start)) {
+    for (let i = 0; i < length; i++) {
+      if (buf[i] !== LF) continue;
       const end = i > start && buf[i - 1] === CR ? i - 1 : i;
-      this.onLine(buf.toString('latin1', start, end));
+      // a bare `ok` is most of what a printer says while it prints: the same string each time, no decoding
+      this.onLine(end - start === 2 && buf[start] === 0x6f && buf[start + 1] === 0x6b ? 'ok' : buf.toString('latin1', start, end));
       start = i + 1;
     }
-    if (start < buf.length) {
-      if (buf.length - start > MAX_LINE) {
+    if (start < length) {
+      if (length - start > MAX_LINE) {
         this.onLine(buf.toString('latin1', start, start + MAX_LINE));
         return;
       }
-      this.rest = Buffer.from(buf.subarray(start));
+      this.rest = Buffer.from(buf.subarray(start, length));
     }
   }
 }

@@ -2,8 +2,8 @@
 // stream over a uv_poll watcher that reads through the thread pool), four times a plain libuv loop. So the
 // native binding does what it is good at, opening the device and setting termios (any baud rate, raw, HUPCL)
 // under an exclusive flock, and the bytes then move like a raw fd loop: reads through a libuv tty stream
-// (epoll, no thread pool), writes with writeSync from one reused buffer (a line is 20–100 bytes; the kernel's
-// tty buffer takes it at once). A write the kernel refuses (EAGAIN: buffer full) is queued and retried on a
+// (epoll, no thread pool), writes with writeSync of the line's string (a line is 20–100 bytes; the kernel's tty buffer
+// takes it at once). A write the kernel refuses (EAGAIN: buffer full) is queued and retried on a
 // timer, in order. POSIX systems only; serial.ts falls back to the stream layer elsewhere.
 //
 // Two descriptors: libuv's tty stream reopens the device it is given and dup2()s the new one over it, which
@@ -104,7 +104,6 @@ function fdTransport(fd: number, lockFd: number, description: string, on: Transp
     },
   };
   const input = new ReadStream(fd, options);
-  let out = Buffer.allocUnsafe(256);
   let queued: Buffer[] = [];
   let retry: NodeJS.Timeout | undefined;
   let closing = false;
@@ -171,13 +170,26 @@ function fdTransport(fd: number, lockFd: number, description: string, on: Transp
     description,
     write(data) {
       if (closing) return;
-      if (data.length > out.length) out = Buffer.allocUnsafe(Math.max(data.length, out.length * 2));
-      const n = out.write(data, 0, 'latin1');
       if (queued.length > 0) {
-        queued.push(Buffer.from(out.subarray(0, n)));
+        queued.push(Buffer.from(data, 'latin1'));
         return;
       }
-      const rest = writeNow(out, n);
+      // the string straight to the kernel: one call that encodes and writes (latin1: a byte per character, so the
+      // count written is the characters written)
+      let done = 0;
+      try {
+        done = writeSync(fd, data, null, 'latin1');
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        if (e.code !== 'EAGAIN' && e.code !== 'EWOULDBLOCK' && e.code !== 'EINTR') {
+          lost(e);
+          return;
+        }
+      }
+      if (done >= data.length) return;
+      // the kernel took part of it, or none: the rest in order, by the buffer path
+      const buf = Buffer.from(data.slice(done), 'latin1');
+      const rest = writeNow(buf, buf.length);
       if (rest) {
         queued.push(rest);
         retry ??= setTimeout(flushQueued, RETRY_MS);

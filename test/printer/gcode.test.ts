@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { G, M, checksum, commandKey, numberedLine, param, readMoveWords, stripComment } from '../../src/printer/gcode.js';
+import { G, M, checksum, commandKey, numberedLine, param, numberAt, readMoveWords, stripComment } from '../../src/printer/gcode.js';
 
 test('numbered lines match what real firmware accepted in the transcripts', () => {
   // from shared/reference/firmware-transcripts: "N0 M110 N0*125", "N1 M115*39", "N5 G28*22", "N12 M27*37"
@@ -48,4 +48,20 @@ test('readMoveWords reads F, Z, E and X/Y presence in one pass, as param() reads
   assert.deepEqual([out.e, out.z, out.f, out.xy], [0.4, NaN, NaN, true]);
   readMoveWords('G1 Z0.3;travel up', out);
   assert.equal(out.z, 0.3);
+});
+
+test('numberAt reads a word exactly as Number() does, the slicer decimals by hand and anything else through Number()', () => {
+  const words = ['9000', '-.01489', '.2', '0.3', '-2', '+5', '1.', '-0', '0', '00012.500', '112.725', '-0.0001', '123456789012345', '1234567890123456', '1e3', '-', '.', '+', '1.2.3', 'abc', '12a', '0x10', '.0000000000001', '99999.99999'];
+  // and a few thousand random slicer-like decimals
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (let k = 0; k < 5000; k++) {
+    const whole = Math.floor(rand() * 400);
+    const frac = String(Math.floor(rand() * 100000)).padStart(5, '0').slice(0, 1 + Math.floor(rand() * 5));
+    words.push(`${rand() < 0.3 ? '-' : ''}${whole === 0 && rand() < 0.5 ? '' : whole}.${frac}`);
+  }
+  for (const w of words) {
+    const line = `G1 X${w} E`;
+    assert.ok(Object.is(numberAt(line, 4, 4 + w.length), Number(w)), `${w}: ${numberAt(line, 4, 4 + w.length)} vs ${Number(w)}`);
+  }
 });
