@@ -439,7 +439,8 @@ export class PushServer {
       this.lastStatus = next;
       this.statusAt = this.tickNo;
     }
-    if (c.statusTick === this.tickNo - 1) {
+    // -1 is "never got it": on the server's very first tick (tickNo 0) it must not pass for "got the last one"
+    if (c.statusTick !== null && c.statusTick >= 0 && c.statusTick === this.tickNo - 1) {
       if (this.statusDelta) this.send(c, this.statusDelta);
     } else {
       this.statusFull ??= JSON.stringify({ plugin: { plugin: STATUS_PLUGIN, data: { status: this.lastStatus } } });

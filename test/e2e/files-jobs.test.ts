@@ -251,6 +251,8 @@ describe('files and jobs', () => {
     const progressAtPause = ((await (await rig.api('/api/job')).json()) as { progress: { filepos: number } }).progress.filepos;
     assert.equal((await post({ command: 'pause' })).status, 204, 'Cura: pause without action toggles to resume');
     await waitFor('printing again', async () => (await state()) === 'Printing', 30_000);
+    // the state turns Printing as the resume script goes out: wait for the simulator's record of it, not a race
+    await rig.waitExecuted('the resume script', (e) => e.length >= mark + paused.length + 2);
     const resumed = (await rig.executed()).slice(mark + paused.length);
     assert.equal(resumed[0], 'G90');
     assert.match(resumed[1]!, /^G1 X[\d.-]+ Y[\d.-]+ F6000$/, 'back over the part');

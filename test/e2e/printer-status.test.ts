@@ -77,4 +77,20 @@ describe('the status model', () => {
       one.close();
     }
   });
+
+  test('a client that subscribes to a printer added a moment ago gets the whole status first, then deltas', async () => {
+    // the new printer's socket has not ticked yet: its first tick must not take "never got it" for "got the last one"
+    assert.equal((await rig.api('/api/gantry/printers', { method: 'POST', json: { id: 'fresh', serial: { port: 'virtual' } } })).status, 201);
+    const c = new PushClient(`${rig.gantry.url}/printers/fresh`);
+    try {
+      await c.opened();
+      c.send({ auth });
+      c.send({ subscribe: { plugins: ['gantry_status'] } });
+      const msgs = () => c.of('plugin').map((m) => m.msg['plugin'] as unknown as { plugin: string; data: StatusMsg }).filter((p) => p.plugin === 'gantry_status').map((p) => p.data);
+      await waitFor('a status message', () => msgs().length > 0);
+      assert.equal(msgs()[0]!.status?.printerId, 'fresh', `the first message: ${JSON.stringify(msgs()[0])}`);
+    } finally {
+      c.close();
+    }
+  });
 });
