@@ -19,6 +19,9 @@ export interface MotionModes {
   fan: number;
 }
 
+/** The one FileLineSource that lives for the whole process (the class's static block says why). */
+const SHAPE_KEEPER: FileLineSource[] = [];
+
 /** Called when a layer starts: `filepos` is the byte offset of the line that starts it. */
 export type LayerListener = (layer: number, filepos: number, modes: MotionModes) => void;
 
@@ -44,6 +47,17 @@ export class FileLineSource implements LineSource {
   private loading = false;
   private fh: FileHandle | undefined;
   private readonly words: MoveWords = { f: NaN, z: NaN, e: NaN, xy: false };
+
+  /**
+   * Never used: it keeps the class's hidden classes (V8 maps) alive between jobs. An instance's map is reached only
+   * through the weak transitions from the constructor's empty one, so once a job's source died at its end the next
+   * GC collected those maps, and with them the optimized send path (pump, nextJobLine, next, observe, done) that had
+   * them embedded and the feedback that named them: every print recompiled it, twice or more, as the new maps
+   * settled. Held here (SHAPE_KEEPER), every job's source gets the same map from the first line on.
+   */
+  static {
+    SHAPE_KEEPER.push(new FileLineSource(0, () => undefined, () => undefined));
+  }
 
   private constructor(
     private readonly size: number,

@@ -17,7 +17,7 @@ import { type HeaterLayout, heaterLayout, missingHeatersOff } from './heaters-of
 import { LONG_WAIT_MS, queryPosition, settle } from './printer-waits.js';
 import { type JobProgress, printTimeOf, progressOf } from './job-progress.js';
 import { type ResumeState, restoreCommands, targetsOf } from './pause-state.js';
-import { FileLineSource } from './file-line-source.js';
+import { FileLineSource, type LayerListener } from './file-line-source.js';
 import type { History, JobResult } from './history.js';
 import { type JobScripts, fill, parkPlaceholders } from './scripts.js';
 import { type Checkpoint, type CheckpointFile, checkpointFrom, recoveryPreamble } from './checkpoint.js';
@@ -429,15 +429,8 @@ export class JobRunner {
     source.layerMarker = meta?.analysis?.layers.marker ?? 'comments';
     source.startLayerCount(layersDone);
     const hash = meta?.hash ?? '';
-    const base = { path: file.path, hash, user, startedAt };
     const checkpoints = new CheckpointSaver(this.d.checkpoints, this.d.log);
-    source.onLayer = (layer, filepos, modes) => {
-      const t = printer.temperatures;
-      const tools: Record<string, number> = {};
-      for (const [i, h] of t.tools) if (h.target) tools[String(i)] = h.target;
-      checkpoints.save(checkpointFrom({ ...base, targets: { tools, bed: t.bed?.target ?? null } }, layer, filepos, modes));
-      this.d.bus.emit('job.layer', { path: file.path, layer, z: modes.z });
-    };
+    source.onLayer = this.onLayer;
     this.job = {
       id: randomUUID(),
       file,
@@ -584,6 +577,22 @@ export class JobRunner {
   }
 
   // ---- internals -----------------------------------------------------------------------------------------
+
+  /**
+   * A layer of the running job's file starts: its checkpoint, and `job.layer`. One function for the runner's whole
+   * life, not a closure per job: V8 inlines it into the source's line loop (FileLineSource.observe), and a per-job
+   * closure died with its job, taking that optimized code with it ("weak objects"): a recompile every print.
+   */
+  private readonly onLayer: LayerListener = (layer, filepos, modes) => {
+    const job = this.job;
+    if (!job) return;
+    const t = this.d.printer.temperatures;
+    const tools: Record<string, number> = {};
+    for (const [i, h] of t.tools) if (h.target) tools[String(i)] = h.target;
+    const base = { path: job.file.path, hash: job.hash, user: job.user, startedAt: job.startedAt };
+    job.checkpoints.save(checkpointFrom({ ...base, targets: { tools, bed: t.bed?.target ?? null } }, layer, filepos, modes));
+    this.d.bus.emit('job.layer', { path: job.file.path, layer, z: modes.z });
+  };
 
   private placeholders(pos: Position | undefined): Record<string, number> {
     return parkPlaceholders(this.d.profile(), this.d.printer.firmware?.area, pos?.z ?? this.job?.source.modes.z ?? 0);
