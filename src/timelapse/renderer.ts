@@ -55,31 +55,46 @@ export class TimelapseRenderer {
   enqueue(name: string): void {
     if (this.isQueued(name)) return;
     this.queue.push(name);
-    void this.next();
+    this.next();
   }
 
+  /** Ends the render in progress (its frames are kept: listed as unrendered, to render later) and waits until
+   * its ffmpeg is gone and its partial file removed: nothing is written in the folder after this resolves. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.queue.length = 0;
     this.child?.kill('SIGKILL');
+    await this.running;
   }
 
-  private async next(): Promise<void> {
+  /** the render in progress, settled once its files are cleaned up */
+  private running: Promise<void> | undefined;
+
+  private next(): void {
     if (this.current || this.stopped) return;
     const name = this.queue.shift();
     if (!name) return;
     this.current = { name, progress: 0 };
     this.d.events.started(name);
+    this.running = this.renderOne(name).finally(() => {
+      this.current = undefined;
+      this.running = undefined;
+      this.next();
+    });
+  }
+
+  private async renderOne(name: string): Promise<void> {
     try {
       await this.render(name);
       this.d.log.info(`timelapse: rendered ${name}.mp4`);
       this.d.events.done(name, `${name}.mp4`);
     } catch (err) {
+      if (this.stopped) {
+        this.d.log.info(`timelapse: rendering ${name} stopped (Gantry is stopping); its frames are kept`);
+        return;
+      }
       this.d.log.error(`timelapse: rendering ${name} failed: ${(err as Error).message}; its frames are kept`);
       this.d.events.failed(name, (err as Error).message);
-    } finally {
-      this.current = undefined;
-      void this.next();
     }
   }
 

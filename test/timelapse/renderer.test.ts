@@ -10,6 +10,7 @@ import { TimelapseLibrary } from '../../src/timelapse/library.js';
 import { TimelapseRenderer } from '../../src/timelapse/renderer.js';
 import { makeFrames, probeVideo } from '../helpers/ffprobe.js';
 import { tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -92,4 +93,19 @@ test('over the budget, the oldest videos and frame sets go first; the one in use
   assert.deepEqual(removed, ['oldest_frames', 'old.mp4', 'mid.mp4']);
   assert.deepEqual((await lib.videos()).map((v) => v.name), ['new.mp4']);
   assert.deepEqual((await lib.frameSets()).map((f) => f.name), ['recording']);
+});
+
+test('stopped mid-render (Gantry stopping): once stop() resolves ffmpeg is gone, no partial video is left and the frames are kept', async () => {
+  const lib = new TimelapseLibrary(join(dir, 'd'));
+  await lib.init();
+  await mkdir(lib.framesDir('long'));
+  await makeFrames(lib.framesDir('long'), 60);
+  // a long post-roll: seconds of encoding, time enough to stop it halfway
+  const { r, events } = renderer(lib, { fps: 30, postRoll: 120 });
+  r.enqueue('long');
+  await waitFor('the render writing its partial video', async () => (await readdir(lib.root)).includes('.long.mp4.part'));
+  await r.stop();
+  assert.deepEqual((await readdir(lib.root)).filter((f) => f.startsWith('.') || f.endsWith('.mp4')), [], 'no partial or finished video');
+  assert.equal((await lib.frameSets())[0]?.name, 'long', 'the frames are kept, to render later');
+  assert.ok(!events.some((e) => e.startsWith('failed')), 'a stop is not a failed render');
 });
