@@ -8,6 +8,10 @@ import { type FirstBootRecord, readFirstBootRecord } from './firstboot-record.js
 
 /** The firmware's throttle flags (get_throttled, as `vcgencmd get_throttled` prints them). */
 export interface Throttling {
+  /** where they come from: the Raspberry Pi kernel's get_throttled file (every flag), or, on a mainline kernel
+   * (Debian's, the image's), its raspberrypi-hwmon driver, which tells under-voltage alone: the other flags are
+   * then false, and "occurred" means since Gantry started */
+  source: 'firmware' | 'hwmon';
   /** the raw bit field */
   raw: number;
   underVoltage: boolean;
@@ -46,9 +50,10 @@ export const DISK_LOW_BYTES = 500 * 1024 * 1024;
 export const DISK_LOW_FRACTION = 0.05;
 
 /** Bits of get_throttled (raspberrypi firmware mailbox RPI_FIRMWARE_GET_THROTTLED). */
-export function decodeThrottled(raw: number): Throttling {
+export function decodeThrottled(raw: number, source: Throttling['source'] = 'firmware'): Throttling {
   const bit = (n: number) => (raw & (1 << n)) !== 0;
   return {
+    source,
     raw,
     underVoltage: bit(0),
     frequencyCapped: bit(1),
@@ -98,6 +103,11 @@ export class SystemHealthReader {
    * @param dataDir the directory whose file system "disk" describes
    * @param root where /proc and /sys are (tests point it at a fake tree for the Pi-only files)
    */
+  /** the raspberrypi-hwmon device's folder, once found (null: looked, there is none) */
+  private voltHwmon: string | null | undefined;
+  /** the hwmon alarm was seen on since this reader started */
+  private underVoltageSeen = false;
+
   constructor(
     private readonly dataDir: string,
     private readonly root = '/',
@@ -120,11 +130,12 @@ export class SystemHealthReader {
       readFirstBootRecord(this.dataDir),
     ]);
     const raw = throttled !== undefined ? Number.parseInt(throttled.trim().replace(/^0x/, ''), 16) : Number.NaN;
+    const throttling = Number.isFinite(raw) ? decodeThrottled(raw) : await this.hwmonThrottling();
     const loads = loadavg?.split(/\s+/).slice(0, 3).map(Number);
     const up = uptime !== undefined ? Number.parseFloat(uptime) : Number.NaN;
     const h = {
       cpuTemperature,
-      throttling: Number.isFinite(raw) ? decodeThrottled(raw) : null,
+      throttling,
       load: loads?.length === 3 && loads.every(Number.isFinite) ? (loads as [number, number, number]) : null,
       cpus: cpuinfo !== undefined ? cpuinfo.split('\n').filter((l) => /^cpu\d+\s/.test(l)).length || null : null,
       memory: meminfo !== undefined ? parseMeminfo(meminfo) : null,
@@ -134,6 +145,23 @@ export class SystemHealthReader {
       firstBoot,
     };
     return { ...h, warnings: warningsOf(h) };
+  }
+
+  /** Under-voltage from a mainline kernel's raspberrypi-hwmon (hwmon named rpi_volt): in0_lcrit_alarm is the
+   * firmware's under-voltage bit, which the driver reads (and clears) every 2 s, so 1 means "now". Null where
+   * there is no such device (not a Pi, or the Pi kernel's get_throttled is there instead). */
+  private async hwmonThrottling(): Promise<Throttling | null> {
+    if (this.voltHwmon === undefined) {
+      this.voltHwmon = null;
+      for (const h of await readdir(join(this.root, 'sys/class/hwmon')).catch(() => [] as string[])) {
+        if ((await this.text(`sys/class/hwmon/${h}/name`))?.trim() === 'rpi_volt') this.voltHwmon = `sys/class/hwmon/${h}`;
+      }
+    }
+    if (this.voltHwmon === null) return null;
+    const alarm = (await this.text(`${this.voltHwmon}/in0_lcrit_alarm`))?.trim();
+    if (alarm !== '0' && alarm !== '1') return null;
+    if (alarm === '1') this.underVoltageSeen = true;
+    return decodeThrottled((alarm === '1' ? 1 : 0) | (this.underVoltageSeen ? 1 << 16 : 0), 'hwmon');
   }
 
   /** The CPU's thermal zone (type cpu-thermal on a Pi), else the first zone that reads. */

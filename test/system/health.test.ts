@@ -34,11 +34,11 @@ test('get_throttled bits: under-voltage, capped, throttled, soft limit, now and 
   const t = decodeThrottled(0x50005);
   assert.deepEqual(
     { ...t },
-    { raw: 0x50005, underVoltage: true, frequencyCapped: false, throttled: true, softTempLimit: false, underVoltageOccurred: true, frequencyCappedOccurred: false, throttledOccurred: true, softTempLimitOccurred: false },
+    { source: 'firmware', raw: 0x50005, underVoltage: true, frequencyCapped: false, throttled: true, softTempLimit: false, underVoltageOccurred: true, frequencyCappedOccurred: false, throttledOccurred: true, softTempLimitOccurred: false },
   );
   const all = decodeThrottled(0xf000f);
-  assert.ok(Object.entries(all).every(([k, v]) => k === 'raw' || v === true));
-  assert.ok(Object.entries(decodeThrottled(0)).every(([k, v]) => k === 'raw' || v === false));
+  assert.ok(Object.entries(all).every(([k, v]) => k === 'raw' || k === 'source' || v === true));
+  assert.ok(Object.entries(decodeThrottled(0)).every(([k, v]) => k === 'raw' || k === 'source' || v === false));
   assert.deepEqual(parseWireless(WIRELESS), { interface: 'wlan0', quality: 56, signal: -54 });
   assert.equal(parseWireless('Inter-| sta-|\n face | tus |\n'), null);
 });
@@ -74,6 +74,41 @@ test('a Pi, from a fake tree: the CPU zone, the throttle flags, Wi-Fi, and the w
     // only since boot: a softer warning; no throttle file (not a Pi): none; a first zone without a type is taken
     await writeFile(join(dir, 'sys/devices/platform/soc/soc:firmware/get_throttled'), '0x10000\n');
     assert.deepEqual((await new SystemHealthReader(dir, dir).read()).warnings.map((w) => w.code).filter((c) => c !== 'disk-low'), ['under-voltage-occurred']);
+  } finally {
+    await cleanup();
+  }
+});
+
+test('a mainline kernel (the image’s): under-voltage from raspberrypi-hwmon, now and since Gantry started', async () => {
+  const { dir, cleanup } = await tempDir();
+  try {
+    // another hwmon first (the CPU's), then the Pi's voltage sensor; no get_throttled file (the Pi kernel's only)
+    await tree(dir, {
+      'sys/class/hwmon/hwmon0/name': 'cpu_thermal\n',
+      'sys/class/hwmon/hwmon0/temp1_input': '45000\n',
+      'sys/class/hwmon/hwmon1/name': 'rpi_volt\n',
+      'sys/class/hwmon/hwmon1/in0_lcrit_alarm': '0\n',
+    });
+    const reader = new SystemHealthReader(dir, dir);
+    const codes = async () => (await reader.read()).warnings.map((w) => w.code).filter((c) => c !== 'disk-low');
+    const first = await reader.read();
+    assert.equal(first.throttling?.source, 'hwmon');
+    assert.equal(first.throttling?.underVoltage, false);
+    assert.deepEqual(await codes(), []);
+    await writeFile(join(dir, 'sys/class/hwmon/hwmon1/in0_lcrit_alarm'), '1\n');
+    assert.deepEqual(await codes(), ['under-voltage']);
+    // the supply recovers: the page still says it happened
+    await writeFile(join(dir, 'sys/class/hwmon/hwmon1/in0_lcrit_alarm'), '0\n');
+    assert.deepEqual(await codes(), ['under-voltage-occurred']);
+    const h = await reader.read();
+    assert.equal(h.throttling?.throttled, false, 'the driver tells nothing of throttling');
+    // neither file (not a Pi): null, as before
+    const { dir: plain, cleanup: done } = await tempDir();
+    try {
+      assert.equal((await new SystemHealthReader(plain, plain).read()).throttling, null);
+    } finally {
+      await done();
+    }
   } finally {
     await cleanup();
   }
