@@ -45,6 +45,9 @@ import { type FarmFile, FarmQueue, defaultFarmFile } from './farm/farm-queue.js'
 import { PortFinder } from './printers/port-finder.js';
 import { probePort } from './printers/port-probe.js';
 
+/** How long a stop waits for answers that must go out first (answerBeforeStop) before closing every connection. */
+const ANSWER_GRACE_MS = 3000;
+
 export interface Gantry {
   readonly url: string;
   readonly port: number;
@@ -142,6 +145,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
     bus,
     log: log.child('ports'),
   });
+  const answersBeforeStop = new Set<Promise<void>>();
   const registry = new PrinterRegistry(
     {
       bus,
@@ -164,6 +168,15 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
       listCameras: detectCameras,
       systemHealth: () => health.read(),
       runSystemCommand,
+      answerBeforeStop: (res) => {
+        if (res.writableFinished || res.destroyed) return;
+        const sent = new Promise<void>((resolve) => {
+          res.once('finish', resolve);
+          res.once('close', resolve);
+        });
+        answersBeforeStop.add(sent);
+        void sent.then(() => answersBeforeStop.delete(sent));
+      },
       restart: opts.onRestart ?? (() => void restartService(() => settings.data.system.restartCommand, log)),
       virtualPrinterArgs: opts.virtualPrinterArgs ?? (() => []),
       serialOverrides: opts.serialOverrides ?? {},
@@ -270,6 +283,8 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
         await finder.stop();
         await registry.stop();
         await analysis.stop();
+        // the answer to the shutdown that stops us, still being written (bounded: a client that never reads it)
+        if (answersBeforeStop.size) await Promise.race([Promise.all(answersBeforeStop), new Promise((r) => setTimeout(r, ANSWER_GRACE_MS).unref())]);
         server.closeAllConnections?.();
         await new Promise<void>((resolve) => server.close(() => resolve()));
       })();

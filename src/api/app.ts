@@ -67,13 +67,14 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
     return permissionFor(c.req.method, path, deps.ops) === 'PUBLIC' ? publicLimit(c, next) : jsonLimit(c, next);
   });
 
-  for (const routes of [healthRoutes, versionRoutes, connectionRoutes, printerRoutes, printerProfileRoutes, jobRoutes, accountRoutes, appKeyRoutes, settingsRoutes, systemRoutes, systemHealthRoutes, queueRoutes, recoveryRoutes, printerListRoutes, statusRoutes, opsRoutes, farmRoutes]) {
+  for (const routes of [healthRoutes, versionRoutes, connectionRoutes, printerRoutes, printerProfileRoutes, jobRoutes, accountRoutes, appKeyRoutes, settingsRoutes, systemHealthRoutes, queueRoutes, recoveryRoutes, printerListRoutes, statusRoutes, opsRoutes, farmRoutes]) {
     app.route('/', routes(deps));
   }
   app.route('/', fileRoutes(deps) as unknown as Hono<ApiEnv>);
   app.route('/', webcamRoutes(deps) as unknown as Hono<ApiEnv>);
   app.route('/', timelapseRoutes(deps) as unknown as Hono<ApiEnv>);
   app.route('/', backupRoutes(deps) as unknown as Hono<ApiEnv>);
+  app.route('/', systemRoutes(deps) as unknown as Hono<ApiEnv>);
   // the web page last: everything above wins
   app.route('/', staticRoutes() as unknown as Hono<ApiEnv>);
 

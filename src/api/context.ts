@@ -1,4 +1,5 @@
 // What routes get to work with. Routes depend on this interface, not on how main.ts builds it.
+import type { ServerResponse } from 'node:http';
 import type { AppKeys } from '../accounts/app-keys.js';
 import type { Sessions } from '../accounts/sessions.js';
 import type { Accounts, Identity } from '../accounts/users.js';
@@ -53,6 +54,9 @@ export interface ApiDeps {
   appKeys: AppKeys;
   /** Runs a system command (reboot, shutdown); resolves with its exit code. */
   runSystemCommand(argv: string[]): Promise<number>;
+  /** This answer is written before Gantry closes its connections when it is stopped (for a few seconds at most):
+   * the answer to a shutdown or reboot, whose command makes systemd stop Gantry at once. */
+  answerBeforeStop(res: ServerResponse): void;
   /** Restarts Gantry (systemd brings it back). */
   restart(): void;
   log: Logger;

@@ -60,6 +60,7 @@ export interface UnitGlobals {
   listCameras(): Promise<DetectedCamera[]>;
   systemHealth(): Promise<SystemHealth>;
   runSystemCommand(argv: string[]): Promise<number>;
+  answerBeforeStop(res: ServerResponse): void;
   restart(): void;
   /** devices other printers are bound to (autodetection leaves them alone) */
   claimedBy(printerId: string): Promise<string[]>;
@@ -149,6 +150,7 @@ export class PrinterUnit implements OpPrinter {
       farm: g.farm,
       found: g.found,
       runSystemCommand: g.runSystemCommand,
+      answerBeforeStop: g.answerBeforeStop,
       systemHealth: g.systemHealth,
       dataDir: g.dataDir,
       restart: g.restart,

@@ -15,10 +15,10 @@ import { waitFor } from '../helpers/wait.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
-async function serveWith(dir: string, restartCommand: string[]) {
+async function serveWith(dir: string, restartCommand: string[], shutdownCommand?: string[]) {
   const dataDir = join(dir, 'data');
   await mkdir(dataDir, { recursive: true });
-  await writeFile(join(dataDir, 'settings.json'), JSON.stringify({ system: { restartCommand } }));
+  await writeFile(join(dataDir, 'settings.json'), JSON.stringify({ system: { restartCommand, ...(shutdownCommand ? { shutdownCommand } : {}) } }));
   const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--serial', 'none', '--camera', 'none', '--api-key', TEST_KEY], {
     env: { ...process.env, INVOCATION_ID: '0123456789abcdef0123456789abcdef', GANTRY_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -27,7 +27,8 @@ async function serveWith(dir: string, restartCommand: string[]) {
   child.stderr!.on('data', (d: Buffer) => (err += d));
   const url = await waitFor('listening', () => /listening on (http:\S+)/.exec(err)?.[1], 20_000);
   const restart = () => fetch(`${url}/api/system/commands/core/restart`, { method: 'POST', headers: { 'X-Api-Key': TEST_KEY } });
-  return { child, restart, log: () => err };
+  const shutdown = () => fetch(`${url}/api/system/commands/core/shutdown`, { method: 'POST', headers: { 'X-Api-Key': TEST_KEY } });
+  return { child, restart, shutdown, log: () => err };
 }
 
 test('restart under systemd runs the restart command and keeps serving until systemd stops it', async () => {
@@ -52,6 +53,22 @@ test('restart under systemd whose command fails exits with status 1 (Restart=on-
     const [code] = await once(g.child, 'exit');
     assert.equal(code, 1);
     assert.match(g.log(), /restart: false failed \(1\)/);
+  } finally {
+    if (g.child.exitCode === null) g.child.kill('SIGKILL');
+    await cleanup();
+  }
+});
+
+test('shutdown: systemd stops Gantry while the command is still running, and the page still gets its answer', async () => {
+  const { dir, cleanup } = await tempDir();
+  // what `systemctl poweroff` does to Gantry: SIGTERM to the service (here: to the process that ran the command)
+  // before the command has even returned
+  const g = await serveWith(dir, ['true'], ['/bin/sh', '-c', 'kill -TERM "$PPID"; sleep 0.5']);
+  try {
+    const res = await g.shutdown();
+    assert.equal(res.status, 204, 'answered, not cut off by the stop');
+    const [code] = g.child.exitCode === null ? await once(g.child, 'exit') : [g.child.exitCode];
+    assert.equal(code, 0, 'then stopped cleanly');
   } finally {
     if (g.child.exitCode === null) g.child.kill('SIGKILL');
     await cleanup();

@@ -1,5 +1,6 @@
 // OctoPrint's system commands: restart Gantry, reboot or shut down the Pi (commands from settings, run
 // without a shell).
+import type { HttpBindings } from '@hono/node-server';
 import { Hono } from 'hono/tiny';
 import type { Context } from 'hono';
 import { ServiceError } from '../../service-error.js';
@@ -12,8 +13,8 @@ const CORE = [
   { action: 'restart', name: 'Restart Gantry', confirm: 'You are about to restart Gantry.' },
 ];
 
-export function systemRoutes(deps: ApiDeps): Hono<ApiEnv> {
-  const app = new Hono<ApiEnv>();
+export function systemRoutes(deps: ApiDeps): Hono<ApiEnv & { Bindings: HttpBindings }> {
+  const app = new Hono<ApiEnv & { Bindings: HttpBindings }>();
   const list = (c: Context) => CORE.map((x) => ({ ...x, source: 'core', resource: absoluteUrl(c, `/api/system/commands/core/${x.action}`) }));
   app.get('/api/system/commands', (c) => c.json({ core: list(c), custom: [] }));
   app.get('/api/system/commands/core', (c) => c.json(list(c)));
@@ -28,6 +29,8 @@ export function systemRoutes(deps: ApiDeps): Hono<ApiEnv> {
       return c.body(null, 204);
     }
     const argv = action === 'reboot' ? deps.settings.data.system.rebootCommand : deps.settings.data.system.shutdownCommand;
+    // systemd stops Gantry as soon as the command has asked it to, often before this answer is written
+    deps.answerBeforeStop(c.env.outgoing);
     const code = await deps.runSystemCommand(argv);
     if (code !== 0) return c.json({ error: `${argv.join(' ')} failed with exit code ${code}` }, 500);
     return c.body(null, 204);
