@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Boots the built image under qemu-system-aarch64 -M virt (TCG, 512 MB, the image's own kernel and initrd from its
 # FAT partition, root on a virtio disk, user-mode networking) with a first-boot file on the FAT partition, and
-# checks from the host what a user would see: Gantry answers, the first-boot settings were applied, no failed
-# units, a USB serial printer hot-plugged through the QEMU monitor (backed by the repo's virtual printer on a PTY)
-# is found and connected, a reboot from the API comes back, and an uploaded file survives it. Prints timings and
-# the measurements image/README.md reports; writes them to build/image-test/results.txt.
-# Needs: qemu-system-arm (qemu-system-aarch64), mtools, openssh-client, curl, python3, a built checkout (make build).
+# checks from the host what a user would see: the boards' DTBs on the FAT partition, Gantry answers, the first-boot
+# settings were applied, no failed units, the card-saving settings (noatime, zram, journal in RAM), a USB serial
+# printer hot-plugged through the QEMU monitor (backed by the repo's virtual printer on a PTY) is found and
+# connected, the memory used with the camera streaming and MQTT on (a broker on the host), a reboot from the API
+# comes back with the printer and an uploaded file, a restart of Gantry from the API, a frozen Gantry restarted by
+# systemd's watchdog, the unit and rules are the repository's (and systemd-analyze verify/security on the image),
+# and a shutdown from the API powers the VM off. Prints timings and the measurements image/README.md reports; writes them to
+# build/image-test/results.txt.
+# Needs: qemu-system-arm (qemu-system-aarch64), mtools, openssh-client, curl, python3, mosquitto, a built checkout
+# (make build).
 # Environment: IMAGE (default build/gantry-<version>-arm64.img), IMAGE_TEST_DIR (default build/image-test),
 #   BOOT_LIMIT (s, default 900), QEMU_SMP (default 2), KEEP_VM=1 leaves the VM running at the end (ssh command
 #   printed). Run it under `nice` on a shared machine (QEMU takes every core it is given).
@@ -23,6 +28,8 @@ fail() { say "FAIL: $*"; echo "--- last console lines:"; tail -n 40 "$work/conso
 for c in qemu-system-aarch64 mcopy ssh ssh-keygen curl python3; do
   command -v $c >/dev/null || { echo "$c is needed: apt-get install qemu-system-arm mtools openssh-client curl python3" >&2; exit 1; }
 done
+mosquitto=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+[[ -x $mosquitto ]] || { echo "mosquitto is needed: apt-get install mosquitto" >&2; exit 1; }
 [[ -f $image ]] || { echo "no $image: make image first" >&2; exit 1; }
 [[ -f $src/dist/src/cli.js ]] || { echo "build first: make build" >&2; exit 1; }
 
@@ -51,6 +58,12 @@ mcopy -n -i "$fat" "::$kernel" "$work/vmlinuz"
 mcopy -n -i "$fat" "::$initrd" "$work/initrd"
 cmdline=$(mtype -i "$fat" ::cmdline.txt | tr -d '\r\n')
 say "image $(basename "$image") ($img_mb MB); kernel $kernel; cmdline: $cmdline"
+# the device trees the Pi firmware picks by board (mainline names): Zero 2 W, 3, 4, 5
+fatdir=$(mdir -b -i "$fat" ::)
+for dtb in bcm2837-rpi-zero-2-w.dtb bcm2837-rpi-3-b.dtb bcm2837-rpi-3-b-plus.dtb bcm2711-rpi-4-b.dtb bcm2712-rpi-5-b.dtb; do
+  grep -q "/$dtb\$" <<<"$fatdir" || fail "no $dtb on the FAT partition"
+done
+say "OK  DTBs for the Pi Zero 2 W, 3, 3 B+, 4 and 5 on the FAT partition"
 
 # ---- the first-boot file: every kind of setting, one deliberate mistake (reported, the rest applied)
 ssh-keygen -q -t ed25519 -N '' -C gantry-image-test -f "$work/id"
@@ -173,12 +186,30 @@ PY
 say "OK  /api/gantry/system reports the first-boot file's mistake (firstBoot.errors)"
 failed=$(sshvm systemctl is-failed gantry.service gantry-firstboot.service || true)
 [[ $(tr '\n' ' ' <<<"$failed") = "active active " ]] || fail "systemctl is-failed gantry gantry-firstboot: $failed"
-say "OK  gantry.service and gantry-firstboot.service active (systemctl is-failed clean); failed units: $(sshvm systemctl --failed --plain --no-legend | awk '{print $1}' | tr '\n' ' ')"
+all_failed=$(sshvm systemctl --failed --plain --no-legend | awk '{print $1}' | tr '\n' ' ')
+[[ -z ${all_failed// /} ]] || fail "failed units: $all_failed"
+say "OK  gantry.service and gantry-firstboot.service active; no failed unit at all"
 root_kb=$(sshvm df -k --output=size / | tail -n1 | tr -d ' ')
 ((root_kb > (img_mb - 257) * 1024 + 512 * 1024)) || fail "the root filesystem did not grow: $root_kb KB"
-say "OK  root grown to $((root_kb / 1024)) MB; $(sshvm 'findmnt -no OPTIONS /' | grep -o noatime); swap: $(sshvm "swapon --noheadings --show=NAME,SIZE | tr '\n' ' '"); journal: $(sshvm 'journalctl --header | grep -m1 "File path"' | awk '{print $3}')"
-sshvm 'systemctl is-active avahi-daemon >/dev/null && grep -q _octoprint._tcp /etc/avahi/services/gantry.service' || fail "avahi / _octoprint._tcp"
-say "OK  avahi-daemon active, announcing _octoprint._tcp for $(sshvm hostname).local"
+opts=$(sshvm 'findmnt -no OPTIONS /')
+grep -qw noatime <<<"$opts" || fail "/ is mounted without noatime: $opts"
+swaps=$(sshvm "swapon --noheadings --show=NAME,SIZE | tr '\n' ' '")
+[[ $swaps =~ ^/dev/zram[0-9]+\ [^\ ]+\ *$ ]] || fail "swap is not zram alone: '$swaps'"
+journal=$(sshvm 'journalctl --header | grep -m1 "File path"' | awk '{print $3}')
+[[ $journal == /run/log/journal/* ]] || fail "the journal is not in RAM: $journal"
+say "OK  root grown to $((root_kb / 1024)) MB; mounted noatime; swap on zram only ($swaps); journal in RAM ($journal)"
+sshvm 'systemctl is-active avahi-daemon >/dev/null' || fail "avahi-daemon is not active"
+# what a phone or a slicer on the LAN finds: resolved over mDNS (avahi-browse on the VM asks the network, not a file)
+mdns=''
+for _ in $(seq 20); do
+  mdns=$(sshvm "avahi-browse -rtp _octoprint._tcp 2>/dev/null | grep '^='" || true)
+  grep -q ';gantry-test\.local;.*;80;' <<<"$mdns" && grep -q '"path=/"' <<<"$mdns" && break
+  sleep 3
+done
+grep -q ';gantry-test\.local;.*;80;' <<<"$mdns" || fail "_octoprint._tcp not resolved over mDNS: $mdns"
+host_ip=$(sshvm "avahi-resolve -4 -n gantry-test.local" | awk '{print $2}')
+[[ -n $host_ip ]] || fail "gantry-test.local does not resolve over mDNS"
+say "OK  mDNS: gantry-test.local is $host_ip, _octoprint._tcp on port 80 with path=/ ($(grep -c '' <<<"$mdns") record(s))"
 
 # ---- 3. a USB serial printer, hot-plugged
 t=$(date +%s)
@@ -202,6 +233,44 @@ total=$(sshvm "free -k | awk '/^Mem:/{print \$2}'")
 disk_used=$(sshvm "df -k --output=used / | tail -n1" | tr -d ' ')
 say "measured: Gantry idle RSS $((rss / 1024)) MB; system used $((used / 1024)) of $((total / 1024)) MB; root used $((disk_used / 1024)) MB"
 
+# ---- 4b. the same with MQTT on (a broker on the host: 10.0.2.2 from the VM) and the camera streaming to a viewer
+mqtt_port=$(free_port)
+printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$mqtt_port" >"$work/mosquitto.conf"
+"$mosquitto" -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
+pids+=($!)
+# Home Assistant's view: the printer's discovery config, retained, once Gantry is connected
+node -e '
+const mqtt = require(process.argv[1]);
+const c = mqtt.connect(process.argv[2], { reconnectPeriod: 1000 });
+const give = setTimeout(() => { console.error("no Home Assistant discovery within 300 s"); process.exit(1); }, 300000);
+c.on("connect", () => c.subscribe("homeassistant/#"));
+c.on("message", (t, m) => { if (t.endsWith("/config") && m.length) { console.log(t); clearTimeout(give); c.end(); } });
+' "$src/node_modules/mqtt" "mqtt://127.0.0.1:$mqtt_port" >"$work/discovery.txt" 2>&1 &
+discovery_pid=$!
+pids+=($discovery_pid)
+api -f -o /dev/null -H 'Content-Type: application/json' -X POST "$base/api/settings" \
+  -d "{\"gantry\":{\"camera\":{\"source\":\"testsrc\"},\"mqtt\":{\"url\":\"mqtt://10.0.2.2:$mqtt_port\"}}}" || fail "POST /api/settings (camera testsrc, MQTT)"
+wait "$discovery_pid" || fail "MQTT: $(cat "$work/discovery.txt"); $(sshvm 'journalctl -u gantry -n 20 --no-pager')"
+say "OK  MQTT on: Home Assistant discovery received ($(head -n1 "$work/discovery.txt"))"
+curl -sS -m 60 -H "X-Api-Key: $api_key" -o "$work/stream.mjpeg" "$base/webcam/?action=stream" 2>/dev/null &
+viewer=$!
+pids+=($viewer)
+jpegs() { python3 -c 'import sys; print(open(sys.argv[1], "rb").read().count(b"\xff\xd8\xff"))' "$work/stream.mjpeg" 2>/dev/null || echo 0; }
+for _ in $(seq 60); do
+  (($(jpegs) >= 3)) && break
+  sleep 1
+done
+frames=$(jpegs)
+((frames >= 3)) || fail "the camera stream sent $frames frames; $(sshvm 'journalctl -u gantry -n 20 --no-pager')"
+sleep 10 # settled, still streaming
+rss_on=$(sshvm "awk '/VmRSS/{print \$2}' /proc/$pid/status")
+used_on=$(sshvm "free -k | awk '/^Mem:/{print \$3}'")
+ffmpeg_kb=$(sshvm "ps -C ffmpeg -o rss= | awk '{s+=\$1} END {print s+0}'")
+kill "$viewer" 2>/dev/null || true
+((ffmpeg_kb > 0)) || fail "no ffmpeg running while the camera streams"
+say "measured with MQTT on and the camera streaming: Gantry RSS $((rss_on / 1024)) MB, ffmpeg $((ffmpeg_kb / 1024)) MB; system used $((used_on / 1024)) of $((total / 1024)) MB"
+((used_on < 200 * 1024)) || fail "the system uses $((used_on / 1024)) MB with camera and MQTT on (goal: under 200)"
+
 # ---- 5. an upload, a reboot from the API, the file still there
 printf 'G28\nG1 X10 Y10 F3000\nM117 image test\n' >"$work/survivor.gcode"
 api -f -o /dev/null -F "file=@$work/survivor.gcode" "$base/api/files/local" || fail "upload"
@@ -223,6 +292,7 @@ say "OK  reboot from the API: back after $reboot_s s"
 api -f "$base/api/files/local/survivor.gcode" >/dev/null || fail "the uploaded file is gone after the reboot"
 cmp -s <(api -f "$base/downloads/files/local/survivor.gcode") "$work/survivor.gcode" && same=" (same bytes)" || same=''
 uuid2=$(api "$base/api/settings" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("plugins",{}).get("discovery",{}).get("upnpUuid",""))' 2>/dev/null || true)
+[[ -n $uuid ]] || fail "no install UUID (plugins.discovery.upnpUuid) in the settings"
 [[ $uuid = "$uuid2" ]] || fail "the install's UUID changed over the reboot: $uuid -> $uuid2"
 # the first-boot unit does not run again (no new file): inactive, never failed
 failed=$(sshvm systemctl is-failed gantry.service gantry-firstboot.service || true)
@@ -234,7 +304,59 @@ for _ in $(seq 60); do
   [[ $state == Operational* ]] && break
   sleep 2
 done
-say "after the reboot the printer is: $state"
+[[ $state == Operational* ]] || fail "after the reboot the printer is not connected again: $state"
+say "OK  after the reboot the printer is connected again: $state"
+
+# ---- 6. restart Gantry from the API (systemd starts it again: a new process), then shut down from the API
+pid=$(sshvm systemctl show -p MainPID --value gantry.service)
+t=$(date +%s)
+api -f -o /dev/null -X POST "$base/api/system/commands/core/restart" || fail "POST /api/system/commands/core/restart"
+while :; do
+  sleep 2
+  (($(date +%s) - t < limit)) || fail "Gantry not back within $limit s after a restart"
+  curl -fsS -m 5 -H "X-Api-Key: $api_key" -o /dev/null "$base/api/version" 2>/dev/null || continue
+  pid2=$(sshvm systemctl show -p MainPID --value gantry.service 2>/dev/null) || continue
+  [[ -n $pid2 && $pid2 != 0 && $pid2 != "$pid" ]] && break
+done
+say "OK  restart from the API: a new Gantry (pid $pid -> $pid2) answers after $(($(date +%s) - t)) s"
+
+# ---- 7. a stuck event loop: Gantry frozen (SIGSTOP) stops its watchdog pings; systemd kills and restarts it
+restarts=$(sshvm systemctl show -p NRestarts --value gantry.service)
+t=$(date +%s)
+sshvm kill -STOP "$pid2"
+while :; do
+  sleep 5
+  (($(date +%s) - t < limit)) || fail "a frozen Gantry was not restarted within $limit s (WatchdogSec)"
+  pid3=$(sshvm systemctl show -p MainPID --value gantry.service 2>/dev/null) || continue
+  [[ -n $pid3 && $pid3 != 0 && $pid3 != "$pid2" ]] || continue
+  curl -fsS -m 5 -H "X-Api-Key: $api_key" -o /dev/null "$base/api/version" 2>/dev/null && break
+done
+restarts2=$(sshvm systemctl show -p NRestarts --value gantry.service)
+((restarts2 > restarts)) || fail "NRestarts did not grow ($restarts -> $restarts2)"
+sshvm "journalctl -u gantry.service --no-pager -n 200" >"$work/watchdog-journal.txt" 2>&1 || true
+grep -qi 'watchdog' "$work/watchdog-journal.txt" || fail "no watchdog timeout in the journal: $(tail -n 30 "$work/watchdog-journal.txt")"
+say "OK  a frozen Gantry: systemd's watchdog killed it and started a new one (pid $pid3) after $(($(date +%s) - t)) s"
+
+# ---- 8. the unit, udev and polkit rules on the image are the repository's, and the unit as systemd 257 judges it
+for f in systemd/gantry.service:/usr/lib/systemd/system/gantry.service udev/99-gantry.rules:/usr/lib/udev/rules.d/99-gantry.rules image/polkit/50-gantry.rules:/usr/share/polkit-1/rules.d/50-gantry.rules; do
+  ours=$(sha256sum "$src/${f%%:*}" | cut -d' ' -f1)
+  theirs=$(sshvm sha256sum "${f#*:}" | cut -d' ' -f1)
+  [[ $ours = "$theirs" ]] || fail "${f#*:} on the image is not the repository's ${f%%:*}"
+done
+sshvm systemd-analyze verify gantry.service >"$work/verify.txt" 2>&1 || fail "systemd-analyze verify on the image: $(cat "$work/verify.txt")"
+exposure=$(sshvm "systemd-analyze security --no-pager gantry.service | tail -n1")
+score=$(grep -o '[0-9]\+\.[0-9]' <<<"$exposure" | head -n1)
+[[ -n $score ]] && python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) <= 2.0 else 1)" "$score" || fail "systemd-analyze security on the image: $exposure"
+say "OK  the unit, udev and polkit rules are the repository's; systemd-analyze verify clean; security on the image's systemd: $exposure"
+if [[ ${KEEP_VM:-0} != 1 ]]; then
+  t=$(date +%s)
+  api -f -o /dev/null -X POST "$base/api/system/commands/core/shutdown" || fail "POST /api/system/commands/core/shutdown"
+  while kill -0 "$qpid" 2>/dev/null; do
+    (($(date +%s) - t < limit)) || fail "the VM did not power off within $limit s after a shutdown"
+    sleep 2
+  done
+  say "OK  shutdown from the API: the VM powered off after $(($(date +%s) - t)) s"
+fi
 
 xz_mb=''
 [[ -f $image.xz ]] && xz_mb=$(($(stat -c %s "$image.xz") / 1024 / 1024))
@@ -242,6 +364,7 @@ xz_mb=''
   echo "image: ${img_mb} MB raw${xz_mb:+, ${xz_mb} MB .xz}; root used on the booted system: $((disk_used / 1024)) MB"
   echo "first boot to /api/version (TCG, -smp ${QEMU_SMP:-2}, 512 MB): ${boot_s} s; reboot from the API to /api/version: ${reboot_s} s"
   echo "Gantry idle RSS (printer connected): $((rss / 1024)) MB; system memory used: $((used / 1024)) of $((total / 1024)) MB"
+  echo "with MQTT on and the camera streaming (testsrc 640x480): Gantry $((rss_on / 1024)) MB, ffmpeg $((ffmpeg_kb / 1024)) MB; system memory used: $((used_on / 1024)) of $((total / 1024)) MB"
   echo "image test total: $(now) s"
 } | tee "$work/results.txt"
 say "PASS"
