@@ -277,6 +277,7 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
       stopping ??= (async () => {
         await mqtt.stop();
         idleGc.stop();
+        health.close();
         zeroconf.stop();
         // before the printers: a print cut short by the stop stays the farm's, attributed, not counted as failed
         await farm.stop();

@@ -267,7 +267,8 @@ export class MqttBridge {
       // null off a Raspberry Pi: Home Assistant then shows unknown, not a reassuring "OK"
       underVoltage: t ? t.underVoltage : null,
       underVoltageOccurred: t ? t.underVoltageOccurred : null,
-      throttled: t ? t.throttled || t.frequencyCapped : null,
+      // the mainline kernel's sensor tells under-voltage alone: throttling is unknown there, not "no"
+      throttled: t && t.source === 'firmware' ? t.throttled || t.frequencyCapped : null,
     });
   }
 

@@ -49,6 +49,11 @@ export interface SystemHealth {
 export const DISK_LOW_BYTES = 500 * 1024 * 1024;
 export const DISK_LOW_FRACTION = 0.05;
 
+/** raspberrypi-hwmon polls the firmware every 2 s: its alarm is read as often. */
+const HWMON_POLL_MS = 2_000;
+/** A machine where no rpi_volt hwmon was found is looked at again after this long. */
+const HWMON_RESCAN_MS = 60_000;
+
 /** Bits of get_throttled (raspberrypi firmware mailbox RPI_FIRMWARE_GET_THROTTLED). */
 export function decodeThrottled(raw: number, source: Throttling['source'] = 'firmware'): Throttling {
   const bit = (n: number) => (raw & (1 << n)) !== 0;
@@ -99,19 +104,28 @@ export function warningsOf(h: Omit<SystemHealth, 'warnings'>): SystemHealth['war
 }
 
 export class SystemHealthReader {
+  /** the raspberrypi-hwmon device's folder: the scan in progress or done, and when it last found none */
+  private voltHwmon: Promise<string | null> | undefined;
+  private voltHwmonMissedAt = 0;
+  /** the hwmon alarm was seen on since this reader started (watched every HWMON_POLL_MS: it only covers ~2 s) */
+  private underVoltageSeen = false;
+  private hwmonPoll: NodeJS.Timeout | undefined;
+
   /**
    * @param dataDir the directory whose file system "disk" describes
    * @param root where /proc and /sys are (tests point it at a fake tree for the Pi-only files)
+   * @param pollMs how often the under-voltage alarm is read once found
    */
-  /** the raspberrypi-hwmon device's folder, once found (null: looked, there is none) */
-  private voltHwmon: string | null | undefined;
-  /** the hwmon alarm was seen on since this reader started */
-  private underVoltageSeen = false;
-
   constructor(
     private readonly dataDir: string,
     private readonly root = '/',
+    private readonly pollMs = HWMON_POLL_MS,
   ) {}
+
+  /** Under-voltage was seen (on a mainline kernel's sensor) since this reader started. */
+  get underVoltageWasSeen(): boolean {
+    return this.underVoltageSeen;
+  }
 
   private text(path: string): Promise<string | undefined> {
     return readFile(join(this.root, path), 'utf8').catch(() => undefined);
@@ -151,17 +165,49 @@ export class SystemHealthReader {
    * firmware's under-voltage bit, which the driver reads (and clears) every 2 s, so 1 means "now". Null where
    * there is no such device (not a Pi, or the Pi kernel's get_throttled is there instead). */
   private async hwmonThrottling(): Promise<Throttling | null> {
-    if (this.voltHwmon === undefined) {
-      this.voltHwmon = null;
-      for (const h of await readdir(join(this.root, 'sys/class/hwmon')).catch(() => [] as string[])) {
-        if ((await this.text(`sys/class/hwmon/${h}/name`))?.trim() === 'rpi_volt') this.voltHwmon = `sys/class/hwmon/${h}`;
-      }
+    // looked for again a while after finding none: the driver may register after Gantry starts
+    if (this.voltHwmon === undefined || (Date.now() - this.voltHwmonMissedAt > HWMON_RESCAN_MS && this.voltHwmonMissedAt > 0)) {
+      this.voltHwmonMissedAt = 0;
+      this.voltHwmon = this.findVoltHwmon().then((dir) => {
+        if (dir === null) this.voltHwmonMissedAt = Date.now();
+        return dir;
+      });
     }
-    if (this.voltHwmon === null) return null;
-    const alarm = (await this.text(`${this.voltHwmon}/in0_lcrit_alarm`))?.trim();
-    if (alarm !== '0' && alarm !== '1') return null;
-    if (alarm === '1') this.underVoltageSeen = true;
-    return decodeThrottled((alarm === '1' ? 1 : 0) | (this.underVoltageSeen ? 1 << 16 : 0), 'hwmon');
+    const dir = await this.voltHwmon;
+    if (dir === null) return null;
+    const alarm = await this.readAlarm(dir);
+    if (alarm === undefined) return null;
+    this.watchAlarm(dir);
+    return decodeThrottled((alarm ? 1 : 0) | (this.underVoltageSeen ? 1 << 16 : 0), 'hwmon');
+  }
+
+  private async findVoltHwmon(): Promise<string | null> {
+    for (const h of await readdir(join(this.root, 'sys/class/hwmon')).catch(() => [] as string[])) {
+      if ((await this.text(`sys/class/hwmon/${h}/name`))?.trim() === 'rpi_volt') return `sys/class/hwmon/${h}`;
+    }
+    return null;
+  }
+
+  /** in0_lcrit_alarm: true (under-volted in the driver's last poll), false, or undefined (unreadable). */
+  private async readAlarm(dir: string): Promise<boolean | undefined> {
+    const v = (await this.text(`${dir}/in0_lcrit_alarm`))?.trim();
+    const alarm = v === '1' ? true : v === '0' ? false : undefined;
+    if (alarm) this.underVoltageSeen = true;
+    return alarm;
+  }
+
+  /** The alarm covers the driver's last 2 s poll only; a dip between two readings of the page or MQTT would go
+   * unseen. One small sysfs read every HWMON_POLL_MS (no process), so "occurred" means what it says. */
+  private watchAlarm(dir: string): void {
+    if (this.hwmonPoll) return;
+    this.hwmonPoll = setInterval(() => void this.readAlarm(dir), this.pollMs);
+    this.hwmonPoll.unref();
+  }
+
+  /** Stops watching the under-voltage alarm. */
+  close(): void {
+    clearInterval(this.hwmonPoll);
+    this.hwmonPoll = undefined;
   }
 
   /** The CPU's thermal zone (type cpu-thermal on a Pi), else the first zone that reads. */

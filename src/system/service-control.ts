@@ -3,12 +3,14 @@
 import { spawn } from 'node:child_process';
 import type { Logger } from '../log.js';
 
-/** Runs `argv` (no shell); resolves with its exit code, 127 when it cannot be started. */
+/** Runs `argv` (no shell); resolves with its exit code, 127 when it cannot be started. Ended by SIGTERM counts as
+ * done (0): systemd stopping Gantry for the shutdown, reboot or restart the command asked for signals Gantry's whole
+ * control group, the command too if it has not exited yet; any other signal is a failure (1). */
 export function runSystemCommand(argv: string[]): Promise<number> {
   return new Promise<number>((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
     child.once('error', () => resolve(127));
-    child.once('exit', (code) => resolve(code ?? 1));
+    child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGTERM' ? 0 : 1)));
   });
 }
 

@@ -76,11 +76,13 @@ export class TimelapseRenderer {
     if (!name) return;
     this.current = { name, progress: 0 };
     this.d.events.started(name);
-    this.running = this.renderOne(name).finally(() => {
-      this.current = undefined;
-      this.running = undefined;
-      this.next();
-    });
+    this.running = this.renderOne(name)
+      .catch((err: Error) => this.d.log.error(`timelapse: ${name}: ${err.message}`))
+      .finally(() => {
+        this.current = undefined;
+        this.running = undefined;
+        this.next();
+      });
   }
 
   private async renderOne(name: string): Promise<void> {
@@ -103,7 +105,10 @@ export class TimelapseRenderer {
     const s = this.d.settings();
     const all = await library.frameFiles(name);
     const frames: string[] = [];
-    for (const f of all) if (await isCompleteJpeg(f)) frames.push(f);
+    for (const f of all) {
+      if (this.stopped) throw new Error('stopped'); // reading every frame takes seconds on a card: not for a stop to wait on
+      if (await isCompleteJpeg(f)) frames.push(f);
+    }
     if (frames.length === 0) throw new Error('no usable frames');
     const fps = timelapseFps(frames.length, s.fps, s.targetSeconds);
     const dir = library.framesDir(name);
@@ -131,6 +136,8 @@ export class TimelapseRenderer {
   }
 
   private run(args: string[], onTime: (us: number) => void): Promise<void> {
+    // stopped while the frames were checked and listed: no ffmpeg for a render nobody waits for
+    if (this.stopped) return Promise.reject(new Error('stopped'));
     return new Promise((resolve, reject) => {
       const child = spawn(ffmpegBinary(this.d), args, { stdio: ['ignore', 'pipe', 'pipe'] });
       this.child = child;

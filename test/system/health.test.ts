@@ -89,7 +89,7 @@ test('a mainline kernel (the image’s): under-voltage from raspberrypi-hwmon, n
       'sys/class/hwmon/hwmon1/name': 'rpi_volt\n',
       'sys/class/hwmon/hwmon1/in0_lcrit_alarm': '0\n',
     });
-    const reader = new SystemHealthReader(dir, dir);
+    const reader = new SystemHealthReader(dir, dir, 20);
     const codes = async () => (await reader.read()).warnings.map((w) => w.code).filter((c) => c !== 'disk-low');
     const first = await reader.read();
     assert.equal(first.throttling?.source, 'hwmon');
@@ -102,6 +102,19 @@ test('a mainline kernel (the image’s): under-voltage from raspberrypi-hwmon, n
     assert.deepEqual(await codes(), ['under-voltage-occurred']);
     const h = await reader.read();
     assert.equal(h.throttling?.throttled, false, 'the driver tells nothing of throttling');
+    reader.close();
+
+    // a dip between two readings of the page: the alarm is watched, so it is not missed
+    const watched = new SystemHealthReader(dir, dir, 20);
+    try {
+      assert.deepEqual((await watched.read()).warnings.map((w) => w.code).filter((c) => c !== 'disk-low'), []);
+      await writeFile(join(dir, 'sys/class/hwmon/hwmon1/in0_lcrit_alarm'), '1\n');
+      await waitFor('the alarm seen by the watch', () => watched.underVoltageWasSeen);
+      await writeFile(join(dir, 'sys/class/hwmon/hwmon1/in0_lcrit_alarm'), '0\n');
+      assert.deepEqual((await watched.read()).warnings.map((w) => w.code).filter((c) => c !== 'disk-low'), ['under-voltage-occurred']);
+    } finally {
+      watched.close();
+    }
     // neither file (not a Pi): null, as before
     const { dir: plain, cleanup: done } = await tempDir();
     try {

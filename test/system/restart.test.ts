@@ -62,13 +62,27 @@ test('restart under systemd whose command fails exits with status 1 (Restart=on-
 test('shutdown: systemd stops Gantry while the command is still running, and the page still gets its answer', async () => {
   const { dir, cleanup } = await tempDir();
   // what `systemctl poweroff` does to Gantry: SIGTERM to the service (here: to the process that ran the command)
-  // before the command has even returned
-  const g = await serveWith(dir, ['true'], ['/bin/sh', '-c', 'kill -TERM "$PPID"; sleep 0.5']);
+  // before the command has even returned (returning 2 s later: Gantry's stop is done long before, but within its
+  // 3 s grace for such answers)
+  const g = await serveWith(dir, ['true'], ['/bin/sh', '-c', 'kill -TERM "$PPID"; sleep 2']);
   try {
     const res = await g.shutdown();
     assert.equal(res.status, 204, 'answered, not cut off by the stop');
     const [code] = g.child.exitCode === null ? await once(g.child, 'exit') : [g.child.exitCode];
     assert.equal(code, 0, 'then stopped cleanly');
+  } finally {
+    if (g.child.exitCode === null) g.child.kill('SIGKILL');
+    await cleanup();
+  }
+});
+
+test('shutdown: systemd’s stop ends the command too (the whole control group), and that is not a failed shutdown', async () => {
+  const { dir, cleanup } = await tempDir();
+  const g = await serveWith(dir, ['true'], ['/bin/sh', '-c', 'kill -TERM "$PPID" $$; sleep 5']);
+  try {
+    assert.equal((await g.shutdown()).status, 204);
+    const [code] = g.child.exitCode === null ? await once(g.child, 'exit') : [g.child.exitCode];
+    assert.equal(code, 0);
   } finally {
     if (g.child.exitCode === null) g.child.kill('SIGKILL');
     await cleanup();

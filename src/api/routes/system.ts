@@ -30,7 +30,7 @@ export function systemRoutes(deps: ApiDeps): Hono<ApiEnv & { Bindings: HttpBindi
     }
     const argv = action === 'reboot' ? deps.settings.data.system.rebootCommand : deps.settings.data.system.shutdownCommand;
     // systemd stops Gantry as soon as the command has asked it to, often before this answer is written
-    deps.answerBeforeStop(c.env.outgoing);
+    if (c.env?.outgoing) deps.answerBeforeStop(c.env.outgoing);
     const code = await deps.runSystemCommand(argv);
     if (code !== 0) return c.json({ error: `${argv.join(' ')} failed with exit code ${code}` }, 500);
     return c.body(null, 204);
