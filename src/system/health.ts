@@ -166,7 +166,8 @@ export class SystemHealthReader {
    * there is no such device (not a Pi, or the Pi kernel's get_throttled is there instead). */
   private async hwmonThrottling(): Promise<Throttling | null> {
     // looked for again a while after finding none: the driver may register after Gantry starts
-    if (this.voltHwmon === undefined || (Date.now() - this.voltHwmonMissedAt > HWMON_RESCAN_MS && this.voltHwmonMissedAt > 0)) {
+    const missedLongAgo = this.voltHwmonMissedAt > 0 && Date.now() - this.voltHwmonMissedAt > HWMON_RESCAN_MS;
+    if (this.voltHwmon === undefined || missedLongAgo) {
       this.voltHwmonMissedAt = 0;
       this.voltHwmon = this.findVoltHwmon().then((dir) => {
         if (dir === null) this.voltHwmonMissedAt = Date.now();

@@ -196,6 +196,38 @@ test('GET /api/gantry/system for any signed-in role, 403 without a key; pushed a
   }
 });
 
+test('MQTT on the image’s kernel (raspberrypi-hwmon only): under-voltage published, throttling unknown (null), not “no”', async () => {
+  const { dir, cleanup } = await tempDir();
+  const root = join(dir, 'root');
+  await tree(root, {
+    'sys/class/hwmon/hwmon0/name': 'rpi_volt\n',
+    'sys/class/hwmon/hwmon0/in0_lcrit_alarm': '1\n',
+    'proc/loadavg': '0.10 0.20 0.30 1/100 200\n',
+    'proc/meminfo': 'MemTotal:         470000 kB\nMemAvailable:     300000 kB\n',
+  });
+  const broker = await Mosquitto.start(dir);
+  const rig = await gantryRig({ serial: 'NONE', camera: 'none', mqtt: broker.url }, { systemRoot: root });
+  const sub = mqtt.connect(broker.url, { reconnectPeriod: 200 });
+  const last = new Map<string, string>();
+  sub.on('message', (t, p) => last.set(t, p.toString()));
+  try {
+    await waitFor('the subscriber connected', () => sub.connected);
+    await new Promise<void>((r) => sub.subscribe('gantry/bridge/system', { qos: 1 }, () => r()));
+    const s = JSON.parse(await waitFor('the system topic', () => last.get('gantry/bridge/system'), 15_000)) as Record<string, unknown>;
+    assert.equal(s['underVoltage'], true);
+    assert.equal(s['underVoltageOccurred'], true);
+    assert.equal(s['throttled'], null, 'the sensor tells nothing of throttling');
+    const h = (await (await rig.api('/api/gantry/system')).json()) as SystemHealth;
+    assert.equal(h.throttling?.source, 'hwmon');
+    assert.ok(h.warnings.some((w) => w.code === 'under-voltage'), 'the page warns');
+  } finally {
+    sub.end(true);
+    await rig.close();
+    await broker.stop();
+    await cleanup();
+  }
+});
+
 test('discovery: the host entities follow the bridge alone and are diagnostic', () => {
   const d = deviceDiscovery({ prefix: 'homeassistant', base: 'gantry', hostId: 'abc', printerId: 'printer', name: 'P', version: '1', tools: 1, bed: true, chamber: false, camera: false, pageUrl: 'http://p.local/', hostEntities: true });
   const comps = (d.payload as { components: Record<string, { availability: unknown[]; value_template: string }> }).components;
