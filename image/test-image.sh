@@ -24,7 +24,15 @@ limit=${BOOT_LIMIT:-900}
 t0=$(date +%s)
 now() { echo $(($(date +%s) - t0)); }
 say() { printf '[%4ss] %s\n' "$(now)" "$*"; }
-fail() { say "FAIL: $*"; echo "--- last console lines:"; tail -n 40 "$work/console.log" 2>/dev/null || true; exit 1; }
+# the reason is printed last, after the console's tail: a CI log often keeps only its last lines
+fail() {
+  local why="$*"
+  echo "--- last console lines:"
+  tail -n 30 "$work/console.log" 2>/dev/null | tr -d '\r' || true
+  echo "--- FAIL: $why"
+  say "FAIL: ${why%%$'\n'*}"
+  exit 1
+}
 for c in qemu-system-aarch64 mcopy ssh ssh-keygen curl python3; do
   command -v $c >/dev/null || { echo "$c is needed: apt-get install qemu-system-arm mtools openssh-client curl python3" >&2; exit 1; }
 done
@@ -103,7 +111,7 @@ qemu-system-aarch64 -M virt -cpu cortex-a72 -smp "${QEMU_SMP:-2}" -m 512 \
   -drive if=none,file="$disk",format=raw,id=hd,cache=unsafe -device virtio-blk-pci,drive=hd \
   -netdev user,id=n0,hostfwd=tcp:127.0.0.1:$http_port-:80,hostfwd=tcp:127.0.0.1:$ssh_port-:22 -device virtio-net-pci,netdev=n0 \
   -device virtio-rng-pci -device qemu-xhci,id=xhci \
-  -monitor unix:"$mon",server,nowait -serial file:"$work/console.log" -display none &
+  -monitor unix:"$mon",server,nowait -serial file:"$work/console.log" -display none 2>"$work/qemu.log" &
 qpid=$!
 pids+=($qpid)
 monitor() { python3 - "$mon" "$1" <<'PY'
@@ -137,7 +145,7 @@ api() { curl -sS -m 20 -H "X-Api-Key: $api_key" "$@"; }
 wait_version() { # $1: limit in s; prints the seconds it took
   local start=$(date +%s)
   while (($(date +%s) - start < $1)); do
-    kill -0 "$qpid" 2>/dev/null || fail "qemu exited"
+    kill -0 "$qpid" 2>/dev/null || fail "qemu exited: $(cat "$work/qemu.log")"
     if curl -fsS -m 5 -H "X-Api-Key: $api_key" -o /dev/null "$base/api/version" 2>/dev/null; then echo $(($(date +%s) - start)); return 0; fi
     sleep 2
   done
@@ -286,7 +294,7 @@ api -f -o /dev/null -X POST "$base/api/system/commands/core/reboot" || fail "POS
 while :; do
   sleep 5
   (($(date +%s) - t < limit)) || fail "not back within $limit s after the reboot"
-  kill -0 "$qpid" 2>/dev/null || fail "qemu exited"
+  kill -0 "$qpid" 2>/dev/null || fail "qemu exited: $(cat "$work/qemu.log")"
   curl -fsS -m 5 -H "X-Api-Key: $api_key" -o /dev/null "$base/api/version" 2>/dev/null || continue
   nb=$(sshvm cat /proc/sys/kernel/random/boot_id 2>/dev/null) || continue
   [[ -n $nb && $nb != "$boot_id" ]] && break
@@ -312,29 +320,40 @@ done
 say "OK  after the reboot the printer is connected again: $state"
 
 # ---- 6. restart Gantry from the API (systemd starts it again: a new process), then shut down from the API
+# A new Gantry is up when systemd has its READY=1 (active/running) under a main PID other than OLD, and the API
+# answers with that PID still the main one. Checking only that the API answers and the PID changed raced: the old
+# process may answer while it stops, and ssh then reads the PID of a new one still starting (TCG: tens of seconds),
+# so the next step froze a Gantry that had not started, which systemd's start timeout then ended, not its watchdog.
+# Sets new_pid; WHAT names the wait in the failure.
+wait_new_gantry() {
+  local old=$1 what=$2 t=$(date +%s) st='' before after
+  # one ssh call a look (each costs seconds under TCG): "MainPID ActiveState SubState"
+  local look='echo $(systemctl show -p MainPID --value gantry.service) $(systemctl show -p ActiveState --value gantry.service) $(systemctl show -p SubState --value gantry.service)'
+  while :; do
+    sleep 2
+    (($(date +%s) - t < limit)) || fail "$what: no new Gantry within $limit s (systemd: MainPID ActiveState SubState = ${st:-?})"
+    st=$(sshvm "$look" 2>/dev/null) || continue
+    read -r before _ <<<"$st"
+    [[ $st == *" active running" && -n $before && $before != 0 && $before != "$old" ]] || continue
+    curl -fsS -m 5 -H "X-Api-Key: $api_key" -o /dev/null "$base/api/version" 2>/dev/null || continue
+    after=$(sshvm "$look" 2>/dev/null) || continue
+    [[ $after = "$st" ]] && break
+  done
+  new_pid=$before
+}
 pid=$(sshvm systemctl show -p MainPID --value gantry.service)
 t=$(date +%s)
 api -f -o /dev/null -X POST "$base/api/system/commands/core/restart" || fail "POST /api/system/commands/core/restart"
-while :; do
-  sleep 2
-  (($(date +%s) - t < limit)) || fail "Gantry not back within $limit s after a restart"
-  curl -fsS -m 5 -H "X-Api-Key: $api_key" -o /dev/null "$base/api/version" 2>/dev/null || continue
-  pid2=$(sshvm systemctl show -p MainPID --value gantry.service 2>/dev/null) || continue
-  [[ -n $pid2 && $pid2 != 0 && $pid2 != "$pid" ]] && break
-done
-say "OK  restart from the API: a new Gantry (pid $pid -> $pid2) answers after $(($(date +%s) - t)) s"
+wait_new_gantry "$pid" "restart from the API"
+pid2=$new_pid
+say "OK  restart from the API: a new Gantry (pid $pid -> $pid2) is up and answers after $(($(date +%s) - t)) s"
 
 # ---- 7. a stuck event loop: Gantry frozen (SIGSTOP) stops its watchdog pings; systemd kills and restarts it
 restarts=$(sshvm systemctl show -p NRestarts --value gantry.service)
 t=$(date +%s)
 sshvm kill -STOP "$pid2" || fail "kill -STOP $pid2 on the VM"
-while :; do
-  sleep 5
-  (($(date +%s) - t < limit)) || fail "a frozen Gantry was not restarted within $limit s (WatchdogSec)"
-  pid3=$(sshvm systemctl show -p MainPID --value gantry.service 2>/dev/null) || continue
-  [[ -n $pid3 && $pid3 != 0 && $pid3 != "$pid2" ]] || continue
-  curl -fsS -m 5 -H "X-Api-Key: $api_key" -o /dev/null "$base/api/version" 2>/dev/null && break
-done
+wait_new_gantry "$pid2" "a frozen Gantry (WatchdogSec)"
+pid3=$new_pid
 restarts2=$(sshvm systemctl show -p NRestarts --value gantry.service)
 ((restarts2 > restarts)) || fail "NRestarts did not grow ($restarts -> $restarts2)"
 sshvm "journalctl -u gantry.service --no-pager -n 200" >"$work/watchdog-journal.txt" 2>&1 || true
