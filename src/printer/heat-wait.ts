@@ -4,7 +4,9 @@
 // the heat-up is done at the ok that answers it, after the oks of the lines that went out before it.
 import { M, commandKey, stripComment } from './gcode.js';
 
-const HEAT_WAITS = new Set([M(109), M(190), M(191), M(116)]);
+/** The commands the firmware blocks on until a heater reaches its target. Every one is in LONG_RUNNING: the
+ * printer looks into long-running lines alone (tested). */
+export const HEAT_WAITS: ReadonlySet<number> = new Set([M(109), M(190), M(191), M(116)]);
 
 export class HeatWaitTracker {
   private current: { command: string; ahead: number } | undefined;

@@ -253,10 +253,11 @@ export class Printer {
       }
       const engine = new ProtocolEngine(
         {
-          write: (data) => {
+          write: (data, longRunning) => {
             // counted before the engine adds the line to its in-flight count; announced once the engine has
-            // finished sending it, so an M108 in answer goes out after the heat-up, never ahead of it
-            const heating = this.engine === engine && this.heatWait.sent(data, engine.linesInFlight);
+            // finished sending it, so an M108 in answer goes out after the heat-up, never ahead of it. Every
+            // heat-up is a long-running command: the lines the engine says are not (moves) are not looked into
+            const heating = this.engine === engine && longRunning !== false && this.heatWait.sent(data, engine.linesInFlight);
             this.transport?.write(data);
             if (heating) queueMicrotask(() => this.announceHeating());
           },

@@ -96,8 +96,9 @@ export type ProtocolEvent =
   | { type: 'tool'; tool: number };
 
 export interface ProtocolSink {
-  /** Bytes for the transport. */
-  write(data: string): void;
+  /** Bytes for the transport. `longRunning`: whether the line is a command the firmware may take long to answer
+   * (a heat-up among them), when the engine knows; the adapter then looks into those lines alone. */
+  write(data: string, longRunning?: boolean): void;
   event(e: ProtocolEvent): void;
   /** Terminal log: '>' sent, '<' received. Job lines are not logged (see `logJobLines`). */
   log(direction: '>' | '<', line: string): void;
@@ -601,7 +602,7 @@ export class ProtocolEngine {
   }
 
   private writeLine(text: string, now: number, kind: number, line: number): void {
-    this.sink.write(text);
+    this.sink.write(text, (kind & KIND_LONG) !== 0);
     this.linesSent++;
     if (this.inFlight === 0) {
       this.lastProgress = now;

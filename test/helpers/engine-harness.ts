@@ -3,6 +3,8 @@ import { type ProtocolEvent, type ProtocolOptions, ProtocolEngine } from '../../
 
 export class Harness {
   written: string[] = [];
+  /** every write as it came, with the engine's long-running flag */
+  writes: { data: string; longRunning: boolean | undefined }[] = [];
   events: ProtocolEvent[] = [];
   logs: string[] = [];
   now = 1_000;
@@ -11,7 +13,8 @@ export class Harness {
   constructor(opts: Partial<ProtocolOptions> = {}) {
     this.engine = new ProtocolEngine(
       {
-        write: (d) => {
+        write: (d, longRunning) => {
+          this.writes.push({ data: d, longRunning });
           for (const l of d.split('\n')) if (l) this.written.push(l);
         },
         event: (e) => this.events.push(e),

@@ -2,7 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PromptTracker } from '../../src/printer/host-prompt.js';
-import { HeatWaitTracker, bareCommand } from '../../src/printer/heat-wait.js';
+import { HEAT_WAITS, HeatWaitTracker, bareCommand } from '../../src/printer/heat-wait.js';
+import { LONG_RUNNING, commandKey } from '../../src/printer/gcode.js';
+import { Harness } from '../helpers/engine-harness.js';
 
 test('Marlin M600 prompts: begin, buttons, show; the next begin replaces; end closes', () => {
   const p = new PromptTracker();
@@ -45,4 +47,23 @@ test('heat-ups: from the wire line, over the oks of the lines ahead, ended by it
   h.sent('M190 S60\n', 0);
   assert.equal(h.reset(), true);
   assert.equal(h.command, undefined);
+});
+
+test('every heat-up goes out marked long-running, a move does not: the printer looks into the marked lines alone', () => {
+  for (const key of HEAT_WAITS) assert.ok(LONG_RUNNING.has(key), `heat-up ${key} is long-running`);
+  const h = new Harness();
+  h.connect();
+  const job = ['G28', 'G1 X10 Y10 E0.5', 'M109 S215', 'M190 S60', 'M191 S40', 'M116', 'M104 S200'];
+  h.stream(job);
+  for (let i = 0; i < job.length; i++) h.feed('ok');
+  const flagOf = (cmd: string) => h.writes.find((w) => bareCommand(w.data) === cmd)?.longRunning;
+  for (const cmd of job) {
+    const heatUp = HEAT_WAITS.has(commandKey(cmd));
+    assert.equal(flagOf(cmd), LONG_RUNNING.has(commandKey(cmd)), cmd);
+    if (heatUp) assert.equal(flagOf(cmd), true, `${cmd} is looked into`);
+  }
+  assert.equal(flagOf('G1 X10 Y10 E0.5'), false);
+  const tracker = new HeatWaitTracker();
+  const started = h.writes.filter((w) => w.longRunning !== false && tracker.sent(w.data, 0)).map((w) => bareCommand(w.data));
+  assert.deepEqual(started, ['M109 S215', 'M190 S60', 'M191 S40', 'M116']);
 });
