@@ -102,6 +102,13 @@ export class FileLineSource implements LineSource {
     return this.observe(line);
   }
 
+  /** Gantry stops with this job unfinished: no line is handed out any more and the file is closed now, not left to
+   * the garbage collector (Node warns, and means to throw). A resume starts from the job's checkpoint, not from here. */
+  release(): Promise<void> {
+    this.paused = true;
+    return this.close();
+  }
+
   async close(): Promise<void> {
     const fh = this.fh;
     this.fh = undefined;

@@ -111,10 +111,12 @@ export class JobRunner {
     );
   }
 
-  stop(): void {
+  /** Resolves once the file of a job cut short is closed. */
+  stop(): Promise<void> {
     for (const off of this.offs) off();
     // Gantry stops mid-print: the newest layer's checkpoint goes to disk now (the unit waits for its stores)
     this.job?.checkpoints.flush();
+    return this.job?.source.release() ?? Promise.resolve();
   }
 
   /** The job's state (the table's row); the printer model shows it as OctoPrint's state. */

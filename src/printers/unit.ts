@@ -306,7 +306,7 @@ export class PrinterUnit implements OpPrinter {
       await this.camera.close();
       await this.push.close();
       this.queue.stop();
-      this.jobs.stop();
+      await this.jobs.stop();
       await this.printer.close();
       await this.virtual.stop();
       await Promise.all(this.stores.map((s) => s.settled()));

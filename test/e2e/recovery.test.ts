@@ -1,12 +1,19 @@
 // Gantry restarts mid-print: the job is offered for resuming and continues from the start of its last layer.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir, readlink } from 'node:fs/promises';
 import { type GantryRig, gantryRig, waitOperational } from '../helpers/gantry-rig.js';
 import { waitFor } from '../helpers/wait.js';
 import { commandsOf } from '../helpers/gcode.js';
 
 const GCODE = new URL('../../../../shared/gcode/ps_cube20.gcode', import.meta.url);
+
+/** This process's open descriptors on files whose path ends with `name`. */
+async function openFilesNamed(name: string): Promise<number> {
+  let n = 0;
+  for (const fd of await readdir('/proc/self/fd')) if ((await readlink(`/proc/self/fd/${fd}`).catch(() => '')).endsWith(`/${name}`)) n++;
+  return n;
+}
 
 
 describe('recovery after a restart', () => {
@@ -25,7 +32,9 @@ describe('recovery after a restart', () => {
     form.append('file', new Blob([text]), 'cube.gcode');
     assert.equal((await rig.api('/api/files/local', { method: 'POST', body: form })).status, 201);
     await waitFor('a few layers printed', () => (rig.gantry.jobs.checkpoint?.layer ?? 0) >= 4, 60_000);
+    assert.equal(await openFilesNamed('cube.gcode'), 1, 'the print reads its file');
     await rig.restart();
+    assert.equal(await openFilesNamed('cube.gcode'), 0, 'the stopped Gantry closed the file it printed (not left to the garbage collector)');
     await waitOperational(rig);
     const offer = (await (await rig.api('/api/gantry/recovery')).json()) as { available: boolean; layer: number; z: number; filepos: number; file: { unchanged: boolean } };
     assert.equal(offer.available, true);
