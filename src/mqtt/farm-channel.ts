@@ -30,6 +30,8 @@ export interface FarmChannelDeps {
 export class FarmChannel {
   private off: (() => void) | undefined;
   private pending = false;
+  /** the command running now and those waiting behind it */
+  private commands: Promise<void> = Promise.resolve();
 
   constructor(private readonly d: FarmChannelDeps) {}
 
@@ -59,7 +61,15 @@ export class FarmChannel {
     return name && !name.includes('/') ? name : undefined;
   }
 
-  async handle(name: string, payload: string): Promise<void> {
+  /** Commands run one at a time, in the order they arrived: an add waits for the file's metadata and a save, so two
+   * adds sent in order, run side by side, could land in the queue the other way round (seen in a test run). */
+  handle(name: string, payload: string): Promise<void> {
+    const run = this.commands.then(() => this.run(name, payload));
+    this.commands = run.catch(() => undefined);
+    return run;
+  }
+
+  private async run(name: string, payload: string): Promise<void> {
     const target = this.d.target();
     if (!target) return;
     const t: CommandTarget = { ops: this.d.ops, printer: target, farm: this.d.farm, role: () => this.d.link.settings.commandRole, log: this.d.log };

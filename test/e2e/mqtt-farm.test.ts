@@ -72,10 +72,15 @@ describe('the farm queue over MQTT', () => {
       // items no printer may take (a printer list of one that never fits: the default printer, asked for the nozzle
       // it does not have), so they stay in the queue
       const stay = { printers: ['printer'], nozzleDiameter: 1.2 };
+      // published back to back: queued in the order sent (each add awaits the file's metadata and a save)
       client.publish(cmd('farm.add'), JSON.stringify({ path: 'short.gcode', copies: 2, constraints: stay }), { qos: 1 });
       client.publish(cmd('add'), JSON.stringify({ path: 'later.gcode', constraints: stay }), { qos: 1 });
-      const two = await waitFor('both items in the retained queue', () => (queue().length === 2 ? queue() : undefined));
-      assert.deepEqual(two.map((i) => [i.path, i.copies, i.state]), [['short.gcode', 2, 'waiting'], ['later.gcode', 1, 'waiting']]);
+      client.publish(cmd('add'), JSON.stringify({ path: 'short.gcode', copies: 3, constraints: stay }), { qos: 1 });
+      const three = await waitFor('the three items in the retained queue', () => (queue().length === 3 ? queue() : undefined));
+      assert.deepEqual(three.map((i) => [i.path, i.copies, i.state]), [['short.gcode', 2, 'waiting'], ['later.gcode', 1, 'waiting'], ['short.gcode', 3, 'waiting']]);
+      client.publish(cmd('remove'), JSON.stringify({ id: three[2]!.id }), { qos: 1 });
+      const two = await waitFor('the third removed', () => (queue().length === 2 ? queue() : undefined));
+      assert.deepEqual(two.map((i) => i.id), [three[0]!.id, three[1]!.id]);
       assert.match(two[0]!.reason ?? '', /nozzle/, 'why it waits');
 
       client.publish(cmd('move'), JSON.stringify({ id: two[1]!.id, position: 0 }), { qos: 1 });
