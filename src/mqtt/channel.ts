@@ -75,6 +75,8 @@ export class PrinterChannel {
   private snapshotting = false;
   private closed = false;
   private readonly commands: CommandTarget;
+  /** the command running now and those waiting behind it */
+  private running: Promise<void> = Promise.resolve();
 
   constructor(
     readonly unit: MqttPrinter,
@@ -169,9 +171,15 @@ export class PrinterChannel {
     return old.size;
   }
 
-  /** A command for this printer: `kind` is cmd or set. */
-  handle(kind: 'cmd' | 'set', field: string, text: string): Promise<void> | void {
-    return kind === 'cmd' ? runCommand(this.commands, field, text) : setField(this.commands, field, text);
+  /** A command for this printer: `kind` is cmd or set. Commands run one at a time, in the order they arrived (two
+   * queue adds sent in order, each awaiting a stat of its file, could otherwise land the other way round), except an
+   * emergency stop, which never waits behind another. Every operation answers at once (a connect or a cancel goes
+   * on in the printer's state), so none holds the next back for long. */
+  handle(kind: 'cmd' | 'set', field: string, text: string): Promise<void> {
+    if (kind === 'cmd' && (field === 'emergency_stop' || field === 'printer.emergencyStop')) return runCommand(this.commands, field, text);
+    const run = this.running.then(() => (kind === 'cmd' ? runCommand(this.commands, field, text) : setField(this.commands, field, text)));
+    this.running = run.catch(() => undefined);
+    return run;
   }
 
   // ---- publishing ----------------------------------------------------------------------------------------

@@ -131,6 +131,32 @@ describe('MQTT bridge', () => {
     }
   });
 
+  test("queue adds published back to back are queued in the order sent", async () => {
+    const pub = mqtt.connect(broker.url);
+    await new Promise<void>((r) => pub.once('connect', () => r()));
+    const queue = async () => ((await (await rig.api('/api/gantry/queue')).json()) as { items: { id: string; copies: number }[] }).items;
+    try {
+      const form = new FormData();
+      form.append('print', 'true');
+      form.append('file', new Blob(['G28\n' + 'G1 X100 Y100 F3000\nG1 X0 Y0 F3000\n'.repeat(400)]), 'order.gcode');
+      assert.equal((await rig.api('/api/files/local', { method: 'POST', body: form })).status, 201);
+      // printing: what is queued now waits for it
+      await waitFor('printing', () => rig.gantry.jobs.active);
+      // each add awaits a stat of its file before it queues: run side by side, a later one could land first
+      for (const copies of [1, 2, 3, 4]) pub.publish('gantry/printer/cmd/queue.add', JSON.stringify({ path: 'order.gcode', copies }), { qos: 1 });
+      const items = await waitFor('four items queued', async () => {
+        const q = await queue();
+        return q.length === 4 ? q : undefined;
+      });
+      assert.deepEqual(items.map((i) => i.copies), [1, 2, 3, 4]);
+    } finally {
+      pub.end(true);
+      for (const item of await queue()) await rig.api(`/api/gantry/queue/${item.id}`, { method: 'DELETE' });
+      if (rig.gantry.jobs.active) await rig.api('/api/job', { method: 'POST', json: { command: 'cancel' } });
+      await waitFor('the printer idle', () => !rig.gantry.jobs.active && rig.gantry.printer.stateText === 'Operational', 30_000);
+    }
+  });
+
   test('a printer waiting for the user (M0, M600) says so in the state topic, and stops saying it once answered', async () => {
     const sub = await listen(broker.url, ['gantry/printer/state']);
     try {
