@@ -11,7 +11,8 @@ import type { PrintQueue } from '../jobs/print-queue.js';
 import type { Logger } from '../log.js';
 import type { Printer } from '../printer/printer.js';
 import { stateFlags } from '../printer/state.js';
-import { type CommandTarget, runCommand, setField } from './commands.js';
+import { type CommandTarget, isEmergencyStop, runCommand, setField } from './commands.js';
+import { InOrder } from './in-order.js';
 import type { Operations } from '../ops/registry.js';
 import type { OpFarm } from '../ops/operation.js';
 import type { StatusSource } from '../status/types.js';
@@ -75,8 +76,8 @@ export class PrinterChannel {
   private snapshotting = false;
   private closed = false;
   private readonly commands: CommandTarget;
-  /** the command running now and those waiting behind it */
-  private running: Promise<void> = Promise.resolve();
+  /** commands one at a time, as they arrived */
+  private readonly inOrder = new InOrder();
 
   constructor(
     readonly unit: MqttPrinter,
@@ -171,15 +172,12 @@ export class PrinterChannel {
     return old.size;
   }
 
-  /** A command for this printer: `kind` is cmd or set. Commands run one at a time, in the order they arrived (two
-   * queue adds sent in order, each awaiting a stat of its file, could otherwise land the other way round), except an
-   * emergency stop, which never waits behind another. Every operation answers at once (a connect or a cancel goes
-   * on in the printer's state), so none holds the next back for long. */
+  /** A command for this printer: `kind` is cmd or set. Commands run one at a time, in the order they arrived
+   * (in-order.ts says why), except an emergency stop, which never waits behind another. Every operation answers at
+   * once (a connect or a cancel goes on in the printer's state), so none holds the next back for long. */
   handle(kind: 'cmd' | 'set', field: string, text: string): Promise<void> {
-    if (kind === 'cmd' && (field === 'emergency_stop' || field === 'printer.emergencyStop')) return runCommand(this.commands, field, text);
-    const run = this.running.then(() => (kind === 'cmd' ? runCommand(this.commands, field, text) : setField(this.commands, field, text)));
-    this.running = run.catch(() => undefined);
-    return run;
+    if (kind === 'cmd' && isEmergencyStop(field)) return runCommand(this.commands, field, text);
+    return this.inOrder.run(() => (kind === 'cmd' ? runCommand(this.commands, field, text) : setField(this.commands, field, text)));
   }
 
   // ---- publishing ----------------------------------------------------------------------------------------

@@ -21,6 +21,11 @@ const ACTIONS: Record<string, string> = {
   emergency_stop: 'printer.emergencyStop',
 };
 
+/** `cmd/<action>` is the emergency stop, by its button's name or its operation's. */
+export function isEmergencyStop(action: string): boolean {
+  return (ACTIONS[action] ?? action) === 'printer.emergencyStop';
+}
+
 /** The printer a channel's commands act on, and who they act as. */
 export interface CommandTarget {
   ops: Operations;

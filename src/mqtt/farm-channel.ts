@@ -10,6 +10,7 @@ import type { Operations } from '../ops/registry.js';
 import type { MqttLink } from './channel.js';
 import { type CommandTarget, runFarmCommand } from './commands.js';
 import { farmTopics } from './discovery.js';
+import { InOrder } from './in-order.js';
 
 /** What MQTT needs of the farm queue. */
 export interface MqttFarm extends OpFarm {
@@ -30,8 +31,8 @@ export interface FarmChannelDeps {
 export class FarmChannel {
   private off: (() => void) | undefined;
   private pending = false;
-  /** the command running now and those waiting behind it */
-  private commands: Promise<void> = Promise.resolve();
+  /** commands one at a time, as they arrived */
+  private readonly commands = new InOrder();
 
   constructor(private readonly d: FarmChannelDeps) {}
 
@@ -61,12 +62,9 @@ export class FarmChannel {
     return name && !name.includes('/') ? name : undefined;
   }
 
-  /** Commands run one at a time, in the order they arrived: an add waits for the file's metadata and a save, so two
-   * adds sent in order, run side by side, could land in the queue the other way round (seen in a test run). */
+  /** Commands run one at a time, in the order they arrived (in-order.ts says why). */
   handle(name: string, payload: string): Promise<void> {
-    const run = this.commands.then(() => this.run(name, payload));
-    this.commands = run.catch(() => undefined);
-    return run;
+    return this.commands.run(() => this.run(name, payload));
   }
 
   private async run(name: string, payload: string): Promise<void> {

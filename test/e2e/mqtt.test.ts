@@ -252,6 +252,20 @@ describe('MQTT bridge', () => {
       sub.client.end(true);
     }
   });
+
+  // last: the board stays halted
+  test("Home Assistant's emergency stop button sends M112 at once, commands published before it notwithstanding", async () => {
+    const pub = mqtt.connect(broker.url);
+    await new Promise<void>((r) => pub.once('connect', () => r()));
+    try {
+      for (const t of [40, 45, 50]) pub.publish('gantry/printer/set/bed_target', String(t), { qos: 1 });
+      pub.publish('gantry/printer/cmd/emergency_stop', 'PRESS', { qos: 1 });
+      await waitFor('Offline after error', () => rig.gantry.printer.stateText === 'Offline after error', 10_000);
+      assert.ok(rig.gantry.printer.terminal.lines(500).includes('Send: M112'));
+    } finally {
+      pub.end(true);
+    }
+  });
 });
 
 test('the last will says offline when Gantry is killed; a clean stop says offline too', async () => {
