@@ -16,8 +16,7 @@ import { simProcess, stopSim } from './sim-process.js';
 
 const PROBE = fileURLToPath(new URL('./latency-probe.js', import.meta.url));
 export const PRINTER_COUNTS = [1, 2, 4] as const;
-/** lines of the warm-up run before the measured ones, on both sides */
-const WARM_LINES = 2000;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface CountFigures {
@@ -76,17 +75,16 @@ export async function benchMultiPrinter(dir: string, rounds = Number(process.env
     const dataDir = (n: number) => join(dir, `multi-${n}`);
     const start = (n: number, more: { nodeFlags?: string[]; env?: Record<string, string> } = {}) =>
       ServePrintRig.start(dataDir(n), links[0]!, { ...more, args: idsFor(n).slice(1).flatMap((id, i) => ['--printer', `${id}=${links[i + 1]}`]) });
-    // both sides are measured warm, as a real print (hours of lines) runs: the floor loop gets a warm-up run below,
-    // and each server prints this short file on every printer before the measured print (a fresh process's first
-    // few thousand lines run in V8's interpreter: ~20 % more CPU per line over a 20,000-line print, measured)
-    const warmText = text.split('\n').slice(0, WARM_LINES).join('\n') + '\n';
+    // both sides are measured warm, as a real print (hours of lines) runs: the floor loop runs the file once below,
+    // and each server prints it on every printer before the measured print (a fresh process's first pass runs
+    // partly in V8's interpreter and baseline code: 20-30 % more CPU per line over a 20,000-line print, measured;
+    // a 2,000-line warm-up left the first measured thousands of lines still slow)
     for (const n of PRINTER_COUNTS) {
       const rig = await start(n);
       await rig.upload('multi.gcode', text);
-      await rig.upload('warm.gcode', warmText);
       await rig.stop();
     }
-    await rawFdLoop(links[0]!, lines.slice(0, WARM_LINES)); // warm-up
+    await rawFdLoop(links[0]!, lines); // warm-up
 
     const latencyFile = join(dir, 'multi-latency.json');
     const dumpLatency = async (pid: number): Promise<LatencyHistogram> => {
@@ -126,7 +124,7 @@ export async function benchMultiPrinter(dir: string, rounds = Number(process.env
           try {
             for (const id of idsFor(n)) await rig.waitState((s) => s === 'Operational', `printer ${id} to connect`, id);
             fig.idle.push(await idleRss(rig.pid));
-            await rig.printOn('warm.gcode', idsFor(n));
+            await rig.printOn('multi.gcode', idsFor(n)); // warm-up
             if (probed) await dumpLatency(rig.pid); // from here on: the print's lines only
             const sampler = rssSampler(rig.pid, 100);
             const done = await rig.printOn('multi.gcode', idsFor(n));

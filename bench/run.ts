@@ -36,7 +36,8 @@ async function main(): Promise<void> {
     const mb = (n: number) => n.toFixed(1);
     if (want('serial')) {
       console.log('Serial send path: one line in flight over a real PTY to an instant-ok printer; a real print on gantry serve');
-      console.log('(min / median / max over alternating rounds; the floors move the same lines on the same PTY in the same run)');
+      console.log('(min / median / max over alternating rounds; the floors move the same lines on the same PTY in the same run;');
+      console.log(' both warm: the raw-fd loop and Gantry each run the file once first)');
       for (const w of await benchPrintPaths(dir)) {
         console.log(`  ${w.name}, ${f0(w.lines)} lines`);
         console.log(`    raw-fd Node loop (floor)               ${r3(w.rawFd.linesPerSecond, f0)} lines/s, CPU ${r3(w.rawFd.cpuMsPer1000, f1)} ms per 1,000 lines`);
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
       const mp = await benchMultiPrinter(dir);
       console.log(`\nSeveral printers streaming at once through one gantry serve: N instant-ok simulators on PTYs, one line in flight each, ${f0(mp.linesPerPrinter)} lines each`);
       console.log(`(${mp.rounds} alternating rounds, min / median / max. The floor: N raw-fd loops at once in one Node process on the same`);
-      console.log(` simulators. Both warm: 2,000 lines first (the floor once, each server a print on every printer), as in a long print.`);
+      console.log(` simulators. Both warm, as in a long print: the file once first (the floor once, each server a print on every printer).`);
       console.log(` This machine has 2 cores: the N simulators, their N PTY relays and the host share them, Gantry and floor alike)`);
       for (const c of mp.counts) {
         const what = `${c.printers} printer${c.printers > 1 ? 's' : ' '}`;

@@ -184,8 +184,15 @@ async function resetAccessCommand(argv: string[]): Promise<void> {
   );
 }
 
+const COMMAND_HELP: Record<string, string> = { serve: SERVE_HELP, 'virtual-printer': SIM_HELP, 'reset-access': RESET_HELP };
+
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
+  const help = command === undefined ? undefined : COMMAND_HELP[command];
+  if (help && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(`${help}\n`);
+    return;
+  }
   switch (command) {
     case 'serve':
       return serveCommand(rest);
@@ -203,7 +210,13 @@ async function main(): Promise<void> {
   }
 }
 
+/** A mistyped command line (an unknown option, a missing value): the message, not a stack trace. */
+const isUsageError = (err: Error): boolean =>
+  err instanceof ConfigError || String((err as NodeJS.ErrnoException).code ?? '').startsWith('ERR_PARSE_ARGS_');
+
 main().catch((err: Error) => {
-  process.stderr.write(`gantry: ${err instanceof ConfigError ? err.message : (err.stack ?? err.message)}\n`);
-  process.exit(err instanceof ConfigError ? 2 : 1);
+  const usage = isUsageError(err);
+  const hint = usage && !(err instanceof ConfigError) ? ` (gantry ${process.argv[2] ?? ''} --help lists the options)` : '';
+  process.stderr.write(`gantry: ${usage ? err.message : (err.stack ?? err.message)}${hint}\n`);
+  process.exit(usage ? 2 : 1);
 });

@@ -1,6 +1,7 @@
 // Feeds a print job's lines to the protocol engine straight from disk, 64 KB at a time, reading ahead so the
 // engine never waits on the disk. Tracks the byte position (for progress) and the motion/extrusion modes the
-// file has set (for pause and resume).
+// file has set (for pause and resume). A command line is looked into once the engine has sent it (`sent`), not
+// before: the printer is already working on it meanwhile, instead of waiting for the host to finish reading it.
 import { type FileHandle, open } from 'node:fs/promises';
 import type { LineSource } from '../printer/protocol.js';
 import { commandKey, G, M, type MoveWords, param, readMoveWords } from '../printer/gcode.js';
@@ -29,7 +30,10 @@ export class FileLineSource implements LineSource {
   /** Bytes of the file handed to the engine so far. */
   filepos = 0;
   paused = false;
-  readonly modes: MotionModes = { absoluteXYZ: true, absoluteE: true, feedrate: 1500, z: 0, e: 0, fan: 0 };
+  private readonly tracked: MotionModes = { absoluteXYZ: true, absoluteE: true, feedrate: 1500, z: 0, e: 0, fan: 0 };
+  /** the command line handed out last, not looked into yet, and where it starts */
+  private unobserved: string | undefined;
+  private unobservedStart = 0;
   onLayer: LayerListener | undefined;
   /** 'comments': slicer layer comments (;LAYER_CHANGE, ;LAYER:n); 'z': the first extruding move above the highest
    * layer so far (files without comments; rejects z-hops and travel moves) */
@@ -38,7 +42,6 @@ export class FileLineSource implements LineSource {
   private topZ = -Infinity;
   /** where the line that moved Z up last starts: a layer found by 'z' starts there, with its travel move */
   private zLineStart = 0;
-  private lineStart = 0;
   private text = '';
   private idx = 0;
   private readPos = 0;
@@ -75,31 +78,54 @@ export class FileLineSource implements LineSource {
     return src;
   }
 
+  /** The modes as of every line handed out so far. */
+  get modes(): MotionModes {
+    this.sent();
+    return this.tracked;
+  }
+
+  /** The line handed out last has gone to the printer: its modes and layer count now. */
+  sent(): void {
+    const line = this.unobserved;
+    if (line === undefined) return;
+    this.unobserved = undefined;
+    this.observe(line, this.unobservedStart);
+  }
+
   get done(): boolean {
     return this.eof && this.idx >= this.text.length && this.next_ === undefined;
   }
 
   next(): string | undefined {
     if (this.paused) return undefined;
+    if (this.unobserved !== undefined) this.sent();
     const nl = this.text.indexOf('\n', this.idx);
     if (nl < 0) {
       if (this.next_ === undefined && this.eof) {
         if (this.idx >= this.text.length) return undefined;
         const last = this.text.slice(this.idx);
-        this.lineStart = this.filepos;
+        const start = this.filepos;
         this.filepos += last.length;
         this.idx = this.text.length;
         void this.close();
-        return this.observe(last);
+        return this.handOut(last, start);
       }
       this.swapIn();
       return undefined;
     }
     const line = this.text.slice(this.idx, nl);
-    this.lineStart = this.filepos;
+    const start = this.filepos;
     this.filepos += nl + 1 - this.idx;
     this.idx = nl + 1;
-    return this.observe(line);
+    return this.handOut(line, start);
+  }
+
+  /** A comment (a layer marker among them) is looked into now: the engine never sends one. */
+  private handOut(line: string, start: number): string {
+    if (line.charCodeAt(0) === 59 /* ; */) return this.observe(line, start);
+    this.unobserved = line;
+    this.unobservedStart = start;
+    return line;
   }
 
   /** Gantry stops with this job unfinished: no line is handed out any more and the file is closed now, not left to
@@ -120,41 +146,42 @@ export class FileLineSource implements LineSource {
     this.layer = n;
   }
 
-  private observe(line: string): string {
+  private observe(line: string, lineStart: number): string {
+    const modes = this.tracked;
     if (line.charCodeAt(0) === 59 /* ; */) {
-      if (this.onLayer && this.layerMarker === 'comments' && (line === ';LAYER_CHANGE' || line.startsWith(';LAYER:'))) this.onLayer(++this.layer, this.lineStart, this.modes);
+      if (this.onLayer && this.layerMarker === 'comments' && (line === ';LAYER_CHANGE' || line.startsWith(';LAYER:'))) this.onLayer(++this.layer, lineStart, modes);
       return line;
     }
     const key = commandKey(line);
     if (key < 0) return line;
-    if (key === G(90)) this.modes.absoluteXYZ = this.modes.absoluteE = true;
-    else if (key === G(91)) this.modes.absoluteXYZ = this.modes.absoluteE = false;
-    else if (key === M(82)) this.modes.absoluteE = true;
-    else if (key === M(83)) this.modes.absoluteE = false;
+    if (key === G(90)) modes.absoluteXYZ = modes.absoluteE = true;
+    else if (key === G(91)) modes.absoluteXYZ = modes.absoluteE = false;
+    else if (key === M(82)) modes.absoluteE = true;
+    else if (key === M(83)) modes.absoluteE = false;
     else if (key === G(0) || key === G(1)) {
       const { f, z, e, xy } = readMoveWords(line, this.words);
-      if (f > 0) this.modes.feedrate = f;
+      if (f > 0) modes.feedrate = f;
       if (Number.isFinite(z)) {
-        const nz = this.modes.absoluteXYZ ? z : this.modes.z + z;
-        if (nz > this.modes.z) this.zLineStart = this.lineStart;
-        this.modes.z = nz;
+        const nz = modes.absoluteXYZ ? z : modes.z + z;
+        if (nz > modes.z) this.zLineStart = lineStart;
+        modes.z = nz;
       }
       if (Number.isFinite(e)) {
-        const extrudes = this.modes.absoluteE ? e > this.modes.e : e > 0;
-        this.modes.e = this.modes.absoluteE ? e : this.modes.e + e;
+        const extrudes = modes.absoluteE ? e > modes.e : e > 0;
+        modes.e = modes.absoluteE ? e : modes.e + e;
         // an extruding move across the bed, not a bare unretract (which some slicers do at z-hop height)
-        if (extrudes && this.layerMarker === 'z' && this.modes.z > this.topZ + 1e-6 && xy) {
-          this.topZ = this.modes.z;
-          this.onLayer?.(++this.layer, this.zLineStart, this.modes);
+        if (extrudes && this.layerMarker === 'z' && modes.z > this.topZ + 1e-6 && xy) {
+          this.topZ = modes.z;
+          this.onLayer?.(++this.layer, this.zLineStart, modes);
         }
       }
     } else if (key === G(92)) {
       const e = param(line, 'E');
-      if (Number.isFinite(e)) this.modes.e = e;
+      if (Number.isFinite(e)) modes.e = e;
     } else if (key === M(106)) {
       const s = param(line, 'S');
-      this.modes.fan = Number.isFinite(s) ? s : 255;
-    } else if (key === M(107)) this.modes.fan = 0;
+      modes.fan = Number.isFinite(s) ? s : 255;
+    } else if (key === M(107)) modes.fan = 0;
     return line;
   }
 

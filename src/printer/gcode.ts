@@ -56,10 +56,22 @@ export const M = (n: number): number => LETTER_M * 100000 + n;
 export const isToolChange = (key: number): boolean => key >= LETTER_T * 100000 && key < (LETTER_T + 1) * 100000;
 
 /** Commands after which the firmware may stay silent for a long time before its `ok`. */
-export const LONG_RUNNING = new Set<number>([
+export const LONG_RUNNING: ReadonlySet<number> = new Set<number>([
   G(4), G(28), G(29), G(30), G(32), G(33), G(34), G(76), M(109), M(190), M(191), M(116), M(303), M(400), M(600), M(226),
   M(48), M(0), M(1),
 ]);
+
+/** LONG_RUNNING as a table by G and M code, for the send path (a Set lookup per line showed in profiles). */
+const LONG_G = new Uint8Array(1000);
+const LONG_M = new Uint8Array(1000);
+for (const key of LONG_RUNNING) (key < M(0) ? LONG_G : LONG_M)[key % 100000] = 1;
+
+/** Whether the firmware may stay silent long after this command (its key, as commandKey gives it). */
+export function isLongRunning(key: number): boolean {
+  const code = key % 100000;
+  if (code >= 1000) return false;
+  return key >= G(0) && key < G(100000) ? LONG_G[code] === 1 : key >= M(0) && key < M(100000) ? LONG_M[code] === 1 : false;
+}
 
 /** XOR of the low byte of every character; the RepRap line checksum. */
 export function checksum(text: string): number {
@@ -83,6 +95,45 @@ function checksumOfNumber(n: number): number {
 export function numberedLine(n: number, cmd: string): string {
   const cs = 78 /* N */ ^ checksumOfNumber(n) ^ CH_SPACE ^ checksum(cmd);
   return 'N' + n + ' ' + cmd + '*' + cs + '\n';
+}
+
+/** The most bytes `encodeNumberedLine` adds to a command: `N`, 16 digits, a space, `*`, 3 digits, LF. */
+export const NUMBERED_LINE_OVERHEAD = 22;
+
+/**
+ * `numberedLine(n, cmd)` as latin1 bytes written into `buf` from 0, checksummed in the same pass; returns the
+ * length. The send path's form of it: no string is built per line (six concatenations, then a flattening copy when
+ * the string is written, and the garbage of all of them). `buf` holds at least cmd.length + NUMBERED_LINE_OVERHEAD.
+ * A character above 0xff becomes its low byte, as latin1 writing and `checksum` both take it.
+ */
+export function encodeNumberedLine(buf: Uint8Array, n: number, cmd: string): number {
+  let p = 0;
+  buf[p++] = 78; // N
+  let cs = 78 ^ CH_SPACE;
+  if (n === 0) {
+    buf[p++] = 48;
+    cs ^= 48;
+  } else {
+    let scale = 1;
+    while (scale * 10 <= n) scale *= 10;
+    for (; scale >= 1; scale /= 10) {
+      const c = 48 + (Math.floor(n / scale) % 10);
+      buf[p++] = c;
+      cs ^= c;
+    }
+  }
+  buf[p++] = CH_SPACE;
+  for (let i = 0; i < cmd.length; i++) {
+    const c = cmd.charCodeAt(i) & 0xff;
+    buf[p++] = c;
+    cs ^= c;
+  }
+  buf[p++] = 42; // *
+  if (cs >= 100) buf[p++] = 48 + Math.floor(cs / 100);
+  if (cs >= 10) buf[p++] = 48 + (Math.floor(cs / 10) % 10);
+  buf[p++] = 48 + (cs % 10);
+  buf[p++] = 10;
+  return p;
 }
 
 /** Reads a numeric parameter such as `S` in `M104 S200`; NaN when absent. */

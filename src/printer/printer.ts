@@ -9,6 +9,7 @@ import { DEFAULT_PORT_GLOBS, listCandidatePorts, withoutClaimed } from '../trans
 import { isNetworkTarget, openTransport } from '../transport/open.js';
 import type { Transport } from '../transport/transport.js';
 import type { FirmwareInfo } from './firmware.js';
+import { NUMBERED_LINE_OVERHEAD, encodeNumberedLine, numberedLine } from './gcode.js';
 import { HeatWaitTracker } from './heat-wait.js';
 import { type HostPrompt, type PromptChange, PromptTracker } from './host-prompt.js';
 import type { Position, TemperatureReading } from './parse.js';
@@ -80,6 +81,8 @@ export class Printer {
   readonly history = new TemperatureHistory();
   readonly terminal = new TerminalLog();
   private readonly heatWait = new HeatWaitTracker();
+  /** the numbered lines of the send path are encoded into this one buffer for the transport (it copies what it keeps) */
+  private outbox = Buffer.allocUnsafeSlow(256);
   private readonly prompts = new PromptTracker();
   /** When the last connection was asked for, so reconnects reuse it. */
   private lastRequest: { port: string; baudrate: number } | undefined;
@@ -253,13 +256,20 @@ export class Printer {
       }
       const engine = new ProtocolEngine(
         {
-          write: (data, longRunning) => {
-            // counted before the engine adds the line to its in-flight count; announced once the engine has
-            // finished sending it, so an M108 in answer goes out after the heat-up, never ahead of it. Every
-            // heat-up is a long-running command: the lines the engine says are not (moves) are not looked into
-            const heating = this.engine === engine && longRunning !== false && this.heatWait.sent(data, engine.linesInFlight);
-            this.transport?.write(data);
-            if (heating) queueMicrotask(() => this.announceHeating());
+          write: (data, longRunning) => this.writeOut(engine, data, longRunning),
+          // the send path: a transport that takes bytes gets the line encoded into them, no string built; a
+          // long-running line (a heat-up among them) is built as text, to be looked into
+          writeNumbered: (n, cmd, longRunning) => {
+            const t = this.transport;
+            if (longRunning || !t?.writeBytes) {
+              const text = numberedLine(n, cmd);
+              this.writeOut(engine, text, longRunning);
+              return text.length;
+            }
+            if (this.outbox.length < cmd.length + NUMBERED_LINE_OVERHEAD) this.outbox = Buffer.allocUnsafeSlow(2 * (cmd.length + NUMBERED_LINE_OVERHEAD));
+            const length = encodeNumberedLine(this.outbox, n, cmd);
+            t.writeBytes(this.outbox, length);
+            return length;
           },
           log: (dir, line) => this.logLine(dir, line),
           event: (e) => {
@@ -308,6 +318,16 @@ export class Printer {
         (err: Error) => settle(err),
       );
     });
+  }
+
+  /** A line for the printer, from `engine`. A heat-up is counted before the engine adds the line to its in-flight
+   * count, and announced once the engine has finished sending it, so an M108 in answer goes out after the heat-up,
+   * never ahead of it. Every heat-up is a long-running command: the lines the engine says are not (moves) are not
+   * looked into. */
+  private writeOut(engine: ProtocolEngine, data: string, longRunning: boolean | undefined): void {
+    const heating = this.engine === engine && longRunning !== false && this.heatWait.sent(data, engine.linesInFlight);
+    this.transport?.write(data);
+    if (heating) queueMicrotask(() => this.announceHeating());
   }
 
   private onConnected(path: string, baud: number): void {

@@ -2,7 +2,7 @@
 // (`send`, `stream`, `emergencyStop`); bytes out and events out through the sink. No I/O, no timers, no clock:
 // the caller owns all of those, so every behaviour here is tested exactly with scripted transcripts.
 
-import { LONG_RUNNING, M, commandKey, isToolChange, numberedLine, param, stripComment } from './gcode.js';
+import { M, commandKey, isLongRunning, isToolChange, numberedLine, param, stripComment } from './gcode.js';
 import { type ErrorReason, classifyError, errorText } from './errors.js';
 import { type FirmwareInfo, type FlavorQuirks, detectFlavor, parseArea, parseCapability, parseFirmwareLine, quirksFor } from './firmware.js';
 import {
@@ -72,6 +72,9 @@ export const DEFAULT_PROTOCOL_OPTIONS: ProtocolOptions = {
 export interface LineSource {
   /** The next raw line, or undefined when none is ready now (call `pump()` when it is) or the source is done. */
   next(): string | undefined;
+  /** The command line `next()` handed out last has gone to the printer. A source that looks into its lines (modes,
+   * layers) may do it here, after the line is on its way, instead of before. */
+  sent?(): void;
   /** True once every line has been handed out. */
   readonly done: boolean;
 }
@@ -99,6 +102,9 @@ export interface ProtocolSink {
   /** Bytes for the transport. `longRunning`: whether the line is a command the firmware may take long to answer
    * (a heat-up among them), when the engine knows; the adapter then looks into those lines alone. */
   write(data: string, longRunning?: boolean): void;
+  /** Optional: writes `numberedLine(n, cmd)` and returns its length, for an adapter that encodes it into bytes
+   * without building the string (gcode.ts encodeNumberedLine). Without it the engine builds the line for `write`. */
+  writeNumbered?(n: number, cmd: string, longRunning: boolean): number;
   event(e: ProtocolEvent): void;
   /** Terminal log: '>' sent, '<' received. Job lines are not logged (see `logJobLines`). */
   log(direction: '>' | '<', line: string): void;
@@ -502,7 +508,9 @@ export class ProtocolEngine {
         const cmd = this.history[n % this.historyLen]!;
         this.resendNext = n + 1 >= this.nextLine ? NO_LINE : n + 1;
         this.resendCount++;
-        this.writeLine(numberedLine(n, cmd), now, (LONG_RUNNING.has(commandKey(cmd)) ? KIND_LONG : 0) | KIND_NUMBERED | (commandKey(cmd) === M(110) ? KIND_BARRIER : 0), n);
+        const key = commandKey(cmd);
+        const long = isLongRunning(key);
+        this.wrote(this.emitNumbered(n, cmd, long), now, (long ? KIND_LONG : 0) | KIND_NUMBERED | (key === M(110) ? KIND_BARRIER : 0), n);
         continue;
       }
       const hasUser = this.userHead < this.userQueue.length;
@@ -532,6 +540,7 @@ export class ProtocolEngine {
         break;
       }
       this.sendCommand(cmd, now, fromJob);
+      if (fromJob) this.source?.sent?.();
     }
     if (this.streaming && this.source?.done && this.inFlight === 0 && this.resendNext === NO_LINE) this.finishStream();
   }
@@ -557,18 +566,14 @@ export class ProtocolEngine {
     return cmd;
   }
 
+  /** Sends one command, numbered or not. What the next line does not depend on (tool and target events, the log)
+   * comes after the write: the printer is working on the line meanwhile. */
   private sendCommand(cmd: string, now: number, fromJob: boolean): void {
     const key = commandKey(cmd);
-    if (isToolChange(key)) {
-      this.activeTool = key % 100000;
-      this.sink.event({ type: 'tool', tool: this.activeTool });
-    }
-    this.noteSentTarget(key, cmd);
     const acked = key >= 0 || !this.quirks.onlyGcodeIsAcked;
     const numbered = acked && (this.streaming || this.opts.alwaysChecksum || this.quirks.alwaysChecksum || !this.firmware || key === M(110));
-    let text: string;
-    let kind = (LONG_RUNNING.has(key) ? KIND_LONG : 0) | (key === M(105) ? KIND_TEMP_QUERY : 0);
-    let line = this.lastNumberSent;
+    const long = isLongRunning(key);
+    let kind = (long ? KIND_LONG : 0) | (key === M(105) ? KIND_TEMP_QUERY : 0);
     if (numbered) {
       let n = this.nextLine;
       if (key === M(110)) {
@@ -578,13 +583,19 @@ export class ProtocolEngine {
       }
       this.history[n % this.historyLen] = cmd;
       this.nextLine = n + 1;
-      text = numberedLine(n, cmd);
       kind |= KIND_NUMBERED | (key === M(110) ? KIND_BARRIER : 0);
-      line = n;
-    } else text = cmd + '\n';
+      this.wrote(this.emitNumbered(n, cmd, long), now, kind, n);
+    } else if (acked) {
+      const text = cmd + '\n';
+      this.sink.write(text, long);
+      this.wrote(text.length, now, kind, this.lastNumberSent);
+    } else this.sink.write(cmd + '\n', long);
     if (!fromJob) this.sink.log('>', cmd);
-    if (acked) this.writeLine(text, now, kind, line);
-    else this.sink.write(text);
+    if (isToolChange(key)) {
+      this.activeTool = key % 100000;
+      this.sink.event({ type: 'tool', tool: this.activeTool });
+    }
+    this.noteSentTarget(key, cmd);
   }
 
   /**
@@ -601,8 +612,16 @@ export class ProtocolEngine {
     this.sink.event({ type: 'target', heater: heater === 'tool' ? (Number.isFinite(t) ? t : this.activeTool) : heater, target, sent: true });
   }
 
-  private writeLine(text: string, now: number, kind: number, line: number): void {
-    this.sink.write(text, (kind & KIND_LONG) !== 0);
+  /** `numberedLine(n, cmd)` to the printer; returns its length. */
+  private emitNumbered(n: number, cmd: string, longRunning: boolean): number {
+    if (this.sink.writeNumbered) return this.sink.writeNumbered(n, cmd, longRunning);
+    const text = numberedLine(n, cmd);
+    this.sink.write(text, longRunning);
+    return text.length;
+  }
+
+  /** A line of `bytes` went out: it is in flight until its ok. */
+  private wrote(bytes: number, now: number, kind: number, line: number): void {
     this.linesSent++;
     if (this.inFlight === 0) {
       this.lastProgress = now;
@@ -610,7 +629,7 @@ export class ProtocolEngine {
       this.softTickled = false;
     }
     if (kind & KIND_NUMBERED) this.lastNumberSent = line;
-    this.pushFlight(kind, text.length, line);
+    this.pushFlight(kind, bytes, line);
   }
 
   private pushFlight(kind: number, bytes: number, line: number): void {
@@ -859,7 +878,8 @@ export class ProtocolEngine {
 
   private tickle(now: number): void {
     this.sink.log('>', 'M105');
-    this.writeLine('M105\n', now, KIND_TICKLE | KIND_TEMP_QUERY, this.lastNumberSent);
+    this.sink.write('M105\n', false);
+    this.wrote(5, now, KIND_TICKLE | KIND_TEMP_QUERY, this.lastNumberSent);
     this.lastProgress = now;
   }
 

@@ -2,8 +2,9 @@
 // stream over a uv_poll watcher that reads through the thread pool), four times a plain libuv loop. So the
 // native binding does what it is good at, opening the device and setting termios (any baud rate, raw, HUPCL)
 // under an exclusive flock, and the bytes then move like a raw fd loop: reads through a libuv tty stream
-// (epoll, no thread pool), writes with writeSync of the line's string (a line is 20–100 bytes; the kernel's tty buffer
-// takes it at once). A write the kernel refuses (EAGAIN: buffer full) is queued and retried on a
+// (epoll, no thread pool), writes with writeSync (a line is 20–100 bytes; the kernel's tty buffer takes it at once):
+// a job's lines as bytes the printer model encoded them into (writeBytes: no string built, no encoding name parsed per
+// write), other lines as their string. A write the kernel refuses (EAGAIN: buffer full) is queued and retried on a
 // timer, in order. POSIX systems only; serial.ts falls back to the stream layer elsewhere.
 //
 // Two descriptors: libuv's tty stream reopens the device it is given and dup2()s the new one over it, which
@@ -123,8 +124,8 @@ function fdTransport(fd: number, lockFd: number, description: string, on: Transp
     queued = [];
     if (!input.destroyed) input.destroy();
   };
-  /** Writes what the kernel takes now; returns the bytes it refused. */
-  const writeNow = (buf: Buffer, length: number): Buffer | undefined => {
+  /** Writes what the kernel takes now; returns (a copy of) the bytes it refused. */
+  const writeNow = (buf: Uint8Array, length: number): Buffer | undefined => {
     let done = 0;
     while (done < length) {
       try {
@@ -190,6 +191,18 @@ function fdTransport(fd: number, lockFd: number, description: string, on: Transp
       // the kernel took part of it, or none: the rest in order, by the buffer path
       const buf = Buffer.from(data.slice(done), 'latin1');
       const rest = writeNow(buf, buf.length);
+      if (rest) {
+        queued.push(rest);
+        retry ??= setTimeout(flushQueued, RETRY_MS);
+      }
+    },
+    writeBytes(bytes, length) {
+      if (closing) return;
+      if (queued.length > 0) {
+        queued.push(Buffer.from(bytes.subarray(0, length)));
+        return;
+      }
+      const rest = writeNow(bytes, length);
       if (rest) {
         queued.push(rest);
         retry ??= setTimeout(flushQueued, RETRY_MS);

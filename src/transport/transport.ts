@@ -11,6 +11,9 @@ export interface Transport {
   /** What the user sees: a device path or a URL. */
   readonly description: string;
   write(data: string): void;
+  /** Optional, for a transport whose writes take bytes cheaply (serial-fd.ts): `bytes[0, length)`, which the caller
+   * may reuse once this returns. */
+  writeBytes?(bytes: Uint8Array, length: number): void;
   close(): Promise<void>;
 }
 

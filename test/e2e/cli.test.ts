@@ -111,3 +111,24 @@ test('the gantry command, the systemd unit, make run and make bench all start No
     assert.match(bin, new RegExp(`^export ${name}=${value}$`, 'm'));
   }
 });
+
+test('a mistyped command line gets its message and exit code 2, not a stack trace; --help shows the options', async () => {
+  const run = async (args: string[]) => {
+    const child = spawn(process.execPath, [...NODE_FLAGS, CLI, ...args], { env: { ...process.env, ...NODE_ENV } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    const [code] = (await once(child, 'exit')) as [number];
+    return { code, out, err };
+  };
+  const unknown = await run(['serve', '--prot', '80']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.err, /^gantry: Unknown option '--prot'.*\(gantry serve --help lists the options\)\n$/);
+  assert.doesNotMatch(unknown.err, /\n\s+at /);
+  for (const [command, first] of [['serve', 'gantry serve [options]'], ['reset-access', 'gantry reset-access'], ['virtual-printer', 'gantry virtual-printer']] as const) {
+    const help = await run([command, '--help']);
+    assert.equal(help.code, 0, `${command} --help`);
+    assert.ok(help.out.startsWith(first), `${command} --help prints its options: ${help.out.slice(0, 80)}`);
+  }
+});

@@ -1,4 +1,5 @@
 // Drives a ProtocolEngine by hand: what it writes, what it reports, with a fake clock.
+import { encodeNumberedLine } from '../../src/printer/gcode.js';
 import { type ProtocolEvent, type ProtocolOptions, ProtocolEngine } from '../../src/printer/protocol.js';
 
 export class Harness {
@@ -10,13 +11,24 @@ export class Harness {
   now = 1_000;
   engine: ProtocolEngine;
 
-  constructor(opts: Partial<ProtocolOptions> = {}) {
+  /** `bytes`: numbered lines come through the sink's byte path (encodeNumberedLine), as the serial transport takes
+   * them; without it the engine builds them as text. The two must write the same. */
+  constructor(opts: Partial<ProtocolOptions> = {}, bytes = true) {
+    const write = (d: string, longRunning: boolean | undefined) => {
+      this.writes.push({ data: d, longRunning });
+      for (const l of d.split('\n')) if (l) this.written.push(l);
+    };
+    const buffer = Buffer.alloc(1024);
     this.engine = new ProtocolEngine(
       {
-        write: (d, longRunning) => {
-          this.writes.push({ data: d, longRunning });
-          for (const l of d.split('\n')) if (l) this.written.push(l);
-        },
+        write,
+        writeNumbered: bytes
+          ? (n, cmd, longRunning) => {
+              const length = encodeNumberedLine(buffer, n, cmd);
+              write(buffer.toString('latin1', 0, length), longRunning);
+              return length;
+            }
+          : undefined,
         event: (e) => this.events.push(e),
         log: (dir, line) => this.logs.push(`${dir} ${line}`),
       },

@@ -9,6 +9,7 @@ import { checksum } from '../../src/printer/gcode.js';
 import { type ProtocolEvent, ProtocolEngine } from '../../src/printer/protocol.js';
 import { arraySource } from '../helpers/engine-harness.js';
 import { seededRandom } from '../../src/sim/options.js';
+import { encodeNumberedLine } from '../../src/printer/gcode.js';
 
 
 type OkStyle = 'plain' | 'advanced' | 'repetier';
@@ -153,8 +154,15 @@ function run(seed: number, windowed: boolean, faults: Faults, lines: number): vo
   const fw = new Firmware(faults, rnd);
   const events: ProtocolEvent[] = [];
   let now = 1_000;
+  // odd seeds send through the byte path (numbered lines encoded, as the serial transport takes them), even ones as text
+  const bytes = Buffer.alloc(512);
+  const writeNumbered = (n: number, cmd: string): number => {
+    const length = encodeNumberedLine(bytes, n, cmd);
+    fw.write(bytes.toString('latin1', 0, length));
+    return length;
+  };
   const engine = new ProtocolEngine(
-    { write: (d) => fw.write(d), event: (e) => events.push(e), log: () => undefined },
+    { write: (d) => fw.write(d), writeNumbered: seed % 2 === 1 ? writeNumbered : undefined, event: (e) => events.push(e), log: () => undefined },
     { windowed, maxWindow: BUFSIZE, communicationTimeout: 5_000, busyTimeout: 3_000, maxTimeoutsPrinting: 8 },
   );
   let lastB = BUFSIZE;

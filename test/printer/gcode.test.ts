@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { G, M, checksum, commandKey, numberedLine, param, numberAt, readMoveWords, stripComment } from '../../src/printer/gcode.js';
+import { G, LONG_RUNNING, M, NUMBERED_LINE_OVERHEAD, checksum, commandKey, encodeNumberedLine, isLongRunning, numberedLine, param, numberAt, readMoveWords, stripComment } from '../../src/printer/gcode.js';
 
 test('numbered lines match what real firmware accepted in the transcripts', () => {
   // from shared/reference/firmware-transcripts: "N0 M110 N0*125", "N1 M115*39", "N5 G28*22", "N12 M27*37"
@@ -10,6 +10,35 @@ test('numbered lines match what real firmware accepted in the transcripts', () =
   assert.equal(numberedLine(12, 'M27'), 'N12 M27*37\n');
   assert.equal(numberedLine(10, 'M23 test.gcode'), 'N10 M23 test.gcode*81\n');
   assert.equal(checksum('N8 M118 hi there'), 76);
+});
+
+test('a numbered line encoded into bytes is byte for byte the numbered line as text, for any number and command', () => {
+  const cmds = ['M110 N0', 'G28', 'G1 X10.5 Y-3.25 E0.01234 F1800', 'M117 Température 90°', 'M118 \u20ac wide char', '', 'T1', 'x'.repeat(200)];
+  const numbers = [0, 1, 9, 10, 99, 100, 101, 999, 1000, 12_345, 99_999, 100_000, 1_234_567, 2 ** 31 - 1, 2 ** 40 + 7];
+  for (const cmd of cmds) {
+    const buf = Buffer.alloc(cmd.length + NUMBERED_LINE_OVERHEAD);
+    for (const n of numbers) {
+      const length = encodeNumberedLine(buf, n, cmd);
+      assert.equal(buf.toString('latin1', 0, length), Buffer.from(numberedLine(n, cmd), 'latin1').toString('latin1'), `N${n} ${cmd}`);
+    }
+  }
+  // every checksum value from 0 to 255 comes out (1, 2 and 3 digits)
+  const seen = new Set<number>();
+  const buf = Buffer.alloc(64);
+  for (let i = 0; seen.size < 256 && i < 100_000; i++) {
+    const cmd = `M117 ${String.fromCharCode(i % 256)}`;
+    const text = numberedLine(i, cmd);
+    seen.add(Number(text.slice(text.lastIndexOf('*') + 1)));
+    assert.equal(buf.toString('latin1', 0, encodeNumberedLine(buf, i, cmd)), text);
+  }
+  assert.equal(seen.size, 256);
+});
+
+test('the long-running table answers as the LONG_RUNNING set for every G, M and T code', () => {
+  for (const letter of [G(0), M(0), 300000]) {
+    for (let code = 0; code < 1200; code++) assert.equal(isLongRunning(letter + code), LONG_RUNNING.has(letter + code), `${letter + code}`);
+  }
+  assert.equal(isLongRunning(-1), false);
 });
 
 test('command keys identify G/M/T words and nothing else', () => {
