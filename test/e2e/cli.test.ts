@@ -10,6 +10,7 @@ import { NODE_ENV, NODE_FLAGS } from '../../src/node-flags.js';
 import { VirtualPrinterProcess } from '../../src/sim/launcher.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
+import { runGantry } from '../helpers/gantry-cli.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
@@ -113,15 +114,7 @@ test('the gantry command, the systemd unit, make run and make bench all start No
 });
 
 test('a mistyped command line gets its message and exit code 2, not a stack trace; --help shows the options', async () => {
-  const run = async (args: string[]) => {
-    const child = spawn(process.execPath, [...NODE_FLAGS, CLI, ...args], { env: { ...process.env, ...NODE_ENV } });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d));
-    child.stderr.on('data', (d: Buffer) => (err += d));
-    const [code] = (await once(child, 'exit')) as [number];
-    return { code, out, err };
-  };
+  const run = runGantry;
   const unknown = await run(['serve', '--prot', '80']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.err, /^gantry: Unknown option '--prot'.*\(gantry serve --help lists the options\)\n$/);

@@ -11,18 +11,11 @@ import { NODE_FLAGS } from '../../src/node-flags.js';
 import { gantryRig } from '../helpers/gantry-rig.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
+import { runGantry } from '../helpers/gantry-cli.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, ...args]);
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d));
-  child.stderr.on('data', (d: Buffer) => (err += d));
-  const [code] = (await once(child, 'exit')) as [number];
-  return { code, out, err };
-}
+const run = runGantry;
 
 test('reset-access refuses under a running server, then removes every account and key and reopens setup', async () => {
   const { dir, cleanup } = await tempDir();
