@@ -16,6 +16,7 @@ import { EventBus } from './events.js';
 import { type Logger, createLogger } from './log.js';
 import type { Printer } from './printer/printer.js';
 import { FileStorage } from './files/storage.js';
+import { uploadsInProgress } from './files/upload.js';
 import { History } from './jobs/history.js';
 import type { JobRunner } from './jobs/job-runner.js';
 import { AnalysisQueue } from './files/analysis/analysis-queue.js';
@@ -198,10 +199,12 @@ export async function startGantry(cfg: ServeConfig, opts: StartOptions = {}): Pr
   const unit = registry.defaultUnit;
   const { printer, jobs, queue, camera, timelapse } = unit;
   // memory back after a print, an upload or an analysis: one full collection once it is quiet (idle-gc.ts)
-  // quiet means no printer of this process streams lines: a paused print does not (a pause there harms nothing)
+  // quiet means no printer of this process streams lines (a paused print does not: a pause there harms nothing) and
+  // no upload streams in
   const idleGc = new IdleCollector({
     bus,
     printing: () => registry.all().some((u) => u.jobs.active && u.printer.state !== 'PAUSED'),
+    uploading: () => uploadsInProgress() > 0,
     ...(opts.idleGc ?? {}),
   });
 

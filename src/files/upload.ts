@@ -213,7 +213,22 @@ class Receiver implements PartHandler {
   }
 }
 
+/** uploads whose bodies are being received now, in this process */
+let receiving = 0;
+
+/** How many uploads are streaming in now (the idle collector waits for them: idle-gc.ts). */
+export const uploadsInProgress = (): number => receiving;
+
 export async function parseUpload(req: IncomingMessage, tempPath: () => string, maxBytes: number): Promise<ParsedUpload> {
+  receiving++;
+  try {
+    return await receiveUpload(req, tempPath, maxBytes);
+  } finally {
+    receiving--;
+  }
+}
+
+async function receiveUpload(req: IncomingMessage, tempPath: () => string, maxBytes: number): Promise<ParsedUpload> {
   let boundary: string;
   try {
     boundary = boundaryOf(req.headers['content-type'] ?? '');

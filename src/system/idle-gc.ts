@@ -13,6 +13,9 @@
 // Those events are emitted from inside a printer's line handler: the collection is not run there (a pause of tens
 // of ms in the middle of handling a printer's reply) but right after it (setImmediate), asking again then whether a
 // printer streams (another may have resumed meanwhile).
+// Nor while an upload streams in: the collection after one upload's analysis landed in the middle of the next
+// upload (a slicer sending files one after another), a 35 ms stop of the stream here. It waits for another quiet
+// moment instead.
 import type { EventBus } from '../events.js';
 import { collectAllGarbage } from './gc.js';
 
@@ -23,6 +26,8 @@ export interface IdleGcDeps {
   bus: EventBus;
   /** true while a job streams to a printer, any printer of this process (a paused one does not) */
   printing: () => boolean;
+  /** true while an upload's body streams in */
+  uploading?: () => boolean;
   collect?: () => void;
   delayMs?: number;
 }
@@ -33,6 +38,8 @@ export class IdleCollector {
   /** collections run, and those skipped because a job was printing (for tests and the log) */
   runs = 0;
   skipped = 0;
+  /** quiet moments that found an upload streaming in: the collection waited for the next */
+  deferred = 0;
   /** a collection was skipped for a print: the next job's end runs it at once */
   private owed = false;
   /** the check for paying it, right after the event that asked for it */
@@ -71,6 +78,11 @@ export class IdleCollector {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      if (this.d.uploading?.()) {
+        this.deferred++;
+        this.soon();
+        return;
+      }
       if (this.d.printing()) {
         this.skipped++;
         this.owed = true; // the job's own end brings the next chance

@@ -12,7 +12,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer, r
 import type { AddressInfo } from 'node:net';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { closeAfterAnswer, parseUpload } from '../../src/files/upload.js';
+import { closeAfterAnswer, parseUpload, uploadsInProgress } from '../../src/files/upload.js';
 import { StorageError } from '../../src/files/storage.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -159,8 +159,10 @@ test('an upload the client cuts off halfway fails with 400 and leaves no temp fi
     req.on('error', () => undefined);
     req.write(body);
     await waitFor('the server to start on the file', async () => (await readdir(dir)).length > 0 || seen[0]?.error !== undefined);
+    assert.equal(uploadsInProgress(), 1, 'an upload streams in (the idle collector waits for it)');
     req.destroy();
     await waitFor('the upload to fail', () => seen[0]?.error !== undefined);
+    assert.equal(uploadsInProgress(), 0, 'a failed upload is no longer counted');
     assert.ok(seen[0]!.error instanceof StorageError);
     assert.equal((seen[0]!.error as StorageError).status, 400);
     await waitFor('the temp file to be removed', async () => (await readdir(dir)).length === 0);

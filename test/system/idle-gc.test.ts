@@ -97,3 +97,21 @@ test('a full collection really runs in a process started without --expose-gc, an
   assert.equal(ref.deref(), undefined, 'the unreachable object was collected');
   assert.equal((globalThis as { gc?: unknown }).gc, before);
 });
+
+test('no collection while an upload streams in: it waits for the next quiet moment after it', async () => {
+  const bus = new EventBus();
+  let uploading = true;
+  let collected = 0;
+  const idle = new IdleCollector({ bus, printing: () => false, uploading: () => uploading, collect: () => collected++, delayMs: 50 });
+  try {
+    // the analysis of the slicer's last file ended while its next file was being sent
+    bus.emit('files.analysed', { path: 'a.gcode' });
+    await waitFor('the quiet moment to find the upload', () => idle.deferred >= 2 || undefined);
+    assert.equal(collected, 0, 'nothing during the upload');
+    uploading = false;
+    await waitFor('the collection once the upload is in', () => collected === 1 || undefined);
+    assert.equal(idle.runs, 1);
+  } finally {
+    idle.stop();
+  }
+});
