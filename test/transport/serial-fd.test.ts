@@ -29,7 +29,7 @@ test('a port is held exclusively while Gantry has it open, and free again once c
   }
 });
 
-test('lines the device cannot take yet are kept in order and delivered once it reads again', async () => {
+test('lines the device cannot take yet, as text or bytes, are kept in order and delivered once it reads again', async () => {
   const { dir, cleanup } = await tempDir();
   const pty = await openPtyLink(join(dir, 'tty'));
   let port: Transport | undefined;
@@ -40,7 +40,15 @@ test('lines the device cannot take yet are kept in order and delivered once it r
     port = await openSerial(pty.link, 250000, { line: (l) => lines.push(l), closed: () => undefined });
     pty.suspend(); // far more than a PTY buffers (a few KB): most of this waits in Gantry's queue
     const sent = Array.from({ length: 20_000 }, (_, i) => `N${i} G1 X${i % 200}.5 Y${(i * 7) % 200}.25 E${i}.0125*${i % 256}\n`);
-    for (const l of sent) port.write(l);
+    // every other line as bytes from one buffer that is overwritten right after: what waits must be a copy
+    const reused = Buffer.alloc(128);
+    sent.forEach((l, i) => {
+      if (i % 2 === 0 || !port!.writeBytes) return port!.write(l);
+      const length = reused.write(l, 'latin1');
+      port!.writeBytes(reused, length);
+      reused.fill(0x21);
+    });
+    assert.ok(port.writeBytes, 'the descriptor transport takes bytes');
     pty.resume();
     const expected = sent.join('');
     await waitFor('every byte at the device', () => received.length >= expected.length, 30_000);
