@@ -69,8 +69,9 @@ for (const key of LONG_RUNNING) (key < M(0) ? LONG_G : LONG_M)[key % 100000] = 1
 /** Whether the firmware may stay silent long after this command (its key, as commandKey gives it). */
 export function isLongRunning(key: number): boolean {
   const code = key % 100000;
-  if (code >= 1000) return false;
-  return key >= G(0) && key < G(100000) ? LONG_G[code] === 1 : key >= M(0) && key < M(100000) ? LONG_M[code] === 1 : false;
+  if (key < 0 || code >= 1000) return false; // not a command, or a code no table holds
+  if (key < M(0)) return LONG_G[code] === 1;
+  return key < M(100000) && LONG_M[code] === 1; // T codes are never long-running
 }
 
 /** XOR of the low byte of every character; the RepRap line checksum. */

@@ -10,16 +10,15 @@ import { NODE_ENV, NODE_FLAGS } from '../../src/node-flags.js';
 import { VirtualPrinterProcess } from '../../src/sim/launcher.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-import { runGantry } from '../helpers/gantry-cli.js';
+import { GANTRY_CLI, runGantry } from '../helpers/gantry-cli.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
 test('serve starts over a corrupt settings file, prints the URL and key, connects the virtual printer, and stops on SIGTERM', async () => {
   const { dir, cleanup } = await tempDir();
   const dataDir = join(dir, 'data');
   await mkdir(dataDir);
   await writeFile(join(dataDir, 'settings.json'), '\x00\x00garbage');
-  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--serial', 'auto', '--virtual-fallback', '--print-api-key'], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, GANTRY_CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--serial', 'auto', '--virtual-fallback', '--print-api-key'], {
     env: { ...process.env, GANTRY_LOG_LEVEL: 'info' },
   });
   let out = '';
@@ -51,7 +50,7 @@ test('serve --printer a=PORT --printer b=PORT brings up both printers at /printe
   let child: ReturnType<typeof spawn> | undefined;
   try {
     const [linkA, linkB] = await Promise.all(sims.map((s) => s.ensure()));
-    child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'serve', '--data-dir', join(dir, 'data'), '--host', '127.0.0.1', '--port', '0', '--serial', 'none', '--printer', `a=${linkA}`, '--printer', `b=${linkB}`, '--print-api-key'], {
+    child = spawn(process.execPath, [...NODE_FLAGS, GANTRY_CLI, 'serve', '--data-dir', join(dir, 'data'), '--host', '127.0.0.1', '--port', '0', '--serial', 'none', '--printer', `a=${linkA}`, '--printer', `b=${linkB}`, '--print-api-key'], {
       env: { ...process.env, ...NODE_ENV, GANTRY_LOG_LEVEL: 'warn' },
     });
     let out = '';
@@ -79,7 +78,7 @@ test('serve --printer a=PORT --printer b=PORT brings up both printers at /printe
 });
 
 test('a bad flag exits with status 2 and a message, not a stack trace', async () => {
-  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'serve', '--port', 'nope']);
+  const child = spawn(process.execPath, [...NODE_FLAGS, GANTRY_CLI, 'serve', '--port', 'nope']);
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d));
   const [code] = await once(child, 'exit');

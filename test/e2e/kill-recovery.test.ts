@@ -1,5 +1,5 @@
 // Issue #11: "repeated kill -9 at random points of a print on the same data dir; recovery must find the file and
-// resume." The real CLI, SIGKILLed mid-print at a seeded random layer (and a random moment within it), started
+// resume." The real GANTRY_CLI, SIGKILLed mid-print at a seeded random layer (and a random moment within it), started
 // again on the same data directory, several times; every time the recovery offer must name the file as present
 // and unchanged, and the simulator must not outlive the Gantry that started it. The last round resumes and
 // prints to the end. GANTRY_TEST_SEED=N replays a run.
@@ -9,14 +9,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { NODE_FLAGS } from '../../src/node-flags.js';
 import { TEST_KEY } from '../helpers/gantry-rig.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { seededRandom } from '../../src/sim/options.js';
+import { GANTRY_CLI } from '../helpers/gantry-cli.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 const LAYERS = 24;
 const ROUNDS = 3;
 
@@ -59,7 +58,7 @@ interface Server {
 async function serve(dataDir: string): Promise<Server> {
   const child = spawn(
     process.execPath,
-    [...NODE_FLAGS, CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--serial', 'virtual', '--camera', 'none', '--api-key', TEST_KEY, '--print-api-key'],
+    [...NODE_FLAGS, GANTRY_CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--serial', 'virtual', '--camera', 'none', '--api-key', TEST_KEY, '--print-api-key'],
     { env: { ...process.env, GANTRY_LOG_LEVEL: 'info' } },
   );
   let out = '';

@@ -5,7 +5,6 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { MqttClient } from 'mqtt';
 import { NODE_FLAGS } from '../../src/node-flags.js';
 import type { GantryRig } from '../helpers/gantry-rig.js';
@@ -13,9 +12,9 @@ import { Mosquitto } from '../helpers/mosquitto.js';
 import { type MqttRig, mqttRig } from '../helpers/mqtt-rig.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
+import { GANTRY_CLI } from '../helpers/gantry-cli.js';
 
 const mqtt = createRequire(import.meta.url)('mqtt') as { connect(url: string, o?: object): MqttClient };
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
 /** A subscriber that remembers the last payload per topic. */
 async function listen(url: string, filters: string[]): Promise<{ last: Map<string, string>; client: MqttClient; retained: Set<string> }> {
@@ -273,7 +272,7 @@ test('the last will says offline when Gantry is killed; a clean stop says offlin
   const broker = await Mosquitto.start(dir);
   const sub = await listen(broker.url, ['gantry/bridge/state']);
   const start = () =>
-    spawn(process.execPath, [...NODE_FLAGS, CLI, 'serve', '--data-dir', join(dir, 'data'), '--host', '127.0.0.1', '--port', '0', '--serial', 'none', '--mqtt', broker.url], { stdio: 'ignore' });
+    spawn(process.execPath, [...NODE_FLAGS, GANTRY_CLI, 'serve', '--data-dir', join(dir, 'data'), '--host', '127.0.0.1', '--port', '0', '--serial', 'none', '--mqtt', broker.url], { stdio: 'ignore' });
   try {
     let child = start();
     await waitFor('online', () => sub.last.get('gantry/bridge/state') === 'online', 15_000);

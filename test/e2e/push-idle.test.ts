@@ -12,8 +12,8 @@ import { PushClient } from '../helpers/push-client.js';
 import { SockJsClient } from '../helpers/sockjs-client.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
+import { GANTRY_CLI } from '../helpers/gantry-cli.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 const TRACE = fileURLToPath(new URL('../helpers/module-trace.js', import.meta.url));
 
 const rssMb = async (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
@@ -21,7 +21,7 @@ const rssMb = async (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(await readFile
 test('the SockJS module is loaded on the first /sockjs request, not at idle nor for raw push clients', async (t) => {
   const { dir, cleanup } = await tempDir();
   const traceFile = join(dir, 'modules.txt');
-  const child = spawn(process.execPath, [...NODE_FLAGS, '--import', TRACE, CLI, 'serve', '--data-dir', join(dir, 'data'), '--host', '127.0.0.1', '--port', '0', '--serial', 'none', '--print-api-key'], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, '--import', TRACE, GANTRY_CLI, 'serve', '--data-dir', join(dir, 'data'), '--host', '127.0.0.1', '--port', '0', '--serial', 'none', '--print-api-key'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, GANTRY_LOG_LEVEL: 'warn', GANTRY_MODULE_TRACE: traceFile },
   });

@@ -5,20 +5,19 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { NODE_FLAGS } from '../../src/node-flags.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { streamPost } from '../helpers/stream-post.js';
+import { GANTRY_CLI } from '../helpers/gantry-cli.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 const KEY = 'memtest-key-0123456789abcdefghijklmnopqr';
 
 const rssMb = async (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 test('a 500 MB upload streams to disk (server RSS grows by far less than the file) and lands intact', async () => {
   const { dir, cleanup } = await tempDir();
-  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'serve', '--data-dir', join(dir, 'data'), '--host', '127.0.0.1', '--port', '0', '--serial', 'none', '--api-key', KEY, '--print-api-key'], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, GANTRY_CLI, 'serve', '--data-dir', join(dir, 'data'), '--host', '127.0.0.1', '--port', '0', '--serial', 'none', '--api-key', KEY, '--print-api-key'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, GANTRY_LOG_LEVEL: 'warn' },
   });

@@ -6,21 +6,19 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { NODE_FLAGS } from '../../src/node-flags.js';
 import { gantryRig } from '../helpers/gantry-rig.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-import { runGantry } from '../helpers/gantry-cli.js';
+import { GANTRY_CLI, runGantry } from '../helpers/gantry-cli.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
 const run = runGantry;
 
 test('reset-access refuses under a running server, then removes every account and key and reopens setup', async () => {
   const { dir, cleanup } = await tempDir();
   const dataDir = join(dir, 'data');
-  const server = spawn(process.execPath, [...NODE_FLAGS, CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--serial', 'none', '--camera', 'none', '--print-api-key']);
+  const server = spawn(process.execPath, [...NODE_FLAGS, GANTRY_CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--serial', 'none', '--camera', 'none', '--print-api-key']);
   let out = '';
   server.stdout.on('data', (d: Buffer) => (out += d));
   try {

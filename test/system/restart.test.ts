@@ -7,19 +7,18 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { NODE_FLAGS } from '../../src/node-flags.js';
 import { TEST_KEY } from '../helpers/gantry-rig.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
+import { GANTRY_CLI } from '../helpers/gantry-cli.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
 async function serveWith(dir: string, restartCommand: string[], shutdownCommand?: string[]) {
   const dataDir = join(dir, 'data');
   await mkdir(dataDir, { recursive: true });
   await writeFile(join(dataDir, 'settings.json'), JSON.stringify({ system: { restartCommand, ...(shutdownCommand ? { shutdownCommand } : {}) } }));
-  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--serial', 'none', '--camera', 'none', '--api-key', TEST_KEY], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, GANTRY_CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--serial', 'none', '--camera', 'none', '--api-key', TEST_KEY], {
     env: { ...process.env, INVOCATION_ID: '0123456789abcdef0123456789abcdef', GANTRY_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

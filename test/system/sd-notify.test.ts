@@ -6,13 +6,11 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { NODE_FLAGS } from '../../src/node-flags.js';
 import { watchdogInterval } from '../../src/system/sd-notify.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+import { GANTRY_CLI } from '../helpers/gantry-cli.js';
 
 // binds the socket, prints "bound", then one line per datagram (systemd-notify's BARRIER=1 messages carry a pipe
 // that recv() closes, which is what lets systemd-notify exit)
@@ -53,7 +51,7 @@ test('gantry serve under a notify socket: READY=1, WATCHDOG=1 pings that stop wh
   let gantry: ChildProcess | undefined;
   try {
     await waitFor('receiver bound', () => recv.messages.includes('bound'));
-    gantry = spawn(process.execPath, [...NODE_FLAGS, CLI, 'serve', '--data-dir', join(dir, 'data'), '--host', '127.0.0.1', '--port', '0', '--serial', 'none', '--camera', 'none'], {
+    gantry = spawn(process.execPath, [...NODE_FLAGS, GANTRY_CLI, 'serve', '--data-dir', join(dir, 'data'), '--host', '127.0.0.1', '--port', '0', '--serial', 'none', '--camera', 'none'], {
       // a ping every 150 ms
       env: { ...process.env, NOTIFY_SOCKET: sock, WATCHDOG_USEC: '300000', GANTRY_LOG_LEVEL: 'warn' },
       stdio: 'ignore',
