@@ -16,6 +16,8 @@ import { simProcess, stopSim } from './sim-process.js';
 
 const PROBE = fileURLToPath(new URL('./latency-probe.js', import.meta.url));
 export const PRINTER_COUNTS = [1, 2, 4] as const;
+/** prints on every printer before the measured one (why two: benchMultiPrinter) */
+const WARM_PRINTS = 2;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -76,9 +78,13 @@ export async function benchMultiPrinter(dir: string, rounds = Number(process.env
     const start = (n: number, more: { nodeFlags?: string[]; env?: Record<string, string> } = {}) =>
       ServePrintRig.start(dataDir(n), links[0]!, { ...more, args: idsFor(n).slice(1).flatMap((id, i) => ['--printer', `${id}=${links[i + 1]}`]) });
     // both sides are measured warm, as a real print (hours of lines) runs: the floor loop runs the file once below,
-    // and each server prints it on every printer before the measured print (a fresh process's first pass runs
-    // partly in V8's interpreter and baseline code: 20-30 % more CPU per line over a 20,000-line print, measured;
-    // a 2,000-line warm-up left the first measured thousands of lines still slow)
+    // and each server prints it twice on every printer before the measured print. A fresh process's first pass runs
+    // partly in V8's interpreter and baseline code (20-30 % more CPU per line over a 20,000-line print, measured; a
+    // 2,000-line warm-up left the first measured thousands of lines still slow). And this file is uniform (G1 lines
+    // only), so the code optimized during the first print has never seen a job's start (M110 N0, an M code): the
+    // second print's start throws it away and it runs in slower tiers until optimized again (V8's deopt log: 0.3 to
+    // 4.8 s, most of a 20,000-line print). A real file (fans, temperatures, retractions) teaches it those lines in
+    // its first minutes; the third print here is that steady state.
     for (const n of PRINTER_COUNTS) {
       const rig = await start(n);
       await rig.upload('multi.gcode', text);
@@ -124,7 +130,7 @@ export async function benchMultiPrinter(dir: string, rounds = Number(process.env
           try {
             for (const id of idsFor(n)) await rig.waitState((s) => s === 'Operational', `printer ${id} to connect`, id);
             fig.idle.push(await idleRss(rig.pid));
-            await rig.printOn('multi.gcode', idsFor(n)); // warm-up
+            for (let w = 0; w < WARM_PRINTS; w++) await rig.printOn('multi.gcode', idsFor(n));
             if (probed) await dumpLatency(rig.pid); // from here on: the print's lines only
             const sampler = rssSampler(rig.pid, 100);
             const done = await rig.printOn('multi.gcode', idsFor(n));

@@ -111,17 +111,14 @@ export function encodeNumberedLine(buf: Uint8Array, n: number, cmd: string): num
   let p = 0;
   buf[p++] = 78; // N
   let cs = 78 ^ CH_SPACE;
-  if (n === 0) {
-    buf[p++] = 48;
-    cs ^= 48;
-  } else {
-    let scale = 1;
-    while (scale * 10 <= n) scale *= 10;
-    for (; scale >= 1; scale /= 10) {
-      const c = 48 + (Math.floor(n / scale) % 10);
-      buf[p++] = c;
-      cs ^= c;
-    }
+  // one path for every number, 0 (a job's M110 N0) included: a branch only line 0 took would, taken for the first
+  // time in optimized code, throw that code away
+  let scale = 1;
+  while (scale * 10 <= n) scale *= 10;
+  for (; scale >= 1; scale /= 10) {
+    const c = 48 + (Math.floor(n / scale) % 10);
+    buf[p++] = c;
+    cs ^= c;
   }
   buf[p++] = CH_SPACE;
   for (let i = 0; i < cmd.length; i++) {
