@@ -17,10 +17,11 @@ function layoutOf(c: OpCall): HeaterLayout {
 function requireOperational(c: OpCall): void {
   if (!c.target.printer.operational) throw conflict('Printer is not operational');
 }
-function requireIdle(c: OpCall): void {
+/** Moving the head, extruding, selecting a tool: not while a job prints (or pauses, resumes, cancels), but while it
+ * is Paused, as OctoPrint allows (a filament change by hand); resume puts the head back (jobs/pause-state.ts). */
+function requireNotPrinting(c: OpCall): void {
   requireOperational(c);
-  const p = c.target.printer;
-  if (p.printing || p.state === 'PAUSED') throw conflict('Printer is currently printing');
+  if (c.target.printer.printing) throw conflict('Printer is currently printing');
 }
 
 /** `{"tool0": 200, "bed": 60}`: a non-empty object of numbers, each within [min, max]. */
@@ -99,7 +100,7 @@ export const printerOps = [
       return move;
     },
     run: (c, p) => {
-      requireIdle(c);
+      requireNotPrinting(c);
       const lines = jogLines(p, c.target.settings.data.printerProfile.axes);
       if (lines.length > 0) c.target.printer.commands(lines);
     },
@@ -114,7 +115,7 @@ export const printerOps = [
       return { axes: (list as string[]).map((a) => a.toLowerCase() as 'x' | 'y' | 'z') };
     },
     run: (c, p) => {
-      requireIdle(c);
+      requireNotPrinting(c);
       c.target.printer.commands(homeLines(p.axes));
     },
   }),
@@ -136,7 +137,7 @@ export const printerOps = [
     summary: 'extrude (or retract, negative) {"amount": mm, "speed": mm/min}',
     parse: (i) => ({ amount: numberParam(i, 'amount', -1000, 1000), speed: i['speed'] === undefined ? undefined : numberParam(i, 'speed', 1, 100000) }),
     run: (c, p) => {
-      requireIdle(c);
+      requireNotPrinting(c);
       c.target.printer.commands(extrudeLines(p.amount, p.speed ?? c.target.settings.data.printerProfile.axes.e.speed));
     },
   }),
@@ -152,7 +153,7 @@ export const printerOps = [
       // only extruders are tools: a bed is an invalid tool whether or not the profile has one
       if (!p.tool.startsWith('tool')) throw invalid(`Invalid tool: ${p.tool}`);
       const h = heater(c, p.tool, false);
-      requireIdle(c);
+      requireNotPrinting(c);
       c.target.printer.commands([selectToolLine(Number(h.slice('tool'.length)))]);
     },
   }),
