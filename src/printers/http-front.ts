@@ -33,7 +33,16 @@ function route(units: UnitLookup, req: IncomingMessage): { unit: PrinterUnit | u
   } catch {
     id = m[1]!;
   }
-  return { unit: units.get(id), id, rest: m[2] };
+  return { unit: units.get(id), id, rest: withoutRepeatedBase(m[2], m[1]!) };
+}
+
+/** Home Assistant (pyoctoprintapi) joins the base URL it was given with the settings' webcam.streamUrl, which already
+ * names the printer's base: `/printers/two/` + `/printers/two/webcam/?action=stream` (root-relative, as OctoPrint's
+ * is and as browsers and Cura resolve it). The repeated base is dropped, so both readings reach the camera. */
+function withoutRepeatedBase(rest: string | undefined, segment: string): string | undefined {
+  const base = `/printers/${segment}`;
+  if (rest === base) return '/';
+  return rest?.startsWith(`${base}/`) ? rest.slice(base.length) : rest;
 }
 
 export function frontRequest(units: UnitLookup): (req: IncomingMessage, res: ServerResponse) => void {

@@ -43,6 +43,21 @@ describe('OctoPrint clients pointed at one printer', () => {
     assert.equal(typeof ((await pause.json()) as { error: string }).error, 'string');
   });
 
+  test("Home Assistant's camera URLs (its base URL joined with webcam.streamUrl) reach each printer's own camera route", async () => {
+    for (const base of ['/', '/printers/two/']) {
+      const settings = (await (await rig.api(`${base}api/settings`)).json()) as { webcam: { streamUrl: string } };
+      // pyoctoprintapi: stream_url = base_url + streamUrl; the snapshot URL is that one with action=snapshot, "//" as "/"
+      const fromHa = `${base}${settings.webcam.streamUrl}`.replace('action=stream', 'action=snapshot').replace(/\/\//g, '/');
+      const direct = settings.webcam.streamUrl.replace('action=stream', 'action=snapshot');
+      assert.ok(direct.startsWith(base === '/' ? '/webcam/' : '/printers/two/webcam/'), direct);
+      const [viaHa, viaUrl] = await Promise.all([rig.api(fromHa), rig.api(direct)]);
+      const [a, b] = [await viaHa.text(), await viaUrl.text()];
+      assert.equal(viaHa.status, viaUrl.status, `${fromHa}: ${a} | ${direct}: ${b}`);
+      assert.equal(a, b, `${fromHa} answers as ${direct} does`);
+      assert.match(a, /camera/i, 'the camera route answered (no camera is configured here)');
+    }
+  });
+
   test("a slicer's version check and upload-and-print go to printer two", async () => {
     const version = (await (await rig.api('/printers/two/api/version')).json()) as { api: string; text: string };
     assert.equal(version.api, '0.1');
