@@ -27,6 +27,9 @@ export interface GantryEvents {
   'files.analysed': { path: string };
   /** a file came in; `printerId`: the printer whose API received it (the one select/print act on); the file is every printer's */
   'files.uploaded': { printerId: string; path: string; select: boolean; print: boolean; effectiveSelect: boolean; effectivePrint: boolean };
+  /** a file was selected for printing (OctoPrint's FileSelected), or the selection cleared (FileDeselected) */
+  'job.selected': { printerId: string; path: string; name: string; size: number; user: string | null };
+  'job.deselected': { printerId: string };
   'job.started': { printerId: string; path: string; fromQueue: boolean };
   'job.layer': { printerId: string; path: string; layer: number; z: number };
   'job.paused': { printerId: string; path: string };
@@ -57,7 +60,7 @@ export interface GantryEvents {
 export const PRINTER_EVENTS: ReadonlySet<keyof GantryEvents> = new Set<keyof GantryEvents>([
   'printer.state', 'printer.connected', 'printer.disconnected', 'printer.temperature', 'printer.position', 'printer.firmware',
   'printer.log', 'printer.message', 'printer.action', 'printer.error', 'printer.stream-done', 'printer.heating', 'printer.prompt',
-  'job.started', 'job.layer', 'job.paused', 'job.resumed', 'job.ended', 'queue.changed', 'timelapse.frame', 'timelapse.render', 'timelapse.changed',
+  'job.selected', 'job.deselected', 'job.started', 'job.layer', 'job.paused', 'job.resumed', 'job.ended', 'queue.changed', 'timelapse.frame', 'timelapse.render', 'timelapse.changed',
 ]);
 
 /** A payload as a unit's code emits it: its bus adds the printer id. */

@@ -139,12 +139,17 @@ export class JobRunner {
     if (entry.kind !== 'file') throw new ServiceError(415, `${path} is a folder, not a G-code file`);
     if (print && !this.d.printer.operational) throw conflict('Printer is not operational');
     this.selected = { path, name: entry.name, display: entry.meta.display, size: entry.size, date: entry.date, origin: 'local' };
+    this.lastEnded = undefined; // the last print's 100 % is not this file's progress (OctoPrint resets it too)
+    this.d.bus.emit('job.selected', { path, name: entry.name, size: entry.size, user });
     if (print) await this.start(user);
   }
 
   unselect(): void {
     if (this.active) throw conflict('Printer is currently printing; cannot unselect the file');
+    const had = this.selected !== undefined;
     this.selected = undefined;
+    this.lastEnded = undefined;
+    if (had) this.d.bus.emit('job.deselected', {});
   }
 
   /**

@@ -107,6 +107,8 @@ export class PrinterChannel {
       bus.on('printer.error', () => this.publishState()),
       bus.on('printer.temperature', () => this.publishTemperatureSoon()),
       // the status model hears these first (it subscribed when the printer was built): it has the layer already
+      bus.on('job.selected', () => this.publishJob()),
+      bus.on('job.deselected', () => this.publishJob()),
       bus.on('job.started', () => this.publishJob()),
       bus.on('job.layer', () => this.publishJobSoon()),
       bus.on('job.ended', () => this.publishJob()),

@@ -42,6 +42,12 @@ export function octoEvent(name: keyof GantryEvents, payload: unknown, d: { jobs:
       }
       return out;
     }
+    case 'job.selected': {
+      const p = payload as GantryEvents['job.selected'];
+      return [ev('FileSelected', { name: p.name, path: p.path, origin: 'local', size: p.size, owner: p.user, user: p.user })];
+    }
+    case 'job.deselected':
+      return [ev('FileDeselected', {})];
     case 'job.started':
     case 'job.paused':
     case 'job.resumed': {
@@ -54,8 +60,10 @@ export function octoEvent(name: keyof GantryEvents, payload: unknown, d: { jobs:
       // as OctoPrint sends them: `time` is the print time in seconds (FDM Monster and n8n flows read it)
       const base = { name: p.path.split('/').pop(), path: p.path, origin: 'local', size: p.size, owner: p.user, user: p.user, time: p.printTime };
       if (p.result === 'success') return [ev('PrintDone', base)];
-      if (p.result === 'cancelled') return [ev('PrintCancelled', { ...base, reason: p.reason })];
-      return [ev('PrintFailed', { ...base, reason: p.reason })];
+      // as OctoPrint: a cancel is PrintCancelled and then PrintFailed with reason "cancelled" (clients that count
+      // failures hear it); any other end is PrintFailed with reason "error" and the message in `error`
+      if (p.result === 'cancelled') return [ev('PrintCancelled', base), ev('PrintFailed', { ...base, reason: 'cancelled' })];
+      return [ev('PrintFailed', { ...base, reason: 'error', error: p.reason ?? 'The print failed' })];
     }
     case 'printer.prompt': {
       // as OctoPrint's action_command_prompt plugin pushes them, so its clients show and close the same dialog

@@ -145,7 +145,7 @@ export class PushServer {
         if (this.pendingMessages.length > 50) this.pendingMessages.shift();
       }),
     );
-    for (const name of ['printer.state', 'printer.connected', 'printer.disconnected', 'printer.error', 'job.started', 'job.ended', 'job.paused', 'job.resumed', 'files.changed', 'files.uploaded', 'files.analysed', 'settings.updated', 'printer.position', 'printer.prompt', 'queue.changed', 'timelapse.frame', 'timelapse.render', 'timelapse.changed', 'farm.changed', 'printers.found', 'printers.changed'] as const) {
+    for (const name of ['printer.state', 'printer.connected', 'printer.disconnected', 'printer.error', 'job.selected', 'job.deselected', 'job.started', 'job.ended', 'job.paused', 'job.resumed', 'files.changed', 'files.uploaded', 'files.analysed', 'settings.updated', 'printer.position', 'printer.prompt', 'queue.changed', 'timelapse.frame', 'timelapse.render', 'timelapse.changed', 'farm.changed', 'printers.found', 'printers.changed'] as const) {
       this.offs.push(
         bus.on(name, (payload: unknown) => {
           for (const msg of octoEvent(name, payload, this.d, this.eventState)) this.broadcast(JSON.stringify(msg));

@@ -225,6 +225,10 @@ describe('files and jobs', () => {
     assert.ok(history.totals.success >= 1);
     const entry = (await (await rig.api('/api/files/local/ps_cube20.gcode')).json()) as { prints: { success: number } };
     assert.equal(entry.prints.success, 1);
+    // a file selected anew (the same one too) starts with no progress, not the last print's 100 %, as in OctoPrint
+    assert.equal((await rig.api('/api/files/local/ps_cube20.gcode', { method: 'POST', json: { command: 'select' } })).status, 204);
+    const reselected = (await (await rig.api('/api/job')).json()) as { progress: { completion: number | null; printTime: number | null } };
+    assert.deepEqual([reselected.progress.completion, reselected.progress.printTime], [null, null]);
   });
 
   test('pause, resume (Cura toggle) and cancel mid-print run their scripts; 409 rules hold', async () => {

@@ -103,6 +103,11 @@ describe('push socket', () => {
       assert.ok((done.payload['time'] as number) >= 0);
       assert.equal(done.payload['size'], 4 + 'G1 X100 Y100 F3000\nG1 X0 Y0 F3000\n'.length * 60);
       assert.equal(done.payload['name'], 'load.gcode');
+      // the upload selected the file before printing it: OctoPrint's FileSelected, first
+      const events = clients[0]!.events();
+      assert.ok(events.indexOf('FileSelected') >= 0 && events.indexOf('FileSelected') < events.indexOf('PrintStarted'), events.join(','));
+      const selected = clients[0]!.of('event').map((m) => m.msg['event'] as { type: string; payload: Record<string, unknown> }).find((e) => e.type === 'FileSelected')!;
+      assert.deepEqual([selected.payload['path'], selected.payload['origin'], selected.payload['size']], ['load.gcode', 'local', done.payload['size']]);
     } finally {
       for (const c of [...clients, stalled]) c.close();
     }

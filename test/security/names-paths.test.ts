@@ -92,6 +92,9 @@ describe('names and paths', () => {
     for (const name of ['.', '..', '', '???', '/', ' ', '...']) await refused(await mkdir(name), `foldername ${JSON.stringify(name)}`);
     for (const path of ['..', '../..', 'a/../..', './.']) await refused(await mkdir('x', path), `path ${JSON.stringify(path)}`);
     await refused(await uploadGcode(rig, 'x.gcode', 'G28\n', { path: '..' }), 'upload path ..');
+    // the form's path is taken as sent, as OctoPrint takes it: a '%' in a folder name is a character, never an escape
+    assert.equal(await uploadedAt(await uploadGcode(rig, 'pct.gcode', 'G28\n', { path: 'PLA 100%' })), 'PLA_100/pct.gcode');
+    assert.equal(await uploadedAt(await uploadGcode(rig, 'pct.gcode', 'G28\n', { path: '%2e%2e/%2E%2E' })), '2e2e/2E2E/pct.gcode');
     // a file where a folder would have to be is a conflict, not a server error
     assert.equal(await uploadedAt(await uploadGcode(rig, 'plain.gcode', 'G28\n')), 'plain.gcode');
     await refused(await uploadGcode(rig, 'x.gcode', 'G28\n', { path: 'plain.gcode/sub' }), 'upload below a file', 409);

@@ -7,7 +7,7 @@ import type { HttpBindings } from '@hono/node-server';
 import { Hono } from 'hono/tiny';
 import type { Context } from 'hono';
 import { type Entry, FileStorage } from '../../files/storage.js';
-import { childPath, sanitizeName } from '../../files/paths.js';
+import { childPath, sanitizeName, sanitizePath } from '../../files/paths.js';
 import { closeAfterAnswer, parseUpload } from '../../files/upload.js';
 import { ServiceError } from '../../service-error.js';
 import { parseJsonSafe } from '../../store/safe-json.js';
@@ -127,7 +127,9 @@ export function fileRoutes(deps: ApiDeps): Hono<Env> {
     }
     const f = upload.fields;
     try {
-      const folder = FileStorage.path(f['path'] ?? '');
+      // a form field, sent as typed (PrusaSlicer's folder, OctoPrint's form): sanitized, not URL-decoded ('%' is a
+      // character here, as in OctoPrint; a URL path is what FileStorage.path decodes)
+      const folder = sanitizePath(f['path'] ?? '');
       if (!upload.file) {
         if (f['foldername'] === undefined) throw badRequest('No file to upload and no folder to create');
         const path = childPath(folder, sanitizeName(f['foldername']));
