@@ -280,6 +280,11 @@ export class JobRunner {
     return progressOf({ ...job, filepos: job.source.filepos, size: job.file.size }, estimate);
   }
 
+  /** The Z of the job's lines sent so far (modes tracked as they go out), null without a job. */
+  get sentZ(): number | null {
+    return this.job ? this.job.source.modes.z : null;
+  }
+
   current(): { file: JobFile | undefined; user: string | null } {
     return { file: this.job?.file ?? this.selected, user: this.job?.user ?? null };
   }

@@ -399,6 +399,7 @@ export class PushServer {
 
   private tick(): void {
     const now = Date.now();
+    this.announceZ();
     let payload: string | undefined;
     for (const c of this.clients) {
       if (c.user === null) continue;
@@ -460,6 +461,15 @@ export class PushServer {
     }
   }
 
+  /** OctoPrint's ZChange as the print's Z moves (its timelapse and automations hear layer changes by it): at most
+   * one per tick, from the Z the job has sent, so nothing runs per line for it. */
+  private announceZ(): void {
+    const z = this.d.status.currentZ();
+    if (z === null || z === this.eventState.lastZ) return;
+    this.broadcast(JSON.stringify({ event: { type: 'ZChange', payload: { new: z, old: this.eventState.lastZ } } }));
+    this.eventState.lastZ = z;
+  }
+
   private basePayload(): Record<string, unknown> {
     const { printer, jobs } = this.d;
     const { job, progress } = this.d.status.job();
@@ -472,7 +482,7 @@ export class PushServer {
       state: octoState(printer),
       job: octoJob(job),
       progress,
-      currentZ: printer.position?.z ?? null,
+      currentZ: this.d.status.currentZ(),
       offsets,
       resends: { count: resent, transmitted: sent, ratio: sent > 0 ? Math.round((resent / sent) * 100) : 0 },
       serverTime: Date.now() / 1000,

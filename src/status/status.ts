@@ -55,6 +55,12 @@ export class PrinterStatusModel implements StatusSource {
     return { job, progress: jobs.progress(estimate) };
   }
 
+  /** Where the head is in Z as far as Gantry knows (OctoPrint's currentZ): during a job the Z of the lines sent so
+   * far, as OctoPrint tracks it from the sent moves; otherwise the printer's last position report. */
+  currentZ(): number | null {
+    return this.d.jobs.sentZ ?? this.d.printer.position?.z ?? null;
+  }
+
   private currentLayer(): { layer: number; z: number } | null {
     const { jobs } = this.d;
     if (!jobs.active) return null;

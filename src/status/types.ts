@@ -57,4 +57,6 @@ export type StatusField = keyof PrinterStatus;
 export interface StatusSource {
   snapshot(): PrinterStatus;
   job(): Pick<PrinterStatus, 'job' | 'progress'>;
+  /** the head's Z as far as Gantry knows (a job's sent moves, else the last position report) */
+  currentZ(): number | null;
 }

@@ -112,6 +112,30 @@ describe('push socket', () => {
       for (const c of [...clients, stalled]) c.close();
     }
   });
+  test("currentZ follows the print's Z as its moves are sent, and ZChange announces each new Z in order (as OctoPrint's do)", async () => {
+    const c = new PushClient(rig.gantry.url);
+    try {
+      await c.opened();
+      c.send({ auth });
+      await waitFor('authenticated', () => c.of('history').length === 1, 10_000);
+      // three layers, each held ~2 s by a dwell (400 s at the simulator's 200× speed): several ticks per layer
+      const layer = (z: string) => `G1 Z${z} F600\nG1 X10 Y10 F3000\nG4 S400\n`;
+      const form = new FormData();
+      form.append('print', 'true');
+      form.append('file', new Blob(['G28\nG90\n' + layer('0.2') + layer('0.4') + layer('0.6')]), 'layers.gcode');
+      assert.equal((await rig.api('/api/files/local', { method: 'POST', body: form })).status, 201);
+      await waitFor('the print finished', () => c.events().includes('PrintDone'), 60_000);
+      const zs = c.of('event').map((m) => m.msg['event'] as { type: string; payload: { new: number; old: number | null } }).filter((e) => e.type === 'ZChange').map((e) => e.payload);
+      const printed = zs.map((z) => z.new).filter((z) => z > 0);
+      assert.deepEqual(printed, [0.2, 0.4, 0.6], `ZChange: ${JSON.stringify(zs)}`);
+      for (let i = 1; i < zs.length; i++) assert.equal(zs[i]!.old, zs[i - 1]!.new, 'each ZChange names the Z before it');
+      const currents = c.of('current').map((m) => (m.msg['current'] as { currentZ: number | null }).currentZ);
+      assert.ok(currents.includes(0.4), `currentZ during the print: ${JSON.stringify([...new Set(currents)])}`);
+    } finally {
+      c.close();
+    }
+  });
+
   test('the web page\'s socket is signed in by its login cookie, but only from the page\'s own origin', async () => {
     const setup = await rig.api('/api/gantry/setup', { method: 'POST', json: { name: 'pushuser', password: 'push-password' } });
     assert.equal(setup.status, 201);
