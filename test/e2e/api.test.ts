@@ -140,7 +140,9 @@ describe('OctoPrint API', () => {
     assert.equal(offline.status, 409);
     assert.match(((await offline.json()) as { error: string }).error, /not operational/);
     const closed = (await (await rig.api('/api/connection')).json()) as { current: Record<string, unknown> };
-    assert.deepEqual(closed.current, { state: 'Offline', port: null, baudrate: null, printerProfile: '_default' });
+    // OctoPrint's own words: the connection is "Closed" (its /api/job state says "Offline")
+    assert.deepEqual(closed.current, { state: 'Closed', port: null, baudrate: null, printerProfile: '_default' });
+    assert.equal(((await (await rig.api('/api/job')).json()) as { state: string }).state, 'Offline');
     assert.equal((await rig.api('/api/printer/command', { method: 'POST', json: { command: 'G28' } })).status, 409);
     const res = await rig.api('/api/connection', { method: 'POST', json: { command: 'connect', port: 'VIRTUAL', baudrate: 0, save: 'yes', printerprofile: 'x' } });
     assert.equal(res.status, 204);

@@ -26,7 +26,8 @@ export function connectionRoutes(deps: ApiDeps): Hono<ApiEnv> {
     const connected = printer.port !== null && printer.state !== 'OFFLINE' && printer.state !== 'CLOSED_WITH_ERROR';
     return c.json({
       current: {
-        state: printer.stateText,
+        // OctoPrint's get_current_connection: "Closed" when there is no link (its /api/job says "Offline")
+        state: printer.state === 'OFFLINE' ? 'Closed' : printer.stateText,
         port: connected ? printer.port : null,
         baudrate: connected ? printer.baudrate : null,
         printerProfile: '_default',
