@@ -28,6 +28,7 @@ import type { Printer } from '../printer/printer.js';
 import type { TemperatureSample } from '../printer/temperature-history.js';
 import type { SystemHealth } from '../system/health.js';
 import { type EventMapState, octoEvent, promptMessage } from './events-map.js';
+import { OCTOPRINT_COMPAT_VERSION } from '../octoprint/version.js';
 import type { SockJsEndpoint } from './sockjs.js';
 
 // ws is CommonJS: require() it (no CJS export lexer for an ESM import), when the first client connects
@@ -303,8 +304,9 @@ export class PushServer {
     };
     this.send(client, JSON.stringify({
       connected: {
-        version: `1.11.8 (Gantry ${this.d.version})`,
-        display_version: `Gantry ${this.d.version}`,
+        // the bare version, as /api/version's server and OctoPrint's own: clients compare and parse it
+        version: OCTOPRINT_COMPAT_VERSION,
+        display_version: `${OCTOPRINT_COMPAT_VERSION} (Gantry ${this.d.version})`,
         branch: 'main',
         plugin_hash: 'gantry',
         config_hash: 'gantry',

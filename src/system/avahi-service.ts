@@ -3,6 +3,7 @@
 // what an avahi service file says; Gantry keeps that file current (name, port, the install's UUID that Home
 // Assistant matches against /api/settings). The file is created by image/install.sh and owned by Gantry.
 import { writeFile } from 'node:fs/promises';
+import { OCTOPRINT_COMPAT_VERSION } from '../octoprint/version.js';
 
 export interface ZeroconfInfo {
   name: string;
@@ -22,7 +23,7 @@ export function avahiServiceXml(i: ZeroconfInfo): string {
     '<!-- written by Gantry at start and when its name changes -->',
     '<service-group>',
     `  <name replace-wildcards="yes">${esc(i.name)} on %h</name>`,
-    service('_octoprint._tcp', [txt('path', '/'), txt('version', '1.11.8'), txt('api', '0.1'), txt('uuid', i.uuid), txt('model', 'Gantry'), txt('vendor', 'Gantry'), txt('gantry', i.version)]),
+    service('_octoprint._tcp', [txt('path', '/'), txt('version', OCTOPRINT_COMPAT_VERSION), txt('api', '0.1'), txt('uuid', i.uuid), txt('model', 'Gantry'), txt('vendor', 'Gantry'), txt('gantry', i.version)]),
     service('_http._tcp', [txt('path', '/')]),
     '</service-group>',
     '',

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import { writeAvahiService } from './avahi-service.js';
+import { OCTOPRINT_COMPAT_VERSION } from '../octoprint/version.js';
 
 export interface AnnouncedPrinter {
   id: string;
@@ -29,7 +30,7 @@ export interface ZeroconfOptions {
 
 /** The TXT records OctoPrint announces, for one printer. */
 export function octoprintTxt(p: AnnouncedPrinter, uuid: string, version: string): string[] {
-  return [`path=${p.path}`, 'version=1.11.8', 'api=0.1', `uuid=${uuid}`, 'model=Gantry', 'vendor=Gantry', `gantry=${version}`, ...(p.default ? [] : [`printer=${p.id}`])];
+  return [`path=${p.path}`, `version=${OCTOPRINT_COMPAT_VERSION}`, 'api=0.1', `uuid=${uuid}`, 'model=Gantry', 'vendor=Gantry', `gantry=${version}`, ...(p.default ? [] : [`printer=${p.id}`])];
 }
 
 /** avahi-publish's arguments for one (non-default) printer. */

@@ -21,6 +21,10 @@ describe('push socket', () => {
     const c = new PushClient(rig.gantry.url);
     try {
       await waitFor('connected', () => c.of('connected').length === 1);
+      // the bare version, as /api/server has it (clients parse and compare it); Gantry's name in display_version
+      const hello = c.of('connected')[0]!.msg['connected'] as { version: string; display_version: string };
+      assert.equal(hello.version, ((await (await rig.api('/api/server')).json()) as { version: string }).version);
+      assert.match(hello.display_version, /Gantry/);
       await new Promise((r) => setTimeout(r, 700));
       assert.equal(c.of('current').length, 0, 'nothing before auth');
       c.send({ auth });

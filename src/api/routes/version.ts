@@ -1,8 +1,6 @@
 import { Hono } from 'hono/tiny';
+import { OCTOPRINT_COMPAT_VERSION } from '../../octoprint/version.js';
 import type { ApiDeps, ApiEnv } from '../context.js';
-
-/** The OctoPrint version we answer as; slicers require `text` to start with "OctoPrint". */
-export const OCTOPRINT_COMPAT_VERSION = '1.11.8';
 
 export function versionRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
