@@ -74,6 +74,7 @@ const SCRIPT_WAIT_MS = 5 * 60_000;
 
 export class JobRunner {
   selected: JobFile | undefined;
+  private selectedBy: string | null = null;
   private job: ActiveJob | undefined;
   private phase: JobState = 'idle';
   /** a command that arrived mid-step (table: defer), applied when the step completes */
@@ -139,6 +140,7 @@ export class JobRunner {
     if (entry.kind !== 'file') throw new ServiceError(415, `${path} is a folder, not a G-code file`);
     if (print && !this.d.printer.operational) throw conflict('Printer is not operational');
     this.selected = { path, name: entry.name, display: entry.meta.display, size: entry.size, date: entry.date, origin: 'local' };
+    this.selectedBy = user;
     this.lastEnded = undefined; // the last print's 100 % is not this file's progress (OctoPrint resets it too)
     this.d.bus.emit('job.selected', { path, name: entry.name, size: entry.size, user });
     if (print) await this.start(user);
@@ -286,7 +288,8 @@ export class JobRunner {
   }
 
   current(): { file: JobFile | undefined; user: string | null } {
-    return { file: this.job?.file ?? this.selected, user: this.job?.user ?? null };
+    // who selected the file until a print starts (OctoPrint's job user), then who started it
+    return { file: this.job?.file ?? this.selected, user: this.job ? this.job.user : this.selected ? this.selectedBy : null };
   }
 
   // ---- the table -----------------------------------------------------------------------------------------

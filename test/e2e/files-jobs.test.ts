@@ -229,6 +229,12 @@ describe('files and jobs', () => {
     assert.equal((await rig.api('/api/files/local/ps_cube20.gcode', { method: 'POST', json: { command: 'select' } })).status, 204);
     const reselected = (await (await rig.api('/api/job')).json()) as { progress: { completion: number | null; printTime: number | null } };
     assert.deepEqual([reselected.progress.completion, reselected.progress.printTime], [null, null]);
+    // the selected file replaced by an upload of the same name: the job shows the new file (OctoPrint reselects it)
+    const shorter = 'G28\nG1 X5 Y5 F3000\n';
+    assert.equal((await upload(rig, 'ps_cube20.gcode', shorter)).status, 201);
+    const replaced = (await (await rig.api('/api/job')).json()) as { job: { file: { path: string; size: number }; user: string | null } };
+    assert.deepEqual([replaced.job.file.path, replaced.job.file.size], ['ps_cube20.gcode', shorter.length]);
+    assert.equal(typeof replaced.job.user, 'string', 'who selected it, before any print starts (as OctoPrint)');
   });
 
   test('pause, resume (Cura toggle) and cancel mid-print run their scripts; 409 rules hold', async () => {

@@ -169,6 +169,9 @@ export function fileRoutes(deps: ApiDeps): Hono<Env> {
           await jobs.start(c.get('user'));
           effectivePrint = true;
         }
+      } else if (!wantSelect && !jobs.active && jobs.current().file?.path === path) {
+        // the selected file was replaced: selected again, so the job shows the new size and date (OctoPrint reselects)
+        await jobs.select(path, false, c.get('user'));
       } else if (wantPrint && deps.settings.data.queue.enabled) {
         // busy (or others are waiting): the print goes to the end of the queue instead of being dropped
         await deps.queue.add(path, 1, c.get('user'));
