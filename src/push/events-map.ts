@@ -52,7 +52,8 @@ export function octoEvent(name: keyof GantryEvents, payload: unknown, d: { jobs:
     case 'job.paused':
     case 'job.resumed': {
       const file = d.jobs.current().file;
-      const base = { name: file?.name ?? null, path: file?.path ?? null, origin: 'local', size: file?.size ?? null, user: d.jobs.current().user };
+      const user = d.jobs.current().user;
+      const base = { name: file?.name ?? null, path: file?.path ?? null, origin: 'local', size: file?.size ?? null, owner: user, user };
       return [ev(name === 'job.started' ? 'PrintStarted' : name === 'job.paused' ? 'PrintPaused' : 'PrintResumed', base)];
     }
     case 'job.ended': {
@@ -84,7 +85,7 @@ export function octoEvent(name: keyof GantryEvents, payload: unknown, d: { jobs:
     }
     case 'files.analysed': {
       const p = payload as GantryEvents['files.analysed'];
-      return [ev('MetadataAnalysisFinished', { path: p.path, origin: 'local' }), ev('UpdatedFiles', { type: 'printables' })];
+      return [ev('MetadataAnalysisFinished', { name: p.path.split('/').pop(), path: p.path, origin: 'local' }), ev('UpdatedFiles', { type: 'printables' })];
     }
     case 'settings.updated':
       return [ev('SettingsUpdated', { config_hash: String(Date.now()), effective_hash: String(Date.now()) })];
