@@ -147,12 +147,19 @@ export class FileStorage {
     });
   }
 
-  async mkdir(relative: string): Promise<void> {
-    if (await this.present(relative)) throw new StorageError(409, `${relative} already exists`);
+  /** Creates a folder; false when that folder is already there (not an error, as in OctoPrint's add_folder). A file,
+   * or a symlink, of that name is a 409. */
+  async mkdir(relative: string): Promise<boolean> {
+    if (await this.present(relative)) {
+      const s = await lstat(this.abs(relative)).catch(() => undefined);
+      if (s?.isDirectory()) return false;
+      throw new StorageError(409, `${relative} already exists`);
+    }
     await this.assertCreatable(relative);
     await mkdir(this.abs(relative), { recursive: true }).catch((err: unknown) => {
       throw diskError(err);
     });
+    return true;
   }
 
   async remove(relative: string): Promise<void> {

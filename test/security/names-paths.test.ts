@@ -104,6 +104,11 @@ describe('names and paths', () => {
     const path = ((await res.json()) as { folder: { path: string } }).folder.path;
     assert.equal(path, 'Neuer_Ordner_a');
     assert.ok((await listing()).some((e) => e.path === path && e.type === 'folder'));
+    // the same folder again is no error (OctoPrint's add_folder ignores an existing one); a file of that name is
+    const again = await mkdir('Neuer Ordner ä');
+    assert.equal(again.status, 201, await again.clone().text());
+    assert.equal(((await again.json()) as { folder: { path: string } }).folder.path, path);
+    await refused(await mkdir('plain.gcode'), 'a folder where a file is', 409);
     await noTempFiles();
   });
 

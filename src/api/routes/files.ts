@@ -133,9 +133,9 @@ export function fileRoutes(deps: ApiDeps): Hono<Env> {
       if (!upload.file) {
         if (f['foldername'] === undefined) throw badRequest('No file to upload and no folder to create');
         const path = childPath(folder, sanitizeName(f['foldername']));
-        await storage.mkdir(path);
+        const created = await storage.mkdir(path);
         c.header('Location', resourceUrl(c, path));
-        deps.bus.emit('files.changed', { path, kind: 'folder-added' });
+        if (created) deps.bus.emit('files.changed', { path, kind: 'folder-added' });
         return c.json({ folder: { name: path.split('/').pop(), path, origin: 'local', refs: { resource: resourceUrl(c, path) } }, done: true }, 201);
       }
       let userdata: unknown;
