@@ -2,7 +2,9 @@
 // /sockjs/websocket (no SockJS framing: FDM Monster, OctoPod, OctoDash) and SockJS at /sockjs (OctoPrint's own JS
 // and Python clients: ./sockjs.ts, loaded on the first SockJS request). A client gets `connected`, authenticates
 // with `{"auth": "user:session"}` (session from a passive /api/login), then `history` and a `current` at most
-// twice a second (times its throttle), plus `event`s. One payload is built per tick and shared by every client;
+// twice a second (times its throttle), plus `event`s. A `current` carries the temperatures, terminal lines and
+// messages since the client's last one; it is built once per tick for every client that heard the same (all of them
+// when they share a throttle);
 // a slow client gets the newest `current` when it drains (older ones are dropped), and one that stays stalled or
 // falls too far behind is disconnected: no client can slow the printer or the others, or grow memory unbounded.
 // Everything here sees a client only as a PushConnection (send, bufferedAmount, ping, terminate): the message
@@ -26,6 +28,7 @@ import type { PrinterStatus, StatusSource } from '../status/types.js';
 import { changedFields } from '../status/status.js';
 import type { Printer } from '../printer/printer.js';
 import type { TemperatureSample } from '../printer/temperature-history.js';
+import { RingLog } from '../printer/terminal-log.js';
 import type { SystemHealth } from '../system/health.js';
 import { type EventMapState, octoEvent, promptMessage } from './events-map.js';
 import { OCTOPRINT_COMPAT_VERSION } from '../octoprint/version.js';
@@ -51,6 +54,9 @@ const DROP_BYTES = 64 * 1024;
 const KILL_BYTES = 1024 * 1024;
 const STALL_MS = 30_000;
 const MAX_LOG_LINES = 300;
+/** temperature samples and messages a `current` carries at most (a client throttled to once in 50 s included) */
+const MAX_TEMPS = 64;
+const MAX_MESSAGES = 50;
 
 export interface PushDeps {
   printer: Printer;
@@ -104,6 +110,9 @@ interface Client {
   alive: boolean;
   /** asked for Gantry's status model ({"subscribe": {"plugins": ["gantry_status"]}}): the tick it last got it, -1 never */
   statusTick: number | null;
+  /** how many temperature samples, terminal lines and messages there were when this client last got `current`: its
+   * next one carries what came since, so a throttled client (or one that skipped a tick) loses none of them */
+  seen: { temps: number; logs: number; messages: number };
 }
 
 /** Gantry's typed status (src/status/types.ts) as a plugin message: whole at first, then only the fields that changed. */
@@ -120,10 +129,9 @@ export class PushServer {
   private readonly healthTimer: NodeJS.Timeout;
   private readonly offs: (() => void)[] = [];
   private readonly eventState: EventMapState = { lastZ: null };
-  private readonly pendingTemps: TemperatureSample[] = [];
-  /** the terminal's line count when `current` last went out: its logs are the lines since */
-  private logsSeen = 0;
-  private readonly pendingMessages: string[] = [];
+  /** temperature samples and printer messages as they came; each client reads what came since its `seen` */
+  private readonly temps = new RingLog<TemperatureSample>(MAX_TEMPS);
+  private readonly messages = new RingLog<string>(MAX_MESSAGES);
   private tickNo = 0;
   /** the status model as of tick `statusAt`, and what goes out for it */
   private statusAt = -1;
@@ -134,17 +142,10 @@ export class PushServer {
   stats = { currents: 0, events: 0, dropped: 0, disconnected: 0 };
 
   constructor(private readonly d: PushDeps) {
-    this.logsSeen = d.printer.terminal.total;
     const bus = d.bus;
     this.offs.push(
-      bus.on('printer.temperature', (e) => {
-        this.pendingTemps.push(e.sample);
-        if (this.pendingTemps.length > 20) this.pendingTemps.shift();
-      }),
-      bus.on('printer.message', (e) => {
-        this.pendingMessages.push(e.text);
-        if (this.pendingMessages.length > 50) this.pendingMessages.shift();
-      }),
+      bus.on('printer.temperature', (e) => this.temps.push(e.sample)),
+      bus.on('printer.message', (e) => this.messages.push(e.text)),
     );
     for (const name of ['printer.state', 'printer.connected', 'printer.disconnected', 'printer.error', 'job.selected', 'job.deselected', 'job.started', 'job.ended', 'job.paused', 'job.resumed', 'files.changed', 'files.uploaded', 'files.analysed', 'settings.updated', 'printer.position', 'printer.prompt', 'queue.changed', 'timelapse.frame', 'timelapse.render', 'timelapse.changed', 'farm.changed', 'printers.found', 'printers.changed'] as const) {
       this.offs.push(
@@ -293,7 +294,7 @@ export class PushServer {
 
   /** A new client on any transport: `connected` goes out at once (and `history`, when the login cookie signed it in). */
   private accept(conn: PushConnection, session: Session | undefined): ConnectionHooks {
-    const client: Client = { conn, user: null, sessionId: null, throttle: 1, ticks: 0, pendingCurrent: false, stalledSince: 0, alive: true, statusTick: null };
+    const client: Client = { conn, user: null, sessionId: null, throttle: 1, ticks: 0, pendingCurrent: false, stalledSince: 0, alive: true, statusTick: null, seen: this.heads() };
     this.clients.add(client);
     const hooks: ConnectionHooks = {
       message: (text) => {
@@ -327,7 +328,13 @@ export class PushServer {
     return hooks;
   }
 
+  /** What there is now: a client's `current` carries what comes after. */
+  private heads(): Client['seen'] {
+    return { temps: this.temps.total, logs: this.d.printer.terminal.total, messages: this.messages.total };
+  }
+
   private sendHistory(client: Client): void {
+    client.seen = this.heads(); // the history carries everything up to now
     this.send(client, JSON.stringify({ history: this.historyPayload() }));
     this.send(client, JSON.stringify({ timelapse: this.d.timelapseConfig() }));
     // a page opened while the printer waits for the user sees the question too (OctoPrint re-sends it on connect)
@@ -402,7 +409,9 @@ export class PushServer {
   private tick(): void {
     const now = Date.now();
     this.announceZ();
-    let payload: string | undefined;
+    const heads = this.heads();
+    const payloads = new Map<string, string>();
+    let base: Record<string, unknown> | undefined;
     for (const c of this.clients) {
       if (c.user === null) continue;
       c.ticks++;
@@ -417,18 +426,16 @@ export class PushServer {
       }
       c.stalledSince = 0;
       c.pendingCurrent = false;
-      payload ??= this.currentPayload();
+      // clients that last heard the same thing get the same payload: one JSON per tick when all share a throttle
+      const key = `${c.seen.temps}/${c.seen.logs}/${c.seen.messages}`;
+      let payload = payloads.get(key);
+      if (payload === undefined) payloads.set(key, (payload = this.currentPayload(c.seen, (base ??= this.basePayload()))));
       this.send(c, payload);
+      c.seen = heads;
       this.stats.currents++;
       if (c.statusTick !== null) this.sendStatus(c);
     }
     this.tickNo++;
-    if (payload !== undefined || this.clients.size === 0) {
-      // what was pending went out (or nobody listens): start collecting afresh
-      this.pendingTemps.length = 0;
-      this.logsSeen = this.d.printer.terminal.total;
-      this.pendingMessages.length = 0;
-    }
   }
 
   /** One snapshot and one delta per tick, shared: a client that got the last tick's status gets the delta (nothing
@@ -493,12 +500,13 @@ export class PushServer {
     };
   }
 
-  private currentPayload(): string {
+  /** `current` for a client that has heard everything up to `seen` (base: the state, job and progress, the same for all). */
+  private currentPayload(seen: Client['seen'], base: Record<string, unknown>): string {
     const body = {
-      ...this.basePayload(),
-      temps: this.pendingTemps.map(tempEntry),
-      logs: this.d.printer.terminal.since(this.logsSeen, MAX_LOG_LINES),
-      messages: [...this.pendingMessages],
+      ...base,
+      temps: this.temps.since(seen.temps, MAX_TEMPS).map(tempEntry),
+      logs: this.d.printer.terminal.since(seen.logs, MAX_LOG_LINES),
+      messages: this.messages.since(seen.messages, MAX_MESSAGES),
     };
     return JSON.stringify({ current: body });
   }

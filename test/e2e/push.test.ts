@@ -116,6 +116,32 @@ describe('push socket', () => {
       for (const c of [...clients, stalled]) c.close();
     }
   });
+  test('a throttled client gets every terminal line too, in the currents it is sent (none lost to the ticks it skips)', async () => {
+    const fast = new PushClient(rig.gantry.url);
+    const slow = new PushClient(rig.gantry.url);
+    const logs = (c: PushClient) => c.of('current').flatMap((m) => (m.msg['current'] as { logs: string[] }).logs);
+    try {
+      await Promise.all([fast.opened(), slow.opened()]);
+      for (const c of [fast, slow]) c.send({ auth });
+      slow.send({ throttle: 4 });
+      await waitFor('both authenticated', () => fast.of('history').length === 1 && slow.of('history').length === 1, 10_000);
+      const sent: string[] = [];
+      for (let i = 1; i <= 6; i++) {
+        const cmd = `M117 throttle-${i}`;
+        assert.equal((await rig.api('/api/printer/command', { method: 'POST', json: { commands: [cmd] } })).status, 204);
+        sent.push(cmd);
+        // the next command only once this one has gone out in a current: the lines spread over several ticks
+        await waitFor(`${cmd} in a current`, () => logs(fast).some((l) => l.includes(cmd)), 10_000);
+      }
+      await waitFor('the throttled client has the last line', () => logs(slow).some((l) => l.includes(sent.at(-1)!)), 15_000);
+      const seen = logs(slow).filter((l) => l.startsWith('Send:') && l.includes('throttle-')).map((l) => l.replace(/^Send: (N\d+ )?/, '').replace(/\*\d+$/, ''));
+      assert.deepEqual(seen, sent);
+    } finally {
+      fast.close();
+      slow.close();
+    }
+  });
+
   test("currentZ follows the print's Z as its moves are sent, and ZChange announces each new Z in order (as OctoPrint's do)", async () => {
     const c = new PushClient(rig.gantry.url);
     try {
