@@ -282,6 +282,13 @@ export class JobRunner {
     return progressOf({ ...job, filepos: job.source.filepos, size: job.file.size }, estimate);
   }
 
+  /** Paused by Gantry, with the head's position saved: the printer is idle and resume puts the head back, so it may
+   * be moved meanwhile. Not when the printer holds the print itself (M0, M600, a prompt): it runs nothing else until
+   * it continues, so a move sent now would run in the middle of the print. */
+  get pausedWithPositionSaved(): boolean {
+    return this.phase === 'paused' && this.job?.resumeState?.position != null;
+  }
+
   /** The Z of the job's lines sent so far (modes tracked as they go out), null without a job. */
   get sentZ(): number | null {
     return this.job ? this.job.source.modes.z : null;

@@ -1,6 +1,7 @@
 // A filament change by hand: while a print is Paused the head can be moved, homed and filament pushed through, as
 // OctoPrint allows (it refuses these only while printing), and resume puts the head back where the print left it.
-// While printing the same requests are refused with 409.
+// While printing the same requests are refused with 409, and so they are while the printer holds the print itself
+// (an M0 or M600 waiting on its display): it would run them only once it continues, in the middle of the print.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gantryRig, uploadGcode, waitOperational } from '../helpers/gantry-rig.js';
@@ -49,6 +50,25 @@ test('while paused the head jogs and filament extrudes (a filament change); resu
     assert.equal((await rig.api('/api/printer/tool', { method: 'POST', json: { command: 'extrude', amount: 5 } })).status, 409);
     assert.equal((await rig.api('/api/job', { method: 'POST', json: { command: 'cancel' } })).status, 204);
     await waitFor('cancelled', async () => (await state()) === 'Operational', 30_000);
+  } finally {
+    await rig.close();
+  }
+});
+
+test('while the printer holds the print itself (it paused on its own), moves are refused: they would run only after it continues', async () => {
+  const held = ['G28', 'G90', 'G1 X10 Y10 Z0.3 F3000', 'M118 A1 action:paused', ...Array.from({ length: 3000 }, (_, i) => (i % 2 ? 'G1 X40 Y40 F600' : 'G1 X40 Y10 F600')), ''].join('\n');
+  const rig = await gantryRig({}, {}, ['--speed', '200']);
+  try {
+    await waitOperational(rig);
+    assert.equal((await uploadGcode(rig, 'held.gcode', held, { print: 'true' })).status, 201);
+    const state = async () => ((await (await rig.api('/api/job')).json()) as { state: string }).state;
+    await waitFor('paused by the printer', async () => (await state()) === 'Paused', 30_000);
+    const jog = await rig.api('/api/printer/printhead', { method: 'POST', json: { command: 'jog', x: 50 } });
+    assert.equal(jog.status, 409);
+    assert.match(((await jog.json()) as { error: string }).error, /holds the print/);
+    assert.equal((await rig.api('/api/job', { method: 'POST', json: { command: 'cancel' } })).status, 204);
+    await waitFor('cancelled', async () => (await state()) === 'Operational', 30_000);
+    assert.ok(!(await rig.executed()).some((l) => /^G1 X50\b/.test(l)), 'the refused move never reached the printer');
   } finally {
     await rig.close();
   }

@@ -18,10 +18,14 @@ function requireOperational(c: OpCall): void {
   if (!c.target.printer.operational) throw conflict('Printer is not operational');
 }
 /** Moving the head, extruding, selecting a tool: not while a job prints (or pauses, resumes, cancels), but while it
- * is Paused, as OctoPrint allows (a filament change by hand); resume puts the head back (jobs/pause-state.ts). */
+ * is Paused, as OctoPrint allows (a filament change by hand), when resume puts the head back (jobs/pause-state.ts). */
 function requireNotPrinting(c: OpCall): void {
   requireOperational(c);
-  if (c.target.printer.printing) throw conflict('Printer is currently printing');
+  const { printer, jobs } = c.target;
+  if (printer.printing) throw conflict('Printer is currently printing');
+  if (printer.state === 'PAUSED' && !jobs.pausedWithPositionSaved) {
+    throw conflict('The printer holds the print itself (it waits for you on its display); a move sent now would run only after it continues, in the middle of the print');
+  }
 }
 
 /** `{"tool0": 200, "bed": 60}`: a non-empty object of numbers, each within [min, max]. */
