@@ -33,6 +33,10 @@ export function restoreCommands(s: ResumeState | null, abortedHeatup: string | u
     out.push('G90', `G1 X${p.x} Y${p.y} F6000`, `G1 Z${p.z} F600`);
     out.push('M83', 'G1 E2 F2700');
     if (modes.absoluteE) out.push('M82', `G92 E${p.e}`);
+  } else {
+    // the printer never told where the head was (M114 unanswered): back down to the height the file had reached,
+    // and its extrusion mode (a pause script's M83 would otherwise stay); its next move sets X and Y
+    out.push('G90', `G1 Z${modes.z} F600`, modes.absoluteE ? 'M82' : 'M83');
   }
   out.push(modes.absoluteXYZ ? 'G90' : 'G91', `G1 F${modes.feedrate}`);
   return out;

@@ -28,7 +28,7 @@ export function looksLikeTemperature(line: string): boolean {
  * multi-tool Marlin repeats the active tool as `T:`.
  */
 export function parseTemperatures(line: string, activeTool = 0): TemperatureReading | undefined {
-  if (line.startsWith('X:') || line.includes('Count ')) return undefined;
+  if (line.trimStart().startsWith('X:') || line.includes('Count')) return undefined; // a position report (M114)
   const tools = new Map<number, HeaterReading>();
   const extra = new Map<string, number>();
   let bed: HeaterReading | undefined;

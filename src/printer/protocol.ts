@@ -122,6 +122,14 @@ const KIND_NUMBERED = 8;
 /** M110: nothing else goes out until it is acknowledged (a line behind it would race the renumbering) */
 const KIND_BARRIER = 16;
 const OK_HELLO = 'N0 M110 N0*125\n';
+/** `X:… Y:…` after an ok (Smoothieware puts `C: ` before it) */
+const OK_POSITION = /(?:^|\s)X:\s*-?[\d.]+\s+Y:/;
+
+/** The position an ok line carries (`ok X:10 Y:20 Z:0.3 E:5 Count …`), if any. */
+function okPosition(line: string): Position | undefined {
+  const at = line.search(OK_POSITION);
+  return at < 0 ? undefined : parsePosition(line.slice(at).trim());
+}
 /** Marlin sends `wait` after 1 s idle; a line younger than that may simply not have arrived yet. */
 const WAIT_TICKLE_AFTER_MS = 1_000;
 const MERGED_ADVANCED_OK = /ok N\d+ P\d+ B\d+$/;
@@ -701,8 +709,11 @@ export class ProtocolEngine {
         const adv = parseAdvancedOk(line);
         if (adv && adv.buffer !== undefined) this.windowLimit = Math.max(1, Math.min(this.opts.maxWindow, adv.buffer));
       }
-      // Klipper, Smoothieware and Marlin's M105 answer carry data on the ok line.
-      if (line.includes('FIRMWARE_NAME:')) this.onFirmwareLine(line);
+      // Klipper, Smoothieware and Marlin's M105 answer carry data on the ok line; so does an M114 answer on firmware
+      // that puts command output after the ok (`ok X:1 Y:2 Z:0.3 E:5 Count: A:… B:…`: a position, not a bed at 12,950°)
+      const position = okPosition(line);
+      if (position) this.sink.event({ type: 'position', position });
+      else if (line.includes('FIRMWARE_NAME:')) this.onFirmwareLine(line);
       else if (looksLikeTemperature(line)) {
         const reading = parseTemperatures(line.slice(2), this.activeTool);
         if (reading) {

@@ -500,3 +500,19 @@ test('Marlin reports its volume after the caps (area:{full:…}); it is kept wit
   ]);
   assert.deepEqual(h.eventsOf('firmware')[0]!.info.area, { min: { x: 0, y: 0, z: 0 }, max: { x: 200, y: 200, z: 200 } });
 });
+
+test('a position on the ok line (M114 on firmware that answers after its ok, Smoothieware) is a position, never a temperature', () => {
+  const h = new Harness();
+  h.connect([]);
+  h.engine.send('M114', h.now);
+  h.take();
+  // OctoPrint's virtual printer with its defaults; `B:12950` is a stepper count, not a bed
+  h.feed('ok X:129.162 Y:129.5 Z:0.3 E:28.76049 Count: A:12916 B:12950 C:30');
+  assert.deepEqual(h.eventsOf('position').at(-1), { type: 'position', position: { x: 129.162, y: 129.5, z: 0.3, e: 28.76049 } });
+  assert.deepEqual(h.eventsOf('temperature'), []);
+  h.engine.send('M114', h.now);
+  h.take();
+  h.feed('ok C: X:10.0000 Y:20.0000 Z:0.3000 E:0.0000');
+  assert.deepEqual(h.eventsOf('position').at(-1), { type: 'position', position: { x: 10, y: 20, z: 0.3, e: 0 } });
+  assert.deepEqual(h.eventsOf('temperature'), []);
+});
