@@ -583,7 +583,9 @@ export class ProtocolEngine {
   private sendCommand(cmd: string, now: number, fromJob: boolean): void {
     const key = commandKey(cmd);
     const acked = key >= 0 || !this.quirks.onlyGcodeIsAcked;
-    const numbered = acked && (this.streaming || this.opts.alwaysChecksum || this.quirks.alwaysChecksum || !this.firmware || key === M(110));
+    // only G, M and T commands carry a line number, as OctoPrint sends them: firmware that does not know a line
+    // (`!!DEBUG:…`, a host-side macro) may ask for its number again and again, and a resend of it loops
+    const numbered = acked && key >= 0 && (this.streaming || this.opts.alwaysChecksum || this.quirks.alwaysChecksum || !this.firmware || key === M(110));
     const long = isLongRunning(key);
     let kind = (long ? KIND_LONG : 0) | (key === M(105) ? KIND_TEMP_QUERY : 0);
     if (numbered) {

@@ -79,6 +79,23 @@ test('one line in flight: the next command waits for ok', () => {
   assert.deepEqual(h.take(), ['M114']);
 });
 
+test('while streaming, a line that is not a G, M or T command goes out without a number (as OctoPrint sends it)', () => {
+  const h = new Harness();
+  h.connect();
+  h.engine.stream(arraySource(['G28', 'G1 X1', 'G1 X2']), h.now);
+  assert.deepEqual(h.take(), ['N0 M110 N0*125']);
+  h.feed('ok');
+  assert.deepEqual(h.take(), [numberedLine(1, 'G28').trim()]);
+  h.engine.send('!!DEBUG:action_pause', h.now);
+  h.feed('ok');
+  assert.deepEqual(h.take(), ['!!DEBUG:action_pause'], 'a line the firmware may not know: no number it could ask for again');
+  h.feed('ok');
+  assert.deepEqual(h.take(), [numberedLine(2, 'G1 X1').trim()], 'the numbering goes on where it was');
+  h.engine.send('M117 hi', h.now);
+  h.feed('ok');
+  assert.deepEqual(h.take(), [numberedLine(3, 'M117 hi').trim()], 'a G-code command from the terminal is numbered');
+});
+
 test('streaming numbers every line, interleaves user commands, and reports the end', () => {
   const h = new Harness();
   h.connect();
