@@ -50,7 +50,9 @@ export function parseTemperatures(line: string, activeTool = 0): TemperatureRead
     else tools.set(Number(key.slice(1)), reading);
   }
   if (!found) return undefined;
-  if (plainT && !tools.has(activeTool)) tools.set(activeTool, plainT);
+  // `T:` alone is the active tool; beside `T1:`… without a `T0:` (Smoothieware) it is tool 0, as OctoPrint reads it
+  if (plainT && tools.size === 0) tools.set(activeTool, plainT);
+  else if (plainT && !tools.has(0)) tools.set(0, plainT);
   const out: TemperatureReading = { tools, extra };
   if (bed) out.bed = bed;
   if (chamber) out.chamber = chamber;

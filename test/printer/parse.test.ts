@@ -39,6 +39,9 @@ test('multi-tool, Klipper, Smoothieware, Prusa and chamber formats', () => {
   assert.deepEqual(chamber.chamber, { actual: 35.5, target: 40 });
   // `T:` with the active tool 1 is tool 1
   assert.deepEqual(parseTemperatures('T:210 /210 B:60 /60', 1)!.tools.get(1), { actual: 210, target: 210 });
+  // Smoothieware with two tools reports `T:` (tool 0) and `T1:`, whichever tool is active
+  const twoTools = parseTemperatures('T:93.46 /200.0 @0 T1:21.3 /0.0 @0 B:60.1 /60.0 @0', 1)!;
+  assert.deepEqual([twoTools.tools.get(0), twoTools.tools.get(1)], [{ actual: 93.46, target: 200 }, { actual: 21.3, target: 0 }]);
 });
 
 test('Repetier targets, positions, resends, actions, ADVANCED_OK', () => {
