@@ -103,7 +103,9 @@ export class JobRunner {
       bus.on('printer.error', (e) => fail(e.message)),
       bus.on('printer.disconnected', () => fail('The printer disconnected')),
       // a disconnect on request says no more than Offline: a job must not outlive its printer either way
-      bus.on('printer.state', (s) => !isOperational(s.state) && this.active && fail(`The printer is ${s.text.toLowerCase()}`)),
+      // (an error state says why in the printer's error, which its state event may come before: "The printer is
+      // error" told nobody anything)
+      bus.on('printer.state', (s) => !isOperational(s.state) && this.active && fail(deps.printer.error || `The printer is ${s.text.toLowerCase()}`)),
       bus.on('printer.action', (a) => {
         if (a.name === 'pause' || a.name === 'paused' || a.name === 'resume' || a.name === 'resumed' || a.name === 'cancel') this.event(`action:${a.name}`);
       }),

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { VirtualPrinterProcess } from '../../src/sim/launcher.js';
 import { parkPlaceholders } from '../../src/jobs/scripts.js';
-import { gantryRig, waitOperational } from '../helpers/gantry-rig.js';
+import { gantryRig, uploadGcode, waitOperational } from '../helpers/gantry-rig.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -68,6 +68,25 @@ test('park positions stay inside both the profile and the volume the firmware re
   try {
     await waitOperational(rig);
     assert.deepEqual(rig.gantry.printer.firmware?.area?.max, { x: 200, y: 200, z: 200 }, 'read from the firmware');
+  } finally {
+    await rig.close();
+  }
+});
+
+test('an emergency stop mid-print: the job ends failed, and its history says why (the printer\'s own reason)', async () => {
+  const rig = await gantryRig({}, {}, ['--speed', '200']);
+  try {
+    await waitOperational(rig);
+    const file = ['G28', 'G90', ...Array.from({ length: 3000 }, (_, i) => (i % 2 ? 'G1 X40 Y40 F600' : 'G1 X40 Y10 F600')), ''].join('\n');
+    assert.equal((await uploadGcode(rig, 'stopped.gcode', file, { print: 'true' })).status, 201);
+    await waitFor('printing', async () => ((await (await rig.api('/api/job')).json()) as { state: string }).state === 'Printing', 20_000);
+    assert.equal((await rig.api('/api/printer/command', { method: 'POST', json: { command: 'M112' } })).status, 204);
+    const job = await waitFor('the job in the history', async () => {
+      const h = (await (await rig.api('/api/gantry/history')).json()) as { jobs: { result: string; reason: string | null }[] };
+      return h.jobs[0];
+    }, 20_000);
+    assert.equal(job.result, 'failed');
+    assert.match(job.reason ?? '', /M112|emergency/i, `reason: ${job.reason}`);
   } finally {
     await rig.close();
   }
