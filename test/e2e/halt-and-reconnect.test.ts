@@ -51,6 +51,12 @@ test('after "Offline after error" the port Gantry was started with is offered an
       assert.ok(options.options.ports.includes(link), `offered: ${options.options.ports.join(', ')}`);
       assert.equal((await rig.api('/api/connection', { method: 'POST', json: { command: 'connect', port: link, baudrate: 250000 } })).status, 204);
       await waitOperational(rig);
+      // a connect that names no port goes where Gantry was started with (--serial), not a search of /dev
+      assert.equal((await rig.api('/api/connection', { method: 'POST', json: { command: 'disconnect' } })).status, 204);
+      await waitFor('Offline', () => rig.gantry.printer.state === 'OFFLINE');
+      assert.equal((await rig.api('/api/connection', { method: 'POST', json: { command: 'connect' } })).status, 204);
+      await waitOperational(rig);
+      assert.equal(rig.gantry.printer.port, link);
     } finally {
       await rig.close();
     }

@@ -59,12 +59,15 @@ export function connectionRoutes(deps: ApiDeps): Hono<ApiEnv> {
     }
     // connect (and what it saves: port, baud rate, autoconnect) needs what connecting does
     requirePermission(deps, c, 'connection.connect');
-    const port = body['port'] === undefined || body['port'] === null ? settings.data.serial.port : body['port'];
+    // no port or baud rate given: where this printer connects when asked without one (gantry serve --serial, else
+    // its settings), as the page's and MQTT's connect do
+    const target = deps.unit.connectTarget();
+    const port = body['port'] === undefined || body['port'] === null ? target.port : body['port'];
     if (typeof port !== 'string' || port.length === 0) throw badRequest('port must be a string');
     const known = port.toUpperCase() === 'AUTO' || port.toUpperCase() === VIRTUAL_PORT || isNetworkTarget(port) || (await portOptions()).includes(port);
     // Only device files may be opened: a path elsewhere is refused even if it exists.
     if (!known && !/^\/dev\/[\w./-]+$/.test(port)) throw badRequest(`Invalid port: ${port}`);
-    const rawBaud = body['baudrate'] === undefined || body['baudrate'] === null ? settings.data.serial.baudrate : body['baudrate'];
+    const rawBaud = body['baudrate'] === undefined || body['baudrate'] === null ? target.baudrate : body['baudrate'];
     const baudrate = typeof rawBaud === 'string' ? Number(rawBaud) : rawBaud;
     if (typeof baudrate !== 'number' || !Number.isInteger(baudrate) || (baudrate !== 0 && !BAUDRATES.includes(baudrate))) {
       throw badRequest(`Invalid baudrate: ${shown(rawBaud)}`);
