@@ -143,7 +143,13 @@ export class PortFinder {
         this.found.delete(dev);
         continue;
       }
-      const known = this.found.get(dev);
+      // the same device node under another name (a by-id link, a link in the globs) is another device plugged in
+      // where one was unplugged between two looks (a freed /dev/ttyUSB0 or /dev/pts/N is handed out again): ask anew
+      let known = this.found.get(dev);
+      if (known && known.port !== port) {
+        this.found.delete(dev);
+        known = undefined;
+      }
       if (known?.probed) continue;
       const printers = this.d.printers();
       const auto = printers.find((u) => u.connectTarget().port.toUpperCase() === 'AUTO' && !u.printer.port);

@@ -105,6 +105,11 @@ function fdTransport(fd: number, lockFd: number, description: string, on: Transp
     },
   };
   const input = new ReadStream(fd, options);
+  // libuv reopened the device for its stream and dup2()ed that over `fd` (see the top): the stream closes its own
+  // descriptor, and `fd`, now a second one of the same device, is ours to close, or the device is never closed
+  // (a descriptor leaked per connection, and DTR never drops, so the board is not reset on the next connect). When
+  // libuv did not reopen it (a PTY master), the stream's descriptor is `fd` itself and closes with it.
+  const ownsFd = (input as unknown as { _handle?: { fd?: number } })._handle?.fd !== fd;
   let queued: Buffer[] = [];
   let retry: NodeJS.Timeout | undefined;
   let closing = false;
@@ -159,6 +164,7 @@ function fdTransport(fd: number, lockFd: number, description: string, on: Transp
     if (!closing) lost(err);
   });
   input.on('close', () => {
+    if (ownsFd) closeSync(fd);
     // the lock holder closes last: its close is the device's last, which may wait for output to drain
     closeAsync(lockFd, () => undefined);
     report(closing ? undefined : disconnected(description));

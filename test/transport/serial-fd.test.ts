@@ -1,6 +1,7 @@
 // The descriptor-level serial transport on a real PTY: exclusive use, back-pressure, unplug, lines both ways.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdir, readlink, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openPtyLink } from '../../src/sim/pty.js';
 import { openSerial } from '../../src/transport/serial.js';
@@ -82,6 +83,30 @@ test('an unplugged device is reported once as disconnected, and writes after it 
     assert.equal((closes[0] as Error & { code?: string }).code, 'DISCONNECTED');
   } finally {
     await port?.close();
+    await pty.close();
+    await cleanup();
+  }
+});
+
+test('closing the port closes every descriptor Gantry opened on the device (none left over after reconnects)', async () => {
+  const { dir, cleanup } = await tempDir();
+  const pty = await openPtyLink(join(dir, 'tty'));
+  const device = await realpath(pty.link);
+  // this process's descriptors on the device, as the kernel lists them
+  const onDevice = async () => {
+    let n = 0;
+    for (const fd of await readdir('/proc/self/fd')) if ((await readlink(`/proc/self/fd/${fd}`).catch(() => '')) === device) n++;
+    return n;
+  };
+  try {
+    assert.equal(await onDevice(), 0);
+    for (let i = 0; i < 3; i++) {
+      const t = await openSerial(pty.link, 250000, quiet);
+      assert.ok((await onDevice()) > 0, 'open while connected');
+      await t.close();
+      assert.equal(await onDevice(), 0, `after connection ${i + 1} closed`);
+    }
+  } finally {
     await pty.close();
     await cleanup();
   }
