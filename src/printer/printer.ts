@@ -416,7 +416,7 @@ export class Printer {
   // ---- commands ----------------------------------------------------------------------------------------------
 
   /** Settings that may change on a live connection (windowed mode); the next connection starts with them too. */
-  configureProtocol(change: Pick<ProtocolOptions, 'windowed' | 'maxWindow'>): void {
+  configureProtocol(change: Pick<ProtocolOptions, 'windowed' | 'maxWindow' | 'alwaysChecksum'>): void {
     this.config.protocol = { ...this.config.protocol, ...change };
     this.engine?.configure(change);
   }

@@ -291,7 +291,8 @@ export class ProtocolEngine {
   }
 
   /** Windowed mode on or off, and its window, on a live connection (settings change without a restart). */
-  configure(change: Pick<ProtocolOptions, 'windowed' | 'maxWindow'>): void {
+  configure(change: Pick<ProtocolOptions, 'windowed' | 'maxWindow' | 'alwaysChecksum'>): void {
+    this.opts.alwaysChecksum = change.alwaysChecksum; // from the next line on
     this.opts.windowed = change.windowed;
     this.opts.maxWindow = Math.max(1, Math.min(change.maxWindow, this.flightKind.length));
     if (!change.windowed) this.windowLimit = 1;

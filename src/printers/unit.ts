@@ -175,8 +175,8 @@ export class PrinterUnit implements OpPrinter {
     this.offs.push(
       this.bus.on('settings.updated', () => {
         const s = settings.data.serial;
-        // windowed mode and its window take effect on the running connection, no restart
-        this.printer.configureProtocol({ windowed: s.windowed, maxWindow: s.maxWindow });
+        // windowed mode, its window and checksums on every line take effect on the running connection, no restart
+        this.printer.configureProtocol({ windowed: s.windowed, maxWindow: s.maxWindow, alwaysChecksum: s.alwaysChecksum });
         this.printer.configureLink({ streamLayer: s.streamLayer });
         this.cameraApplied = this.camera.apply(this.cameraWanted()).catch((err: Error) => log.warn(`camera: ${err.message}`));
       }),

@@ -104,3 +104,19 @@ test('a Klipper that is shut down when Gantry connects: Error with its reason; F
     await rig.close();
   }
 });
+
+test('checksums on every line (for firmware that insists on them) apply to the running connection when the setting is saved', async () => {
+  const rig = await gantryRig();
+  try {
+    await waitOperational(rig);
+    const engine = () => rig.gantry.printer.protocol!;
+    assert.equal(engine().opts.alwaysChecksum, false);
+    assert.equal((await rig.api('/api/settings', { method: 'POST', json: { serial: { alwaysChecksum: true } } })).status, 200);
+    assert.equal(engine().opts.alwaysChecksum, true, 'the live connection numbers every line now, no reconnect');
+    // and the printer still takes what is sent
+    assert.equal((await rig.api('/api/printer/command', { method: 'POST', json: { commands: ['M117 numbered'] } })).status, 204);
+    await rig.waitExecuted('the numbered line', (e) => e.includes('M117 numbered'));
+  } finally {
+    await rig.close();
+  }
+});
