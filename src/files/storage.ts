@@ -150,11 +150,9 @@ export class FileStorage {
   /** Creates a folder; false when that folder is already there (not an error, as in OctoPrint's add_folder). A file,
    * or a symlink, of that name is a 409. */
   async mkdir(relative: string): Promise<boolean> {
-    if (await this.present(relative)) {
-      const s = await lstat(this.abs(relative)).catch(() => undefined);
-      if (s?.isDirectory()) return false;
-      throw new StorageError(409, `${relative} already exists`);
-    }
+    const there = await lstat(this.abs(relative)).catch(() => undefined);
+    if (there?.isDirectory()) return false;
+    if (there) throw new StorageError(409, `${relative} already exists`);
     await this.assertCreatable(relative);
     await mkdir(this.abs(relative), { recursive: true }).catch((err: unknown) => {
       throw diskError(err);

@@ -28,7 +28,7 @@ import type { PrinterStatus, StatusSource } from '../status/types.js';
 import { changedFields } from '../status/status.js';
 import type { Printer } from '../printer/printer.js';
 import type { TemperatureSample } from '../printer/temperature-history.js';
-import { RingLog } from '../printer/terminal-log.js';
+import { RingLog } from '../printer/ring-log.js';
 import type { SystemHealth } from '../system/health.js';
 import { type EventMapState, octoEvent, promptMessage } from './events-map.js';
 import { OCTOPRINT_COMPAT_VERSION } from '../octoprint/version.js';

@@ -109,7 +109,9 @@ function fdTransport(fd: number, lockFd: number, description: string, on: Transp
   // descriptor, and `fd`, now a second one of the same device, is ours to close, or the device is never closed
   // (a descriptor leaked per connection, and DTR never drops, so the board is not reset on the next connect). When
   // libuv did not reopen it (a PTY master), the stream's descriptor is `fd` itself and closes with it.
-  const ownsFd = (input as unknown as { _handle?: { fd?: number } })._handle?.fd !== fd;
+  // (unknown handle: never close `fd`, which libuv may then be using; a leak is the lesser harm than a double close)
+  const handleFd = (input as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  const ownsFd = typeof handleFd === 'number' && handleFd >= 0 && handleFd !== fd;
   let queued: Buffer[] = [];
   let retry: NodeJS.Timeout | undefined;
   let closing = false;
@@ -164,7 +166,13 @@ function fdTransport(fd: number, lockFd: number, description: string, on: Transp
     if (!closing) lost(err);
   });
   input.on('close', () => {
-    if (ownsFd) closeSync(fd);
+    if (ownsFd) {
+      try {
+        closeSync(fd); // not the device's last descriptor (the lock holder is), so it does not wait for output
+      } catch {
+        // already gone: nothing to release, and the lock holder below must still close
+      }
+    }
     // the lock holder closes last: its close is the device's last, which may wait for output to drain
     closeAsync(lockFd, () => undefined);
     report(closing ? undefined : disconnected(description));

@@ -169,7 +169,7 @@ export function fileRoutes(deps: ApiDeps): Hono<Env> {
           await jobs.start(c.get('user'));
           effectivePrint = true;
         }
-      } else if (!wantSelect && !jobs.active && jobs.current().file?.path === path) {
+      } else if (!wantSelect && !jobs.active && jobs.selected?.path === path) {
         // the selected file was replaced: selected again, so the job shows the new size and date (OctoPrint reselects)
         await jobs.select(path, false, c.get('user'));
       } else if (wantPrint && deps.settings.data.queue.enabled) {
