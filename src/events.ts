@@ -19,6 +19,8 @@ export interface GantryEvents {
   'printer.action': { printerId: string; name: string; params: string };
   'printer.error': { printerId: string; reason: string; message: string };
   'printer.stream-done': { printerId: string };
+  /** the firmware restarted while connected (OctoPrint's PrinterReset); `idle`: no job was running */
+  'printer.reset': { printerId: string; idle: boolean };
   /** a blocking heat-up (M109/M190/M191/M116) started (its command) or ended (null) */
   'printer.heating': { printerId: string; command: string | null };
   /** the firmware showed a host prompt, or the shown one closed (null) */
@@ -59,7 +61,7 @@ export interface GantryEvents {
  * every other event (files, settings, accounts) is the whole Gantry's and reaches every unit. */
 export const PRINTER_EVENTS: ReadonlySet<keyof GantryEvents> = new Set<keyof GantryEvents>([
   'printer.state', 'printer.connected', 'printer.disconnected', 'printer.temperature', 'printer.position', 'printer.firmware',
-  'printer.log', 'printer.message', 'printer.action', 'printer.error', 'printer.stream-done', 'printer.heating', 'printer.prompt',
+  'printer.log', 'printer.message', 'printer.action', 'printer.error', 'printer.stream-done', 'printer.reset', 'printer.heating', 'printer.prompt',
   'job.selected', 'job.deselected', 'job.started', 'job.layer', 'job.paused', 'job.resumed', 'job.ended', 'queue.changed', 'timelapse.frame', 'timelapse.render', 'timelapse.changed',
 ]);
 

@@ -102,6 +102,7 @@ export class JobRunner {
       bus.on('printer.stream-done', () => this.event('stream-done')),
       bus.on('printer.error', (e) => fail(e.message)),
       bus.on('printer.disconnected', () => fail('The printer disconnected')),
+      bus.on('printer.reset', () => this.active && fail('The printer reset during the print (it sent "start") and lost its position and temperatures')),
       // a disconnect on request says no more than Offline: a job must not outlive its printer either way
       // (an error state says why in the printer's error, which its state event may come before: "The printer is
       // error" told nobody anything)

@@ -570,6 +570,9 @@ export class Printer {
           this.bus.emit('printer.error', { printerId: this.id, reason: 'firmware', message: e.message });
         } else this.bus.emit('printer.state', { printerId: this.id, state: this.state, text: this.stateText, error: this.error });
         return;
+      case 'reset':
+        this.onExternalReset();
+        return;
       case 'ready':
         if (this.dying || this.state !== 'ERROR') return;
         this.log.info('the firmware is ready again');
@@ -608,6 +611,27 @@ export class Printer {
     this.error = message;
     this.setState('CLOSED_WITH_ERROR');
     this.bus.emit('printer.disconnected', { printerId: this.id });
+  }
+
+  /** The board rebooted under a live link (the engine starts it over): no wait, prompt or position survives it, and
+   * a job cannot go on (the job runner ends it on the event). */
+  private onExternalReset(): void {
+    if (this.dying) return;
+    const idle = !this.printing && this.state !== 'PAUSED' && this.state !== 'PAUSING';
+    const message = idle
+      ? "Printer sent 'start' while already operational. External reset? Line numbers start over"
+      : "Printer sent 'start' during a print. External reset? The print is aborted: the printer lost its state";
+    this.log.warn(message);
+    this.terminal.push(message);
+    this.forgetWaits();
+    this.position = undefined;
+    if (!this.managedStream && this.printing) this.setState('OPERATIONAL'); // a job's runner ends its own print
+    if (this.state === 'ERROR') {
+      // a halted firmware (Klipper shut down) that restarted works again
+      this.error = '';
+      this.setState('OPERATIONAL');
+    }
+    this.bus.emit('printer.reset', { printerId: this.id, idle });
   }
 
   private onOk(): void {

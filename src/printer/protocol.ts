@@ -96,7 +96,10 @@ export type ProtocolEvent =
   | { type: 'halted'; message: string }
   /** it works again (Klipper `// Klipper state: Ready`) */
   | { type: 'ready' }
-  | { type: 'tool'; tool: number };
+  | { type: 'tool'; tool: number }
+  /** the firmware restarted while connected (it sent `start`: a reset button, a watchdog, a brown-out): whatever was
+   * in flight is gone, a job stream among it (`streaming`); the link goes on, numbering from 0 again */
+  | { type: 'reset'; streaming: boolean };
 
 export interface ProtocolSink {
   /** Bytes for the transport. `longRunning`: whether the line is a command the firmware may take long to answer
@@ -323,9 +326,11 @@ export class ProtocolEngine {
     if (this.phase === 'operational') {
       this.sink.write(numberedLine(this.nextLine++, 'M112'));
       // heaters off behind it, for firmware without an emergency parser that may still read them
+      const numbered = this.checksumsRequired();
       for (const line of [...this.toolIndexes().map((t) => `M104 T${t} S0`), 'M140 S0']) {
-        this.sink.log('>', line);
-        this.sink.write(line + '\n');
+        const text = numbered ? numberedLine(this.nextLine++, line) : line + '\n';
+        this.sink.log('>', text.trimEnd());
+        this.sink.write(text);
       }
     }
     this.userQueue.length = 0;
@@ -456,7 +461,7 @@ export class ProtocolEngine {
       return;
     }
     if (line === 'start') {
-      this.fatal('reset', "The printer reset unexpectedly (it sent 'start'); the connection state was lost");
+      this.onExternalReset(now);
       return;
     }
     if (c0 === 47 /* / */) {
@@ -586,7 +591,7 @@ export class ProtocolEngine {
     const acked = key >= 0 || !this.quirks.onlyGcodeIsAcked;
     // only G, M and T commands carry a line number, as OctoPrint sends them: firmware that does not know a line
     // (`!!DEBUG:…`, a host-side macro) may ask for its number again and again, and a resend of it loops
-    const numbered = acked && key >= 0 && (this.streaming || this.opts.alwaysChecksum || this.quirks.alwaysChecksum || !this.firmware || key === M(110));
+    const numbered = acked && key >= 0 && (this.streaming || this.checksumsRequired() || !this.firmware || key === M(110));
     const long = isLongRunning(key);
     let kind = (long ? KIND_LONG : 0) | (key === M(105) ? KIND_TEMP_QUERY : 0);
     if (numbered) {
@@ -605,7 +610,9 @@ export class ProtocolEngine {
       this.sink.write(text, long);
       this.wrote(text.length, now, kind, this.lastNumberSent);
     } else this.sink.write(cmd + '\n', long);
-    if (!fromJob) this.sink.log('>', cmd);
+    // the terminal shows a line as it went out (`N12 M114*35`), as OctoPrint's does: a resend request then names a
+    // line the user can find
+    if (!fromJob) this.sink.log('>', numbered ? numberedLine(this.nextLine - 1, cmd).trimEnd() : cmd);
     if (isToolChange(key)) {
       this.activeTool = key % 100000;
       this.sink.event({ type: 'tool', tool: this.activeTool });
@@ -896,10 +903,58 @@ export class ProtocolEngine {
   }
 
   private tickle(now: number): void {
-    this.sink.log('>', 'M105');
-    this.sink.write('M105\n', false);
-    this.wrote(5, now, KIND_TICKLE | KIND_TEMP_QUERY, this.lastNumberSent);
+    if (this.checksumsRequired()) {
+      // firmware that rejects lines without a checksum would answer a bare M105 with an error, never an ok
+      const n = this.nextLine++;
+      this.history[n % this.historyLen] = 'M105';
+      const bytes = this.emitNumbered(n, 'M105', false);
+      this.sink.log('>', numberedLine(n, 'M105').trimEnd());
+      this.wrote(bytes, now, KIND_TICKLE | KIND_TEMP_QUERY | KIND_NUMBERED, n);
+    } else {
+      this.sink.log('>', 'M105');
+      this.sink.write('M105\n', false);
+      this.wrote(5, now, KIND_TICKLE | KIND_TEMP_QUERY, this.lastNumberSent);
+    }
     this.lastProgress = now;
+  }
+
+  /** The user's setting or the firmware's kind (Repetier) asks for a checksum on every line, not only a job's. */
+  private checksumsRequired(): boolean {
+    return this.opts.alwaysChecksum || this.quirks.alwaysChecksum;
+  }
+
+  /**
+   * `start` while connected: the board rebooted (its reset button, a watchdog, a brown-out, a host that toggled
+   * DTR). It has forgotten every line number, every line in flight, its temperatures' auto-report, and where the head
+   * is, so a job cannot go on (OctoPrint aborts it too). The link itself is fine: the line numbers start again at 0
+   * and the firmware is asked who it is again (its capabilities, and the M155 that follows them).
+   */
+  private onExternalReset(now: number): void {
+    const streaming = this.streaming;
+    this.streaming = false;
+    this.source = undefined;
+    this.held = undefined;
+    this.userQueue.length = 0;
+    this.userHead = 0;
+    this.pollQueued = false;
+    while (this.inFlight > 0) this.popFlight();
+    this.resendNext = NO_LINE;
+    this.resendDuplicates = 0;
+    this.lastResendRequest = NO_LINE;
+    this.consecutiveResends = 0;
+    this.awaitingResendOkUntil = 0;
+    this.consecutiveTimeouts = 0;
+    this.numberedOks = false;
+    this.autoreport = false;
+    this.halted = false;
+    this.haltDetails = [];
+    this.pendingErrorJoin = undefined;
+    this.activeTool = 0;
+    this.windowLimit = 1;
+    this.sink.event({ type: 'reset', streaming });
+    this.userQueue.push('M110 N0', 'M115');
+    this.lastProgress = now;
+    this.pump(now);
   }
 
   // ---- internals: firmware identity --------------------------------------------------------------------------

@@ -33,6 +33,8 @@ export function octoEvent(name: keyof GantryEvents, payload: unknown, d: { jobs:
       const p = payload as GantryEvents['printer.error'];
       return [ev('Error', { error: p.message, reason: p.reason })];
     }
+    case 'printer.reset':
+      return [ev('PrinterReset', { idle: (payload as GantryEvents['printer.reset']).idle })];
     case 'printer.position': {
       const p = (payload as GantryEvents['printer.position']).position;
       const out = [ev('PositionUpdate', { x: p.x, y: p.y, z: p.z, e: p.e, t: null, f: null })];

@@ -147,7 +147,7 @@ export class PushServer {
       bus.on('printer.temperature', (e) => this.temps.push(e.sample)),
       bus.on('printer.message', (e) => this.messages.push(e.text)),
     );
-    for (const name of ['printer.state', 'printer.connected', 'printer.disconnected', 'printer.error', 'job.selected', 'job.deselected', 'job.started', 'job.ended', 'job.paused', 'job.resumed', 'files.changed', 'files.uploaded', 'files.analysed', 'settings.updated', 'printer.position', 'printer.prompt', 'queue.changed', 'timelapse.frame', 'timelapse.render', 'timelapse.changed', 'farm.changed', 'printers.found', 'printers.changed'] as const) {
+    for (const name of ['printer.state', 'printer.connected', 'printer.disconnected', 'printer.error', 'printer.reset', 'job.selected', 'job.deselected', 'job.started', 'job.ended', 'job.paused', 'job.resumed', 'files.changed', 'files.uploaded', 'files.analysed', 'settings.updated', 'printer.position', 'printer.prompt', 'queue.changed', 'timelapse.frame', 'timelapse.render', 'timelapse.changed', 'farm.changed', 'printers.found', 'printers.changed'] as const) {
       this.offs.push(
         bus.on(name, (payload: unknown) => {
           for (const msg of octoEvent(name, payload, this.d, this.eventState)) this.broadcast(JSON.stringify(msg));

@@ -59,18 +59,22 @@ test('windowed with ADVANCED_OK: the same guarantee, and the firmware buffer is 
   }
 });
 
-test('a printer reset mid-stream stops the stream with an error that says why, and nothing crashes', async () => {
+test('a printer reset mid-stream stops the stream, says so, and the link goes on: line numbers start over, commands work', async () => {
   const rig = await printerRig({ speedFactor: 1e6, resetAtLine: 500 });
   try {
     await rig.connected();
-    const failed = nextEvent(rig.bus, 'printer.state', (s) => s.state === 'CLOSED_WITH_ERROR', 20_000);
+    const reset = nextEvent(rig.bus, 'printer.reset', () => true, 20_000);
     rig.printer.stream(arraySource(jobLines(2_000)));
-    const st = await failed;
-    assert.match(st.error, /reset/i);
+    assert.deepEqual(await reset, { printerId: rig.printer.id, idle: false });
     assert.equal(rig.printer.printing, false);
-    // and it can connect again
-    await rig.printer.connect(rig.link, 250000);
+    assert.equal(rig.printer.stateText, 'Operational', 'no error, no disconnect: the link itself is fine');
+    assert.ok(rig.printer.terminal.lines().some((l) => /External reset/.test(l)), 'the terminal says what happened');
+    // the firmware, counting from 0 again, takes numbered lines without asking for old ones
+    const before = rig.sim.printer.executed.length;
+    rig.printer.stream(arraySource(jobLines(50)));
+    await waitFor('the second stream', () => rig.sim.printer.executed.length >= before + 50 && !rig.printer.printing, 20_000, 5);
     assert.equal(rig.printer.stateText, 'Operational');
+    assert.equal(rig.printer.error, '');
   } finally {
     await rig.close();
   }

@@ -299,14 +299,30 @@ test('Klipper "!!" then ok is a failed command: reported, and the connection goe
   assert.deepEqual(h.take(), ['G28']);
 });
 
-test('start while connected means the printer reset: an error with the reason', () => {
+test('start while connected: the printer reset; the stream ends, the link stays and starts over (line numbers, M115, M155)', () => {
   const h = new Harness();
-  h.connect();
-  h.stream(['G1 X1', 'G1 X2']);
-  h.feed('start');
-  const f = h.eventsOf('fatal')[0]!;
-  assert.equal(f.reason, 'reset');
+  h.connect(MARLIN_AUTOREPORT);
+  h.feed('ok'); // M155
+  h.stream(['G1 X1', 'G1 X2', 'G1 X3']);
+  h.take();
+  h.feed('ok');
+  h.take();
+  h.engine.send('M117 queued before the reset', h.now);
+  h.feed('start', 'echo:Marlin 2.1.2');
+  assert.deepEqual(h.eventsOf('reset'), [{ type: 'reset', streaming: true }]);
+  assert.equal(h.eventsOf('fatal').length, 0, 'the link is fine: no error, no disconnect');
   assert.equal(h.engine.isStreaming, false);
+  assert.equal(h.engine.isOperational, true);
+  assert.deepEqual(h.take(), ['N0 M110 N0*125'], 'nothing in flight survives; numbering starts over first');
+  h.feed('ok');
+  assert.deepEqual(h.take(), ['M115'], 'who are you now (it may have been flashed)');
+  h.feed(...MARLIN_AUTOREPORT);
+  assert.deepEqual(h.take(), ['M155 S1'], 'the rebooted firmware forgot its auto-report');
+  h.feed('ok');
+  h.engine.send('M105', h.now);
+  assert.deepEqual(h.take(), ['M105'], 'commands flow again, one in flight');
+  h.feed('start');
+  assert.deepEqual(h.eventsOf('reset')[1], { type: 'reset', streaming: false });
 });
 
 test('host action commands and wait', () => {
@@ -397,6 +413,26 @@ test('always-checksum option numbers idle commands too', () => {
   h.connect();
   h.engine.send('G28', h.now);
   assert.match(h.take()[0]!, /^N\d+ G28\*\d+$/);
+});
+
+test('firmware that demands checksums (always-checksum) gets them on the timeout tickle and the emergency heaters-off too', () => {
+  const h = new Harness({ alwaysChecksum: true, communicationTimeout: 1000 });
+  h.connect(MARLIN_AUTOREPORT);
+  h.feed('ok'); // M155
+  h.engine.send('G28', h.now);
+  const g28 = h.take()[0]!;
+  assert.match(g28, /^N\d+ G28\*\d+$/);
+  assert.ok(h.logs.includes(`> ${g28}`), 'the terminal shows the line as it went out, number and checksum included');
+  h.advance(1000);
+  const tickle = h.take();
+  assert.equal(tickle.length, 1);
+  assert.match(tickle[0]!, /^N\d+ M105\*\d+$/, 'a bare M105 would be rejected, and its ok never come');
+  h.feed('ok T:20 /0 B:20 /0');
+  assert.equal(h.engine.linesInFlight, 0, "the tickle's answer settles the lost ok's line too");
+  h.engine.send('M112', h.now);
+  const out = h.take();
+  assert.equal(out[0], 'M112');
+  for (const heater of ['M104 T0 S0', 'M140 S0']) assert.ok(out.some((l) => new RegExp(`^N\\d+ ${heater}\\*\\d+$`).test(l)), heater);
 });
 
 test('windowed is opt-in and needs proof: without ADVANCED_OK buffer reports, one line stays in flight', () => {
