@@ -364,7 +364,7 @@ export class JobRunner {
         work = this.cancelStep(job!, seq);
         break;
       case 'finish':
-        work = this.finishStep(job!);
+        work = this.finishStep(job!, seq);
         break;
       case 'fail':
         work = this.end('failed', this.failReason);
@@ -581,9 +581,17 @@ export class JobRunner {
     await this.end('cancelled', 'Cancelled');
   }
 
-  private async finishStep(job: ActiveJob): Promise<void> {
+  private async finishStep(job: ActiveJob, seq: number): Promise<void> {
     job.ending = true;
     this.enter('finishing');
+    // as OctoPrint: the moves the firmware still holds run out before the print counts as done (M400's ok), so the
+    // print time, the last timelapse frame and a queued next print wait for the nozzle to stop, and Finishing shows
+    const { printer } = this.d;
+    printer.stopStream(false); // every line went (a no-op), or the firmware said the file is done (its SD print)
+    if (printer.operational) {
+      printer.commands(['M400']);
+      if ((await settle(printer, { heldByPrompt: false, repeatM108: () => false, replaced: () => this.stale(job, seq) })) === 'replaced') return;
+    }
     await this.end('success', null);
   }
 

@@ -3,6 +3,9 @@
 export type ErrorClass =
   /** a transmission error; a `Resend:` follows, handled there */
   | 'resend'
+  /** a line thrown away with no `Resend:` and no `ok` after it (Marlin 1.x, OctoPrint's virtual printer:
+   * `No Line Number with checksum, Last Line: 109`): the host must resend without being asked */
+  | 'discarded'
   /** SD-card chatter and the like: log only */
   | 'ignore'
   | 'unknown-command'
@@ -15,6 +18,7 @@ export type ErrorClass =
 
 export type ErrorReason = 'firmware' | 'connection' | 'timeout' | 'resend' | 'resend_loop' | 'reset' | 'emergency' | 'disconnect' | 'autodetect';
 
+const DISCARDED_HINTS = ['no line number with checksum', 'missing linenumber'];
 const RESEND_HINTS = ['checksum', 'line number', 'linenumber', 'expected line', 'format error', 'no line number', 'missing linenumber'];
 const SD_HINTS = ['volume.init', 'openroot', 'workdir', 'error writing to file', 'cannot open', 'open failed', 'cannot enter', 'sd init fail'];
 const FATAL_HINTS = [
@@ -40,6 +44,7 @@ export function classifyError(text: string, opts: { bang: boolean; fatalPrefix: 
   if (/^\d+$/.test(t)) return 'join-next';
   if (FATAL_HINTS.some((h) => t.includes(h))) return 'fatal';
   if (opts.bang && t === '') return 'fatal'; // Smoothieware's bare `!!` = halted
+  if (DISCARDED_HINTS.some((h) => t.includes(h))) return 'discarded';
   if (RESEND_HINTS.some((h) => t.includes(h))) return 'resend';
   if (SD_HINTS.some((h) => t.includes(h))) return 'ignore';
   if (t.includes('unknown command')) return 'unknown-command';

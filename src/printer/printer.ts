@@ -67,6 +67,8 @@ export interface CurrentTemperatures {
 const TICK_MS = 100;
 /** how long the port stays open after a fatal error or M112 */
 const FATAL_GRACE_MS = 1_500;
+/** fatal reasons after which the protocol engine already sent M112 and heaters off (protocol.ts STOP_ON_FATAL) */
+const ENGINE_STOPPED: ReadonlySet<string> = new Set(['emergency', 'timeout', 'resend', 'resend_loop']);
 
 export class Printer {
   readonly config: PrinterConfig;
@@ -588,8 +590,9 @@ export class Printer {
   private async onFatal(reason: string, message: string): Promise<void> {
     this.log.error(`printer error (${reason}): ${message}`);
     const t = this.transport;
-    if (t && reason !== 'emergency') {
-      // best effort: whatever happened, heaters off
+    // the engine stopped the printer itself after an emergency stop, a firmware error, timeouts or a resend loop
+    // (M112 and heaters off); for anything else (a failed handshake, the link lost) heaters off, best effort
+    if (t && !ENGINE_STOPPED.has(reason)) {
       const tools = Math.max(1, this.temperatures.tools.size);
       const off = [...Array.from({ length: tools }, (_, i) => `M104 T${i} S0`), 'M140 S0'];
       for (const line of off) {
@@ -598,7 +601,9 @@ export class Printer {
       }
     }
     // a board that stopped itself (M112, kill()) answers nothing until it is reset: say so on the next connect
-    if (this.port && (reason === 'emergency' || /halted|kill\(\) called/i.test(message))) this.haltedPort = { port: this.port, why: reason === 'emergency' ? 'emergency stop' : message };
+    if (this.port && (ENGINE_STOPPED.has(reason) || /halted|kill\(\) called/i.test(message))) {
+      this.haltedPort = { port: this.port, why: reason === 'emergency' ? 'emergency stop' : /halted|kill\(\) called/i.test(message) ? message : `M112 after: ${message}` };
+    }
     this.error = message;
     this.dying = true;
     this.setState('ERROR');

@@ -116,6 +116,8 @@ export interface ProtocolSink {
 type Phase = 'idle' | 'handshake' | 'operational' | 'dead';
 
 const NO_LINE = -1;
+/** the fatal errors after which the printer gets an M112 (and heaters off) before the link closes */
+const STOP_ON_FATAL: ReadonlySet<ErrorReason> = new Set<ErrorReason>(['timeout', 'resend', 'resend_loop']);
 /** In-flight line kinds (bit flags). */
 const KIND_LONG = 1;
 const KIND_TICKLE = 2;
@@ -124,6 +126,11 @@ const KIND_TEMP_QUERY = 4;
 const KIND_NUMBERED = 8;
 /** M110: nothing else goes out until it is acknowledged (a line behind it would race the renumbering) */
 const KIND_BARRIER = 16;
+/** sent while nothing was in flight, right after a long-running command's ok: firmware that acknowledges before it
+ * executes (Repetier's "ok before output", OctoPrint's okBeforeCommandOutput) may still be running that command */
+const KIND_AFTER_LONG = 32;
+/** KIND_LONG moved onto KIND_AFTER_LONG's bit, without a branch (the send path stays one shape for V8) */
+const LONG_TO_AFTER_LONG_SHIFT = 5;
 const OK_HELLO = 'N0 M110 N0*125\n';
 /** `X:… Y:…` after an ok (Smoothieware puts `C: ` before it) */
 const OK_POSITION = /(?:^|\s)X:\s*-?[\d.]+\s+Y:/;
@@ -188,6 +195,12 @@ export class ProtocolEngine {
   private lastProgress = 0; // last ok / busy / send that started a wait
   private busySeen = false; // firmware said busy since the oldest in-flight line went out
   private consecutiveTimeouts = 0;
+  /** the firmware refused a line for lacking a checksum (forceChecksum firmware): every line gets one from then on */
+  private checksumDemanded = false;
+  /** the last line that went out without a number: sent again numbered if the firmware refuses it for that */
+  private lastUnnumbered = '';
+  /** the kind of the line settled last (its KIND_LONG bit is what the next line inherits, see KIND_AFTER_LONG) */
+  private lastSettledKind = 0;
 
   // queues
   private readonly userQueue: string[] = [];
@@ -226,6 +239,7 @@ export class ProtocolEngine {
   /** The transport is open: say hello (`M110 N0`) and wait for `ok`, `wait` or `start`. */
   begin(now: number): void {
     this.phase = 'handshake';
+    this.checksumDemanded = false;
     this.hellosSent = 0;
     this.lastProgress = now;
     this.sendHello(now);
@@ -321,21 +335,25 @@ export class ProtocolEngine {
 
   /** Emergency stop: M112 goes out now, ahead of everything, plain and numbered, then heaters off. */
   emergencyStop(): void {
-    this.sink.log('>', 'M112');
-    this.sink.write('M112\n');
-    if (this.phase === 'operational') {
-      this.sink.write(numberedLine(this.nextLine++, 'M112'));
-      // heaters off behind it, for firmware without an emergency parser that may still read them
-      const numbered = this.checksumsRequired();
-      for (const line of [...this.toolIndexes().map((t) => `M104 T${t} S0`), 'M140 S0']) {
-        const text = numbered ? numberedLine(this.nextLine++, line) : line + '\n';
-        this.sink.log('>', text.trimEnd());
-        this.sink.write(text);
-      }
-    }
+    this.sendEmergencyLines();
     this.userQueue.length = 0;
     this.userHead = 0;
     this.fatal('emergency', 'Emergency stop (M112) sent');
+  }
+
+  /** M112 plain and numbered (whichever the firmware reads), then every heater off behind it, for firmware without an
+   * emergency parser that may still read them. */
+  private sendEmergencyLines(): void {
+    this.sink.log('>', 'M112');
+    this.sink.write('M112\n');
+    if (this.phase !== 'operational') return;
+    this.sink.write(numberedLine(this.nextLine++, 'M112'));
+    const numbered = this.checksumsRequired();
+    for (const line of [...this.toolIndexes().map((t) => `M104 T${t} S0`), 'M140 S0']) {
+      const text = numbered ? numberedLine(this.nextLine++, line) : line + '\n';
+      this.sink.log('>', text.trimEnd());
+      this.sink.write(text);
+    }
   }
 
   /** Simulates one `ok` (OctoPrint's fake_ack, for a firmware that swallowed one). */
@@ -410,7 +428,7 @@ export class ProtocolEngine {
       const first = this.pendingErrorJoin;
       this.pendingErrorJoin = undefined;
       const more = errorText(line)?.text ?? line;
-      this.handleError(`${first} ${more}`.trim(), false, false);
+      this.handleError(`${first} ${more}`.trim(), false, false, now);
       return;
     }
 
@@ -427,6 +445,12 @@ export class ProtocolEngine {
       return;
     }
 
+    if (this.inFlight > 0 && (this.flightKind[this.flightHead]! & KIND_AFTER_LONG) !== 0) {
+      // the firmware talks (a heat-up's temperature lines, its auto-report) while the line sent after a long command
+      // waits for its ok: alive, working on that command, as OctoPrint counts it. Timeouts still tickle, but do not
+      // add up to a dead printer while it speaks.
+      this.consecutiveTimeouts = 0;
+    }
     if (this.phase === 'handshake') {
       if (line === 'wait') this.onHelloAnswered(now);
       else if (line === 'start') this.sendHello(now);
@@ -447,7 +471,17 @@ export class ProtocolEngine {
       // them release a line each, flooding the firmware, and the real oks that followed released more. A line
       // still in flight then has lost its ok (or is still on the wire): the same M105 tickle a timeout would
       // send settles which, at once instead of after the timeout.
-      if (this.inFlight > 0 && this.ticklesInFlight === 0 && now - this.lastProgress >= WAIT_TICKLE_AFTER_MS) this.tickle(now);
+      if (this.inFlight > 0 && now - this.lastProgress >= WAIT_TICKLE_AFTER_MS) {
+        if (this.ticklesInFlight === 0) this.tickle(now);
+        else {
+          // A tickle went out a second ago and the firmware says it has nothing left to do: it owes no answer. The
+          // tickle's was taken for a lost ok (firmware that answers M105 with a bare ok and the temperatures on a line
+          // of their own), or the tickle was lost too: waiting for it costs a whole timeout. Everything in flight is
+          // done; a line that never arrived is asked for again when the next numbered line does.
+          while (this.inFlight > 0) this.popFlight();
+          this.progress(now);
+        }
+      }
       return;
     }
     const resend = parseResend(line);
@@ -457,7 +491,7 @@ export class ProtocolEngine {
     }
     const err = errorText(line);
     if (err) {
-      this.handleError(err.text, err.bang, err.fatalPrefix);
+      this.handleError(err.text, err.bang, err.fatalPrefix, now);
       return;
     }
     if (line === 'start') {
@@ -607,6 +641,7 @@ export class ProtocolEngine {
       this.wrote(this.emitNumbered(n, cmd, long), now, kind, n);
     } else if (acked) {
       const text = cmd + '\n';
+      this.lastUnnumbered = cmd;
       this.sink.write(text, long);
       this.wrote(text.length, now, kind, this.lastNumberSent);
     } else this.sink.write(cmd + '\n', long);
@@ -649,6 +684,7 @@ export class ProtocolEngine {
       this.lastProgress = now;
       this.busySeen = false;
       this.softTickled = false;
+      kind |= (this.lastSettledKind & KIND_LONG) << LONG_TO_AFTER_LONG_SHIFT;
     }
     if (kind & KIND_NUMBERED) this.lastNumberSent = line;
     this.pushFlight(kind, bytes, line);
@@ -794,6 +830,7 @@ export class ProtocolEngine {
     this.inFlightBytes -= this.flightBytes[this.flightHead]!;
     this.flightHead = (this.flightHead + 1) % this.flightKind.length;
     this.inFlight--;
+    this.lastSettledKind = kind;
     return kind;
   }
 
@@ -879,7 +916,7 @@ export class ProtocolEngine {
         // all that is left is the tickle (firmware that answers M105 with a bare ok, or a lost tickle): give it up
         while (this.inFlight > 0) this.popFlight();
         this.pump(now);
-      } else if ((head & KIND_LONG) === 0) {
+      } else if ((head & (KIND_LONG | KIND_AFTER_LONG)) === 0) {
         // a whole timeout without its answer while the firmware is not busy: that answer was lost too (a free
         // firmware answers M105 at once). Replace it. Behind a long command it is only waiting its turn, and a
         // second one would leave a late answer nobody can place, releasing a line that is still running.
@@ -913,14 +950,16 @@ export class ProtocolEngine {
     } else {
       this.sink.log('>', 'M105');
       this.sink.write('M105\n', false);
+      this.lastUnnumbered = 'M105';
       this.wrote(5, now, KIND_TICKLE | KIND_TEMP_QUERY, this.lastNumberSent);
     }
     this.lastProgress = now;
   }
 
-  /** The user's setting or the firmware's kind (Repetier) asks for a checksum on every line, not only a job's. */
+  /** The user's setting, the firmware's kind (Repetier) or the firmware itself (it refused a line without one) asks
+   * for a checksum on every line, not only a job's. */
   private checksumsRequired(): boolean {
-    return this.opts.alwaysChecksum || this.quirks.alwaysChecksum;
+    return this.opts.alwaysChecksum || this.quirks.alwaysChecksum || this.checksumDemanded;
   }
 
   /**
@@ -951,6 +990,7 @@ export class ProtocolEngine {
     this.pendingErrorJoin = undefined;
     this.activeTool = 0;
     this.windowLimit = 1;
+    this.lastSettledKind = 0;
     this.sink.event({ type: 'reset', streaming });
     this.userQueue.push('M110 N0', 'M115');
     this.lastProgress = now;
@@ -1016,7 +1056,44 @@ export class ProtocolEngine {
 
   // ---- internals: errors -------------------------------------------------------------------------------------
 
-  private handleError(text: string, bang: boolean, fatalPrefix: boolean): void {
+  /**
+   * The firmware threw the line in flight away and says no more: no `Resend:`, no `ok` (it had a checksum but no
+   * line number, as the firmware read it). `Last Line: n` names the last line it took, so the lines from n + 1 go out
+   * again now. Without that number: the ok that will not come is assumed, as OctoPrint does, and the next numbered
+   * line brings the firmware's own resend request.
+   */
+  private onLineDiscarded(text: string, now: number): void {
+    const last = /last line:?\s*(\d+)/i.exec(text);
+    const from = last ? Number(last[1]) + 1 : NO_LINE;
+    if (from !== NO_LINE && from < this.nextLine) {
+      this.onResend(from, now);
+      this.awaitingResendOkUntil = 0; // no ok follows this one
+      this.resendDuplicates = 0; // nor further requests for the same line
+      if (this.phase !== 'operational') return;
+      if (!this.numberedOks) this.popFlight(); // the discarded line's ok, which never comes (numbered: onResend dropped it)
+      this.progress(now);
+      return;
+    }
+    this.onOk(now, false);
+  }
+
+  /**
+   * `Missing checksum` for a line that went out without one: firmware that takes numbered lines only (OctoPrint's
+   * virtual printer with forceChecksum) threw it away, with no Resend and no ok. Every line is numbered from now on,
+   * and that one goes again, numbered. (For a numbered line the same text means a bad checksum: a Resend follows.)
+   */
+  private onChecksumMissing(now: number): void {
+    if (this.inFlight === 0 || (this.flightKind[this.flightHead]! & KIND_NUMBERED) !== 0) return;
+    this.checksumDemanded = true;
+    const kind = this.popFlight();
+    if ((kind & KIND_TICKLE) === 0 && this.lastUnnumbered !== '') {
+      this.userQueue.splice(this.userHead, 0, this.lastUnnumbered);
+      if (this.lastUnnumbered === 'M105' && (kind & KIND_TEMP_QUERY) !== 0) this.pollQueued = true;
+    }
+    this.progress(now);
+  }
+
+  private handleError(text: string, bang: boolean, fatalPrefix: boolean, now: number): void {
     if (this.halted && bang) {
       // a halted Klipper explains itself with `!! <reason>` (STATUS, or any refused command)
       this.sink.event({ type: 'halted', message: `Klipper: ${text}` });
@@ -1027,7 +1104,12 @@ export class ProtocolEngine {
       case 'join-next':
         this.pendingErrorJoin = `Error:${text}`;
         return;
+      case 'discarded':
+        if (this.phase === 'operational') this.onLineDiscarded(text, now);
+        return;
       case 'resend':
+        if (/missing checksum/i.test(text) && this.phase === 'operational') this.onChecksumMissing(now);
+        return;
       case 'ignore':
         return;
       case 'unknown-command':
@@ -1042,6 +1124,11 @@ export class ProtocolEngine {
 
   private fatal(reason: ErrorReason, message: string): void {
     if (this.phase === 'dead') return;
+    // The connection ends on a link that stopped working (timeouts, a resend loop): the printer may still be moving
+    // and heating with nobody watching, so it is stopped hard first, as OctoPrint does (sendM112OnError). A firmware
+    // error is not stopped this way: one that halts the board has halted it, and one that does not leaves a board
+    // that a reconnect can use without a reset (boards that do not reset on DTR would need a power cycle)
+    if (this.phase === 'operational' && STOP_ON_FATAL.has(reason)) this.sendEmergencyLines();
     this.phase = 'dead';
     this.streaming = false;
     this.source = undefined;

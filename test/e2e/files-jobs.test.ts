@@ -213,7 +213,7 @@ describe('files and jobs', () => {
     assert.ok(seen.some((c) => c > 0 && c < 100), 'progress was reported along the way');
     assert.ok(origins.has('mixed-analysis') || origins.has('analysis'), `time left came from the analysis: ${[...origins].join(', ')}`);
     const executed = (await rig.executed()).slice(recordedBefore);
-    assert.deepEqual(executed, commandsOf(text));
+    assert.deepEqual(executed, [...commandsOf(text), 'M400'], 'the file exactly, then the M400 that holds Finishing until the last move ran (as OctoPrint)');
     const history = (await (await rig.api('/api/gantry/history')).json()) as { jobs: { result: string; file: { path: string }; hash: string }[]; totals: { success: number } };
     assert.equal(history.jobs[0]!.result, 'success');
     assert.equal(history.jobs[0]!.file.path, 'ps_cube20.gcode');

@@ -24,8 +24,9 @@ async function printExactly(rig: GantryRig, name: string): Promise<void> {
   }, 120_000, 50);
   assert.equal(entry.result, 'success', entry.reason ?? '');
   // the record is written as the printer runs: wait until it holds as many lines as the job, then compare
-  const executed = await rig.waitExecuted('the whole job in the record', (e) => e.length - mark >= JOB.length);
-  assert.deepEqual(executed.slice(mark), JOB, 'every line once, in order');
+  // and then the M400 Gantry sends as OctoPrint does, so that Finishing lasts until the last move has run
+  const executed = await rig.waitExecuted('the whole job in the record', (e) => e.length - mark >= JOB.length + 1);
+  assert.deepEqual(executed.slice(mark), [...JOB, 'M400'], 'every line once, in order, then the host’s M400');
 }
 
 test('a board that reports no targets: Gantry shows the targets it sent, from the API and from a job', async () => {

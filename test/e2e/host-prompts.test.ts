@@ -77,7 +77,7 @@ describe('host prompts', () => {
     assert.ok(!(await rig.executed()).includes('G1 X20 Y10 F3000'));
     assert.equal((await select(0)).status, 204);
     await waitJobState(rig, 'Operational');
-    assert.deepEqual(after(await rig.executed(), 'M0 Check the first layer'), ['M876 S0', 'G1 X20 Y10 F3000', 'G1 X30 Y10 F3000']);
+    assert.deepEqual(after(await rig.executed(), 'M0 Check the first layer'), ['M876 S0', 'G1 X20 Y10 F3000', 'G1 X30 Y10 F3000', 'M400']);
     const history = (await (await rig.api('/api/gantry/history?limit=1')).json()) as { jobs: { result: string }[] };
     assert.equal(history.jobs[0]!.result, 'success');
   });
@@ -93,7 +93,7 @@ describe('host prompts', () => {
     assert.deepEqual(await prompt(), { text: 'Remove the brim', choices: ['Continue'] }, 'the printer still asks');
     assert.equal((await select(0)).status, 204);
     await waitJobState(rig, 'Operational');
-    assert.deepEqual(after(await rig.executed(), 'M0 Remove the brim'), ['M876 S0', 'G1 X20 Y10 F3000', 'G1 X30 Y10 F3000'], 'no M400/M114, no pause script');
+    assert.deepEqual(after(await rig.executed(), 'M0 Remove the brim'), ['M876 S0', 'G1 X20 Y10 F3000', 'G1 X30 Y10 F3000', 'M400'], 'no M400/M114 or pause script for the prompt (the M400 is the end of the print)');
   });
 
   test('cancel while M0 waits for the user: M108 ends the wait, the prompt goes away, the cancel script runs', async () => {
@@ -128,7 +128,7 @@ describe('host prompts', () => {
     assert.equal((await select(1)).status, 204, 'continue');
     await waitJobState(rig, 'Operational');
     const tail = after(await rig.executed(), 'M600');
-    assert.deepEqual(tail, ['M876 S0', 'M876 S0', 'M876 S1', 'G1 X70 Y50 E1 F1200', 'G1 X80 Y50 E1 F1200'], 'no pause or resume script: the printer parked and came back itself');
+    assert.deepEqual(tail, ['M876 S0', 'M876 S0', 'M876 S1', 'G1 X70 Y50 E1 F1200', 'G1 X80 Y50 E1 F1200', 'M400'], 'no pause or resume script (the M400 is the end of the print): the printer parked and came back itself');
     assert.deepEqual(pushedStates(push).slice(states), ['STARTING', 'PRINTING', 'PAUSED', 'PRINTING', 'FINISHING', 'OPERATIONAL']);
     const history = (await (await rig.api('/api/gantry/history?limit=1')).json()) as { jobs: { result: string }[] };
     assert.equal(history.jobs[0]!.result, 'success');

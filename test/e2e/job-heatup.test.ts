@@ -141,7 +141,7 @@ describe('heat-up without an emergency parser (commands take effect when it retu
       const resumeAt = tail.indexOf('G1 X5 Y215 F6000') + 1;
       assert.ok(resumeAt > 0, 'the pause script ran');
       assert.equal(tail[resumeAt], 'G90', 'then the remembered resume put the head back');
-      assert.deepEqual(tail.slice(-3), ['G1 X10 Y10 F3000', 'G1 X20 Y10 F3000', 'G1 X30 Y10 F3000'], 'and the file ran to its end');
+      assert.deepEqual(tail.slice(-4), ['G1 X10 Y10 F3000', 'G1 X20 Y10 F3000', 'G1 X30 Y10 F3000', 'M400'], 'and the file ran to its end (then the M400 of Finishing)');
       const states = pushedStates(push);
       assert.deepEqual(states.slice(states.indexOf('PAUSING')), ['PAUSING', 'PAUSED', 'RESUMING', 'PRINTING', 'FINISHING', 'OPERATIONAL']);
     } finally {

@@ -92,7 +92,7 @@ describe('print queue', () => {
     const s = executed.lastIndexOf('M117 printing s');
     const q = executed.lastIndexOf('M117 printing q');
     assert.ok(s < q);
-    assert.deepEqual(executed.slice(s + 1, s + 3), ['G28 X Y', 'M84'], 'the bed-clear script ran between the two');
+    assert.deepEqual(executed.slice(s + 1, s + 4), ['M400', 'G28 X Y', 'M84'], 'the first print finished (M400), then the bed-clear script ran between the two');
     await rig.gantry.settings.update((x) => (x.queue.bedClearMode = 'confirm'));
   });
 });

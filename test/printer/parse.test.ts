@@ -96,6 +96,7 @@ test('error taxonomy', () => {
   assert.equal(c('Error: expected line 3 got 2'), 'resend');
   assert.equal(c('Error: Missing checksum'), 'resend');
   assert.equal(c('Error:No Checksum with line number, Last Line: 4'), 'resend');
+  assert.equal(c('Error: No Line Number with checksum, Last Line: 109'), 'discarded');
   assert.equal(c('Error:Printer halted. kill() called!'), 'fatal');
   assert.equal(c('Error:Thermal Runaway, system stopped! Heater_ID: 0'), 'fatal');
   assert.equal(c('Error:MAXTEMP triggered, system stopped! Heater_ID: 0'), 'fatal');

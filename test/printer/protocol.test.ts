@@ -129,6 +129,56 @@ test('resend: the requested line goes out again with its number, then the stream
   assert.equal(h.engine.resendCount, 1);
 });
 
+test('a line the firmware throws away without Resend or ok (No Line Number with checksum): sent again at once from its Last Line', () => {
+  const h = new Harness();
+  h.connect();
+  h.stream(['G1 X1', 'G1 X2', 'G1 X3']);
+  h.take();
+  h.feed('ok');
+  assert.deepEqual(h.take(), [numberedLine(2, 'G1 X2').trim()]);
+  // OctoPrint's virtual printer at N110 (and Marlin 1.x for a line whose N was garbled): this line, then silence
+  h.feed('Error: No Line Number with checksum, Last Line: 1');
+  assert.deepEqual(h.take(), [numberedLine(2, 'G1 X2').trim()], 'no wait for a Resend that never comes');
+  assert.equal(h.engine.linesInFlight, 1);
+  h.feed('ok');
+  assert.deepEqual(h.take(), [numberedLine(3, 'G1 X3').trim()]);
+  h.feed('ok');
+  assert.equal(h.eventsOf('stream-done').length, 1);
+  assert.equal(h.eventsOf('timeout').length, 0);
+});
+
+test('the same with ADVANCED_OK line numbers in the oks: a later ok for the last good line settles nothing', () => {
+  const h = new Harness();
+  h.connect(['FIRMWARE_NAME:Marlin 2.1 EXTRUDER_COUNT:1', 'ok N1 P15 B3']);
+  h.engine.stream(arraySource(['G1 X1', 'G1 X2', 'G1 X3']), h.now);
+  assert.deepEqual(h.take(), ['N0 M110 N0*125']);
+  h.feed('ok N0 P15 B3');
+  assert.deepEqual(h.take(), [numberedLine(1, 'G1 X1').trim()]);
+  h.feed('ok N1 P15 B3');
+  assert.deepEqual(h.take(), [numberedLine(2, 'G1 X2').trim()]);
+  h.feed('Error: No Line Number with checksum, Last Line: 1');
+  assert.deepEqual(h.take(), [numberedLine(2, 'G1 X2').trim()]);
+  h.feed('ok N1 P15 B3'); // a stale one (the answer to something before): N2 is still running
+  assert.deepEqual(h.take(), []);
+  h.feed('ok N2 P15 B3');
+  assert.deepEqual(h.take(), [numberedLine(3, 'G1 X3').trim()]);
+});
+
+test('a thrown-away line without a Last Line number: its ok is assumed, and the firmware asks for it when the next arrives', () => {
+  const h = new Harness();
+  h.connect();
+  h.stream(['G1 X1', 'G1 X2', 'G1 X3']);
+  h.take();
+  h.feed('ok');
+  h.take();
+  h.feed('Error: missing linenumber');
+  assert.deepEqual(h.take(), [numberedLine(3, 'G1 X3').trim()]);
+  h.feed('Error:Line Number is not Last Line Number+1, Last Line: 1', 'Resend: 2', 'ok');
+  assert.deepEqual(h.take(), [numberedLine(2, 'G1 X2').trim()]);
+  h.feed('ok');
+  assert.deepEqual(h.take(), [numberedLine(3, 'G1 X3').trim()]);
+});
+
 test('firmware that sends no ok after Resend: the ok is assumed after a short wait', () => {
   const h = new Harness();
   h.connect();
@@ -242,6 +292,41 @@ test('no timeout during long-running commands unless the firmware was busy and t
   assert.equal(h.eventsOf('timeout').length, 1, 'busy stopped and no ok came: the ok was lost');
 });
 
+test('ok-before-output firmware (Repetier-style): a heat-up acknowledged at once keeps the next line waiting, and the link alive while it reports temperatures', () => {
+  const h = new Harness({ communicationTimeout: 1000, maxTimeoutsPrinting: 3 });
+  h.connect(MARLIN_AUTOREPORT);
+  h.feed('ok'); // M155
+  h.stream(['M109 S200', 'G28', 'G1 X1']);
+  assert.deepEqual(h.take(), [numberedLine(1, 'M109 S200').trim()]);
+  h.feed('ok'); // before the heat-up, not after it
+  assert.deepEqual(h.take(), [numberedLine(2, 'G28').trim()]);
+  for (let i = 0; i < 120; i++) {
+    h.advance(1000);
+    h.feed(`T:${(25 + i).toFixed(2)}`);
+  }
+  assert.equal(h.eventsOf('fatal').length, 0, 'two minutes of heating is not a dead printer');
+  assert.deepEqual(h.take(), ['M105'], 'one tickle to find a lost ok, not one per timeout (each would earn an ok later, and release a line too many)');
+  h.feed('ok'); // G28's, once the heat-up is over
+  assert.deepEqual(h.take(), [], "the tickle's answer is still due");
+  h.feed('ok', 'T:200.00 /200.00 B:60.00 /60.00 @:64'); // the tickle's: ok first, then the output
+  assert.deepEqual(h.take(), [numberedLine(3, 'G1 X1').trim()]);
+  assert.equal(h.engine.linesInFlight, 1);
+});
+
+test('a printer that goes silent after a long command still ends in a timeout error, and gets M112 and heaters off first', () => {
+  const h = new Harness({ communicationTimeout: 1000, maxTimeoutsPrinting: 3 });
+  h.connect();
+  h.stream(['G28', 'G1 X1', 'G1 X2']);
+  h.take();
+  h.feed('ok');
+  assert.deepEqual(h.take(), [numberedLine(2, 'G1 X1').trim()]);
+  for (let i = 0; i < 5; i++) h.advance(1000);
+  assert.equal(h.eventsOf('fatal')[0]?.reason, 'timeout');
+  const out = h.take();
+  assert.ok(out.includes('M112') && out.some((l) => /^N\d+ M112\*\d+$/.test(l)), out.join(' | '));
+  assert.ok(out.includes('M104 T0 S0') && out.includes('M140 S0'), out.join(' | '));
+});
+
 test('M112 goes out at once ahead of queued work, then heaters off, then an emergency error', () => {
   const h = new Harness();
   h.connect();
@@ -284,6 +369,7 @@ test('fatal firmware errors, including Marlin 1.x two-line errors', () => {
   const f = h.eventsOf('fatal')[0]!;
   assert.equal(f.reason, 'firmware');
   assert.match(f.message, /MINTEMP/);
+  assert.ok(!h.take().includes('M112'), 'a board that halted itself needs no M112 (and one that did not is left usable)');
 });
 
 test('Klipper "!!" then ok is a failed command: reported, and the connection goes on', () => {
@@ -346,6 +432,25 @@ test('host action commands and wait', () => {
   h.feed(...polls.map(() => 'ok T:20 /0 B:20 /0'), 'ok', 'ok');
   assert.deepEqual(h.take(), [], 'stray oks with nothing in flight send nothing');
   assert.equal(h.engine.linesInFlight, 0);
+});
+
+test('a tickle answered with a bare ok (temperatures on their own line) is settled by the next wait, not after a whole timeout', () => {
+  const h = new Harness({ communicationTimeout: 10_000 });
+  h.connect(MARLIN_AUTOREPORT);
+  h.feed('ok'); // M155
+  h.stream(['G1 X1', 'G1 X2', 'G1 X3']);
+  h.take();
+  // N1's ok is lost; the firmware idles and says so
+  h.advance(1000);
+  h.feed('wait');
+  assert.deepEqual(h.take(), ['M105']);
+  h.feed('ok', 'T:20.00 /0.00 B:20.00 /0.00 @:0'); // the tickle's answer, ok first: it settles N1 (it cannot be told apart)
+  assert.deepEqual(h.take(), [], 'the tickle still counts as in flight');
+  h.advance(1000);
+  h.feed('wait'); // idle again: nobody owes an answer
+  assert.deepEqual(h.take(), [numberedLine(2, 'G1 X2').trim()]);
+  assert.equal(h.engine.linesInFlight, 1);
+  assert.equal(h.eventsOf('timeout').length, 0);
 });
 
 test('Repetier: line numbers on every line and TargetExtr lines', () => {
@@ -433,6 +538,35 @@ test('firmware that demands checksums (always-checksum) gets them on the timeout
   const out = h.take();
   assert.equal(out[0], 'M112');
   for (const heater of ['M104 T0 S0', 'M140 S0']) assert.ok(out.some((l) => new RegExp(`^N\\d+ ${heater}\\*\\d+$`).test(l)), heater);
+});
+
+test('firmware that refuses lines without a checksum (Missing checksum, no Resend, no ok): the line goes again numbered, and so does every line after', () => {
+  const h = new Harness({ communicationTimeout: 1000 });
+  h.connect(MARLIN_AUTOREPORT);
+  assert.deepEqual(h.take(), [], 'M155 S1 went with the handshake');
+  h.feed('Error: Missing checksum'); // for the bare M155 S1 (OctoPrint's virtual printer with forceChecksum)
+  const again = h.take();
+  assert.equal(again.length, 1);
+  assert.match(again[0]!, /^N\d+ M155 S1\*\d+$/);
+  h.feed('ok');
+  h.engine.send('G28', h.now);
+  assert.match(h.take()[0]!, /^N\d+ G28\*\d+$/, 'from now on every line');
+  h.advance(1000);
+  assert.match(h.take()[0]!, /^N\d+ M105\*\d+$/, 'the timeout tickle too');
+  assert.equal(h.eventsOf('fatal').length, 0);
+});
+
+test('the same text after a numbered line is a bad checksum (a Resend follows): nothing changes', () => {
+  const h = new Harness();
+  h.connect();
+  h.stream(['G1 X1', 'G1 X2']);
+  h.take();
+  h.feed('Error: Missing checksum', 'Resend: 1', 'ok');
+  assert.deepEqual(h.take(), [numberedLine(1, 'G1 X1').trim()]);
+  h.feed('ok');
+  h.feed('ok');
+  h.engine.send('M114', h.now);
+  assert.deepEqual(h.take().slice(-1), ['M114'], 'idle lines stay unnumbered');
 });
 
 test('windowed is opt-in and needs proof: without ADVANCED_OK buffer reports, one line stays in flight', () => {
