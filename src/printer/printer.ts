@@ -101,6 +101,8 @@ export class Printer {
   private closingOnPurpose = false;
   /** the port of a board that was halted (M112, kill()): it answers nothing until someone resets it */
   private haltedPort: { port: string; why: string } | undefined;
+  /** times the firmware restarted under a live link (what `drained` waits through must not span one) */
+  private resets = 0;
   /** after a fatal error the link stays open a moment to read the firmware's last words */
   private dying = false;
 
@@ -494,7 +496,11 @@ export class Printer {
   /** Resolves once nothing is queued or in flight (every command sent so far was acknowledged). */
   async drained(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    const resets = this.resets;
     for (;;) {
+      // a firmware that restarted meanwhile dropped whatever it had not run (a recovery's heat-up and homing, a
+      // bed-clear script): never "done"
+      if (this.resets !== resets) throw new Error('The printer reset before it ran the commands sent to it');
       const e = this.engine;
       if (!e || (e.linesInFlight === 0 && e.queuedCommands === 0)) return;
       if (Date.now() > deadline) throw new Error('The printer did not acknowledge its queued commands in time');
@@ -590,8 +596,8 @@ export class Printer {
   private async onFatal(reason: string, message: string): Promise<void> {
     this.log.error(`printer error (${reason}): ${message}`);
     const t = this.transport;
-    // the engine stopped the printer itself after an emergency stop, a firmware error, timeouts or a resend loop
-    // (M112 and heaters off); for anything else (a failed handshake, the link lost) heaters off, best effort
+    // the engine stopped the printer itself after an emergency stop, timeouts or a resend loop (M112 and heaters
+    // off); for anything else (a firmware error, a failed handshake, the link lost) heaters off, best effort
     if (t && !ENGINE_STOPPED.has(reason)) {
       const tools = Math.max(1, this.temperatures.tools.size);
       const off = [...Array.from({ length: tools }, (_, i) => `M104 T${i} S0`), 'M140 S0'];
@@ -622,6 +628,7 @@ export class Printer {
    * a job cannot go on (the job runner ends it on the event). */
   private onExternalReset(): void {
     if (this.dying) return;
+    this.resets++;
     const idle = !this.printing && this.state !== 'PAUSED' && this.state !== 'PAUSING';
     const message = idle
       ? "Printer sent 'start' while already operational. External reset? Line numbers start over"
@@ -630,6 +637,11 @@ export class Printer {
     this.terminal.push(message);
     this.forgetWaits();
     this.position = undefined;
+    // a restarted board heats nothing: a firmware that reports no targets would otherwise go on showing the old ones
+    const t = this.temperatures;
+    for (const [i, h] of t.tools) t.tools.set(i, { actual: h.actual, target: h.target === null ? null : 0 });
+    if (t.bed) t.bed = { actual: t.bed.actual, target: t.bed.target === null ? null : 0 };
+    if (t.chamber) t.chamber = { actual: t.chamber.actual, target: t.chamber.target === null ? null : 0 };
     if (!this.managedStream && this.printing) this.setState('OPERATIONAL'); // a job's runner ends its own print
     if (this.state === 'ERROR') {
       // a halted firmware (Klipper shut down) that restarted works again

@@ -131,6 +131,8 @@ const KIND_BARRIER = 16;
 const KIND_AFTER_LONG = 32;
 /** KIND_LONG moved onto KIND_AFTER_LONG's bit, without a branch (the send path stays one shape for V8) */
 const LONG_TO_AFTER_LONG_SHIFT = 5;
+/** M115: its answer tells whether the firmware acknowledges before its output (the ok comes before FIRMWARE_NAME) */
+const KIND_IDENTIFY = 64;
 const OK_HELLO = 'N0 M110 N0*125\n';
 /** `X:… Y:…` after an ok (Smoothieware puts `C: ` before it) */
 const OK_POSITION = /(?:^|\s)X:\s*-?[\d.]+\s+Y:/;
@@ -197,8 +199,14 @@ export class ProtocolEngine {
   private consecutiveTimeouts = 0;
   /** the firmware refused a line for lacking a checksum (forceChecksum firmware): every line gets one from then on */
   private checksumDemanded = false;
-  /** the last line that went out without a number: sent again numbered if the firmware refuses it for that */
-  private lastUnnumbered = '';
+  /** the text of each unnumbered line in flight (beside flightKind): sent again numbered if the firmware refuses it */
+  private readonly flightText: string[];
+  /** a line the firmware threw away without a word (onLineDiscarded): resend from this line at discardedUntil */
+  private discardedFrom = NO_LINE;
+  private discardedUntil = 0;
+  /** KIND_AFTER_LONG once the firmware showed that it acknowledges before its output (its M115's ok came before
+   * FIRMWARE_NAME), else 0: on other firmware the ok of a long command comes when it is done */
+  private afterLongMask = 0;
   /** the kind of the line settled last (its KIND_LONG bit is what the next line inherits, see KIND_AFTER_LONG) */
   private lastSettledKind = 0;
 
@@ -232,6 +240,7 @@ export class ProtocolEngine {
     this.flightKind = new Uint8Array(maxFlight);
     this.flightLine = new Int32Array(maxFlight);
     this.flightBytes = new Uint16Array(maxFlight);
+    this.flightText = new Array<string>(maxFlight).fill('');
   }
 
   // ---- inputs: lifecycle -------------------------------------------------------------------------------------
@@ -240,6 +249,7 @@ export class ProtocolEngine {
   begin(now: number): void {
     this.phase = 'handshake';
     this.checksumDemanded = false;
+    this.afterLongMask = 0;
     this.hellosSent = 0;
     this.lastProgress = now;
     this.sendHello(now);
@@ -248,6 +258,13 @@ export class ProtocolEngine {
   /** The transport closed; forget everything in flight. */
   end(): void {
     this.phase = 'idle';
+    this.forgetLink();
+    this.settleUntil = 0;
+  }
+
+  /** Nothing in flight, queued, streamed or asked for again: the state a link starts from (closed, or the
+   * firmware restarted under it). */
+  private forgetLink(): void {
     this.inFlight = 0;
     this.inFlightBytes = 0;
     this.ticklesInFlight = 0;
@@ -257,9 +274,17 @@ export class ProtocolEngine {
     this.source = undefined;
     this.userQueue.length = 0;
     this.userHead = 0;
+    this.pollQueued = false;
     this.held = undefined;
     this.resendNext = NO_LINE;
-    this.settleUntil = 0;
+    this.resendDuplicates = 0;
+    this.lastResendRequest = NO_LINE;
+    this.consecutiveResends = 0;
+    this.awaitingResendOkUntil = 0;
+    this.consecutiveTimeouts = 0;
+    this.windowLimit = 1;
+    this.lastSettledKind = 0;
+    this.discardedUntil = 0;
   }
 
   get isOperational(): boolean {
@@ -296,10 +321,22 @@ export class ProtocolEngine {
       return true;
     }
     if ((key === M(108) || key === M(410) || key === M(876)) && this.emergencyParser && this.phase === 'operational') {
-      // The emergency parser acts on it as the bytes arrive; the line still earns an `ok` later.
-      this.sink.log('>', cmd);
-      this.sink.write(cmd + '\n');
-      this.pushFlight(0, cmd.length + 1, this.lastNumberSent);
+      // The emergency parser acts on it as the bytes arrive (it skips a line number); the line still earns an `ok`
+      // later, and firmware that takes numbered lines only needs the number for that
+      if (this.checksumsRequired()) {
+        const n = this.nextLine++;
+        this.history[n % this.historyLen] = cmd;
+        const text = numberedLine(n, cmd);
+        this.sink.log('>', text.trimEnd());
+        this.sink.write(text);
+        this.lastNumberSent = n;
+        this.pushFlight(KIND_NUMBERED, text.length, n);
+      } else {
+        this.sink.log('>', cmd);
+        this.sink.write(cmd + '\n');
+        this.pushFlight(0, cmd.length + 1, this.lastNumberSent);
+        this.noteNewestText(cmd);
+      }
       return true;
     }
     this.userQueue.push(cmd);
@@ -379,6 +416,7 @@ export class ProtocolEngine {
     }
     if (this.phase !== 'operational') return;
 
+    if (this.discardedUntil > 0 && now >= this.discardedUntil) this.resendDiscarded(now);
     if (this.awaitingResendOkUntil > 0 && now >= this.awaitingResendOkUntil) {
       this.awaitingResendOkUntil = 0;
       if (!this.numberedOks) this.onOk(now, false); // numbered oks: the rejected lines already left the window
@@ -627,7 +665,7 @@ export class ProtocolEngine {
     // (`!!DEBUG:…`, a host-side macro) may ask for its number again and again, and a resend of it loops
     const numbered = acked && key >= 0 && (this.streaming || this.checksumsRequired() || !this.firmware || key === M(110));
     const long = isLongRunning(key);
-    let kind = (long ? KIND_LONG : 0) | (key === M(105) ? KIND_TEMP_QUERY : 0);
+    let kind = (long ? KIND_LONG : 0) | (key === M(105) ? KIND_TEMP_QUERY : 0) | (key === M(115) ? KIND_IDENTIFY : 0);
     if (numbered) {
       let n = this.nextLine;
       if (key === M(110)) {
@@ -641,9 +679,9 @@ export class ProtocolEngine {
       this.wrote(this.emitNumbered(n, cmd, long), now, kind, n);
     } else if (acked) {
       const text = cmd + '\n';
-      this.lastUnnumbered = cmd;
       this.sink.write(text, long);
       this.wrote(text.length, now, kind, this.lastNumberSent);
+      this.noteNewestText(cmd);
     } else this.sink.write(cmd + '\n', long);
     // the terminal shows a line as it went out (`N12 M114*35`), as OctoPrint's does: a resend request then names a
     // line the user can find
@@ -684,10 +722,15 @@ export class ProtocolEngine {
       this.lastProgress = now;
       this.busySeen = false;
       this.softTickled = false;
-      kind |= (this.lastSettledKind & KIND_LONG) << LONG_TO_AFTER_LONG_SHIFT;
+      kind |= ((this.lastSettledKind & KIND_LONG) << LONG_TO_AFTER_LONG_SHIFT) & this.afterLongMask;
     }
     if (kind & KIND_NUMBERED) this.lastNumberSent = line;
     this.pushFlight(kind, bytes, line);
+  }
+
+  /** The newest line in flight went out unnumbered as `cmd` (kept for onChecksumMissing). */
+  private noteNewestText(cmd: string): void {
+    if (this.inFlight > 0) this.flightText[(this.flightHead + this.inFlight - 1) % this.flightKind.length] = cmd;
   }
 
   private pushFlight(kind: number, bytes: number, line: number): void {
@@ -856,6 +899,7 @@ export class ProtocolEngine {
   }
 
   private onResend(n: number, now: number): void {
+    this.discardedUntil = 0; // a Resend after a discarded line (Prusa): the usual way from here
     this.awaitingResendOkUntil = now + this.opts.resendOkTimeout;
     const lastSent = this.nextLine - 1;
     if (n === this.resendRequested && this.resendDuplicates > 0) {
@@ -880,6 +924,13 @@ export class ProtocolEngine {
     this.resendRequested = n;
     this.resendDuplicates = lastSent - n;
     this.resendNext = n;
+    // a numbered tickle sent after the line asked for was rejected with it (its number came too early): it will never
+    // be answered, and it would hold the resend up until a timeout gives it up
+    while (!this.numberedOks && this.inFlight > 1) {
+      const newest = (this.flightHead + this.inFlight - 1) % this.flightKind.length;
+      if ((this.flightKind[newest]! & (KIND_TICKLE | KIND_NUMBERED)) !== (KIND_TICKLE | KIND_NUMBERED) || this.flightLine[newest]! < n) break;
+      this.dropNewestFlight();
+    }
     // Firmware with numbered oks acknowledges a rejected line with a plain ok (ignored in onOkLine), so the rejected
     // lines leave the window now: they are not in its buffer, and they go out again from `n`.
     if (this.numberedOks) {
@@ -950,8 +1001,8 @@ export class ProtocolEngine {
     } else {
       this.sink.log('>', 'M105');
       this.sink.write('M105\n', false);
-      this.lastUnnumbered = 'M105';
       this.wrote(5, now, KIND_TICKLE | KIND_TEMP_QUERY, this.lastNumberSent);
+      this.noteNewestText('M105');
     }
     this.lastProgress = now;
   }
@@ -970,27 +1021,12 @@ export class ProtocolEngine {
    */
   private onExternalReset(now: number): void {
     const streaming = this.streaming;
-    this.streaming = false;
-    this.source = undefined;
-    this.held = undefined;
-    this.userQueue.length = 0;
-    this.userHead = 0;
-    this.pollQueued = false;
-    while (this.inFlight > 0) this.popFlight();
-    this.resendNext = NO_LINE;
-    this.resendDuplicates = 0;
-    this.lastResendRequest = NO_LINE;
-    this.consecutiveResends = 0;
-    this.awaitingResendOkUntil = 0;
-    this.consecutiveTimeouts = 0;
-    this.numberedOks = false;
+    this.forgetLink();
     this.autoreport = false;
     this.halted = false;
     this.haltDetails = [];
     this.pendingErrorJoin = undefined;
     this.activeTool = 0;
-    this.windowLimit = 1;
-    this.lastSettledKind = 0;
     this.sink.event({ type: 'reset', streaming });
     this.userQueue.push('M110 N0', 'M115');
     this.lastProgress = now;
@@ -1002,6 +1038,11 @@ export class ProtocolEngine {
   private onFirmwareLine(line: string): void {
     const fields = parseFirmwareLine(line);
     if (!fields) return;
+    let identifyInFlight = false;
+    for (let i = 0; i < this.inFlight; i++) identifyInFlight ||= (this.flightKind[(this.flightHead + i) % this.flightKind.length]! & KIND_IDENTIFY) !== 0;
+    // the M115 was acknowledged before its answer came: this firmware says ok first, then does the work (Repetier's
+    // way, OctoPrint's okBeforeCommandOutput), so a long command may still run after its ok
+    this.afterLongMask = identifyInFlight ? 0 : KIND_AFTER_LONG;
     const name = fields['FIRMWARE_NAME'] ?? 'unknown';
     const flavor = detectFlavor(name);
     this.firmware = { name, flavor, fields, capabilities: {} };
@@ -1057,38 +1098,50 @@ export class ProtocolEngine {
   // ---- internals: errors -------------------------------------------------------------------------------------
 
   /**
-   * The firmware threw the line in flight away and says no more: no `Resend:`, no `ok` (it had a checksum but no
-   * line number, as the firmware read it). `Last Line: n` names the last line it took, so the lines from n + 1 go out
-   * again now. Without that number: the ok that will not come is assumed, as OctoPrint does, and the next numbered
-   * line brings the firmware's own resend request.
+   * The firmware threw the line in flight away (it had a checksum but no line number, as the firmware read it).
+   * Marlin 1.x and OctoPrint's virtual printer say no more: no `Resend:`, no `ok`. Prusa's firmware does send a
+   * Resend and an ok, so a Resend is awaited a moment first (resendOkTimeout); without one, the lines from the one after
+   * `Last Line: n` go out again (tick). Without a Last Line number: the ok that will not come is assumed, as OctoPrint
+   * does, and the next numbered line brings the firmware's own resend request.
    */
   private onLineDiscarded(text: string, now: number): void {
     const last = /last line:?\s*(\d+)/i.exec(text);
-    const from = last ? Number(last[1]) + 1 : NO_LINE;
-    if (from !== NO_LINE && from < this.nextLine) {
-      this.onResend(from, now);
-      this.awaitingResendOkUntil = 0; // no ok follows this one
-      this.resendDuplicates = 0; // nor further requests for the same line
-      if (this.phase !== 'operational') return;
-      if (!this.numberedOks) this.popFlight(); // the discarded line's ok, which never comes (numbered: onResend dropped it)
-      this.progress(now);
+    this.discardedFrom = last ? Number(last[1]) + 1 : NO_LINE;
+    this.discardedUntil = now + this.opts.resendOkTimeout;
+  }
+
+  /** No Resend followed a discarded line: it goes again now (see onLineDiscarded). */
+  private resendDiscarded(now: number): void {
+    const from = this.discardedFrom;
+    this.discardedUntil = 0;
+    if (from === NO_LINE || from >= this.nextLine) {
+      this.onOk(now, false);
       return;
     }
-    this.onOk(now, false);
+    this.onResend(from, now);
+    this.awaitingResendOkUntil = 0; // no ok follows this one
+    if (this.phase !== 'operational') return;
+    // the discarded line's ok, which never comes (numbered oks: onResend took the rejected lines out already)
+    if (!this.numberedOks && this.inFlight > 0 && (this.flightKind[this.flightHead]! & KIND_NUMBERED) !== 0 && this.flightLine[this.flightHead] === from) this.popFlight();
+    this.progress(now);
   }
 
   /**
    * `Missing checksum` for a line that went out without one: firmware that takes numbered lines only (OctoPrint's
-   * virtual printer with forceChecksum) threw it away, with no Resend and no ok. Every line is numbered from now on,
-   * and that one goes again, numbered. (For a numbered line the same text means a bad checksum: a Resend follows.)
+   * virtual printer with forceChecksum) threw it away, with no Resend and no ok. Every G/M/T line is numbered from
+   * now on, and that one goes again, numbered. (For a numbered line the same text means a bad checksum: a Resend
+   * follows.) A line that is no G/M/T command is never numbered: the firmware cannot take it at all.
    */
   private onChecksumMissing(now: number): void {
     if (this.inFlight === 0 || (this.flightKind[this.flightHead]! & KIND_NUMBERED) !== 0) return;
     this.checksumDemanded = true;
+    const text = this.flightText[this.flightHead] ?? '';
     const kind = this.popFlight();
-    if ((kind & KIND_TICKLE) === 0 && this.lastUnnumbered !== '') {
-      this.userQueue.splice(this.userHead, 0, this.lastUnnumbered);
-      if (this.lastUnnumbered === 'M105' && (kind & KIND_TEMP_QUERY) !== 0) this.pollQueued = true;
+    if ((kind & KIND_TICKLE) === 0 && text !== '') {
+      if (commandKey(text) >= 0) {
+        this.userQueue.splice(this.userHead, 0, text);
+        if ((kind & KIND_TEMP_QUERY) !== 0) this.pollQueued = true;
+      } else this.sink.event({ type: 'command-error', message: `The printer takes only numbered G, M and T commands; "${text}" cannot be sent to it` });
     }
     this.progress(now);
   }

@@ -37,7 +37,8 @@ export class VirtualPrinter {
   private lastN = 0;
   /** the line number of the command being answered, null for an unnumbered one */
   private okLine: number | null = null;
-  private commandsReceived = 0;
+  /** commands taken (handshake included): the fault options count in these */
+  commandsReceived = 0;
   private readonly pos: Axes = { x: 0, y: 0, z: 0, e: 0 };
   private relative = false;
   private relativeE = false;

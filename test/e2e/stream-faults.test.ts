@@ -80,6 +80,20 @@ test('a printer reset mid-stream stops the stream, says so, and the link goes on
   }
 });
 
+test('commands lost to a printer reset are never reported drained (a recovery must not print on from a heat-up that never ran)', async () => {
+  const rig = await printerRig({ speedFactor: 1e6, resetAtLine: 12 });
+  try {
+    await rig.connected();
+    const received = rig.sim.printer.commandsReceived;
+    assert.ok(received < 12, `the handshake took ${received} commands`);
+    rig.printer.commands(Array.from({ length: 20 }, (_, i) => `G1 X${i + 1} F3000`));
+    await assert.rejects(rig.printer.drained(), /reset/);
+    assert.equal(rig.printer.stateText, 'Operational');
+  } finally {
+    await rig.close();
+  }
+});
+
 test('an unplugged printer is reported within 2 s with the reason, and it reconnects by itself when plugged back', async () => {
   const rig = await printerRig({ speedFactor: 1e6, disconnectAtLine: 300, replugAfter: 600 }, { autoReconnect: true });
   try {

@@ -131,14 +131,17 @@ test('resend: the requested line goes out again with its number, then the stream
 
 test('a line the firmware throws away without Resend or ok (No Line Number with checksum): sent again at once from its Last Line', () => {
   const h = new Harness();
-  h.connect();
+  h.connect(MARLIN_AUTOREPORT);
+  h.feed('ok'); // M155: the temperatures come by themselves, no poll in between
   h.stream(['G1 X1', 'G1 X2', 'G1 X3']);
   h.take();
   h.feed('ok');
   assert.deepEqual(h.take(), [numberedLine(2, 'G1 X2').trim()]);
   // OctoPrint's virtual printer at N110 (and Marlin 1.x for a line whose N was garbled): this line, then silence
   h.feed('Error: No Line Number with checksum, Last Line: 1');
-  assert.deepEqual(h.take(), [numberedLine(2, 'G1 X2').trim()], 'no wait for a Resend that never comes');
+  assert.deepEqual(h.take(), [], 'a Resend may still come (Prusa sends one)');
+  h.advance(500);
+  assert.deepEqual(h.take(), [numberedLine(2, 'G1 X2').trim()], 'none came: no longer wait for it');
   assert.equal(h.engine.linesInFlight, 1);
   h.feed('ok');
   assert.deepEqual(h.take(), [numberedLine(3, 'G1 X3').trim()]);
@@ -148,8 +151,11 @@ test('a line the firmware throws away without Resend or ok (No Line Number with 
 });
 
 test('the same with ADVANCED_OK line numbers in the oks: a later ok for the last good line settles nothing', () => {
-  const h = new Harness();
+  const h = new Harness({ pollInterval: 60_000 }); // no temperature poll in between
   h.connect(['FIRMWARE_NAME:Marlin 2.1 EXTRUDER_COUNT:1', 'ok N1 P15 B3']);
+  h.advance(100); // the first poll, due at once
+  h.take();
+  h.feed('ok T:20 /0 B:20 /0');
   h.engine.stream(arraySource(['G1 X1', 'G1 X2', 'G1 X3']), h.now);
   assert.deepEqual(h.take(), ['N0 M110 N0*125']);
   h.feed('ok N0 P15 B3');
@@ -157,6 +163,7 @@ test('the same with ADVANCED_OK line numbers in the oks: a later ok for the last
   h.feed('ok N1 P15 B3');
   assert.deepEqual(h.take(), [numberedLine(2, 'G1 X2').trim()]);
   h.feed('Error: No Line Number with checksum, Last Line: 1');
+  h.advance(500);
   assert.deepEqual(h.take(), [numberedLine(2, 'G1 X2').trim()]);
   h.feed('ok N1 P15 B3'); // a stale one (the answer to something before): N2 is still running
   assert.deepEqual(h.take(), []);
@@ -166,17 +173,69 @@ test('the same with ADVANCED_OK line numbers in the oks: a later ok for the last
 
 test('a thrown-away line without a Last Line number: its ok is assumed, and the firmware asks for it when the next arrives', () => {
   const h = new Harness();
-  h.connect();
+  h.connect(MARLIN_AUTOREPORT);
+  h.feed('ok'); // M155: the temperatures come by themselves, no poll in between
   h.stream(['G1 X1', 'G1 X2', 'G1 X3']);
   h.take();
   h.feed('ok');
   h.take();
   h.feed('Error: missing linenumber');
+  h.advance(500);
   assert.deepEqual(h.take(), [numberedLine(3, 'G1 X3').trim()]);
   h.feed('Error:Line Number is not Last Line Number+1, Last Line: 1', 'Resend: 2', 'ok');
   assert.deepEqual(h.take(), [numberedLine(2, 'G1 X2').trim()]);
   h.feed('ok');
   assert.deepEqual(h.take(), [numberedLine(3, 'G1 X3').trim()]);
+});
+
+test("Prusa's firmware follows a thrown-away line with Resend and ok: the line goes once, and every line after it once", () => {
+  const h = new Harness();
+  h.connect(MARLIN_AUTOREPORT);
+  h.feed('ok'); // M155: the temperatures come by themselves, no poll in between
+  h.stream(['G1 X1', 'G1 X2', 'G1 X3', 'G1 X4']);
+  h.take();
+  h.feed('ok');
+  h.take();
+  h.feed('Error:No Line Number with checksum, Last Line: 1', 'Resend: 2', 'ok');
+  assert.deepEqual(h.take(), [numberedLine(2, 'G1 X2').trim()]);
+  h.advance(1000);
+  assert.deepEqual(h.take(), [], 'not again after the wait');
+  h.feed('ok');
+  assert.deepEqual(h.take(), [numberedLine(3, 'G1 X3').trim()]);
+  h.feed('ok');
+  assert.deepEqual(h.take(), [numberedLine(4, 'G1 X4').trim()]);
+  assert.equal(h.engine.resendCount, 1);
+});
+
+test('windowed: a thrown-away line and the rejections of the lines behind it resend each line once', () => {
+  const h = new Harness({ windowed: true, maxWindow: 4 });
+  h.connect(['FIRMWARE_NAME:Marlin 2.1 EXTRUDER_COUNT:1', 'ok P15 B3']);
+  h.stream(Array.from({ length: 6 }, (_, i) => `G1 X${i + 1}`));
+  assert.deepEqual(h.take(), [1, 2, 3].map((n) => numberedLine(n, `G1 X${n}`).trim()));
+  h.feed('ok P15 B3');
+  h.take(); // N4
+  h.feed('Error:No Line Number with checksum, Last Line: 1');
+  h.advance(500);
+  assert.deepEqual(h.take(), [numberedLine(2, 'G1 X2').trim()], 'within the window: N3 and N4 still count as in flight');
+  // the firmware still rejects the N3 and N4 it held, each with a Resend for 2 and an ok
+  h.feed('Error:Line Number is not Last Line Number+1, Last Line: 1', 'Resend: 2', 'ok P15 B3');
+  h.feed('Error:Line Number is not Last Line Number+1, Last Line: 1', 'Resend: 2', 'ok P15 B3');
+  assert.deepEqual(h.take(), [3, 4].map((n) => numberedLine(n, `G1 X${n}`).trim()));
+  assert.equal(h.engine.resendCount, 3, 'N2, N3 and N4 once each, not twice');
+  assert.equal(h.engine.linesInFlight, 3);
+});
+
+test('a numbered tickle behind a line that never arrived is rejected with it: the resend follows at once, not after another timeout', () => {
+  const h = new Harness({ alwaysChecksum: true, communicationTimeout: 1000 });
+  h.connect(MARLIN_AUTOREPORT);
+  h.feed('ok'); // M155
+  h.stream(['G1 X1', 'G1 X2']);
+  const first = h.take()[0]!;
+  const n = Number(/^N(\d+)/.exec(first)![1]);
+  h.advance(1000); // N<n> never reached the firmware
+  assert.match(h.take()[0]!, new RegExp(`^N${n + 1} M105\\*`));
+  h.feed(`Error:Line Number is not Last Line Number+1, Last Line: ${n - 1}`, `Resend: ${n}`, 'ok');
+  assert.deepEqual(h.take(), [first]);
 });
 
 test('firmware that sends no ok after Resend: the ok is assumed after a short wait', () => {
@@ -294,7 +353,11 @@ test('no timeout during long-running commands unless the firmware was busy and t
 
 test('ok-before-output firmware (Repetier-style): a heat-up acknowledged at once keeps the next line waiting, and the link alive while it reports temperatures', () => {
   const h = new Harness({ communicationTimeout: 1000, maxTimeoutsPrinting: 3 });
-  h.connect(MARLIN_AUTOREPORT);
+  // its M115's ok comes first, then the answer: this firmware says ok before it does the work
+  h.connect(['ok', 'FIRMWARE_NAME:Virtual Marlin 1.0 PROTOCOL_VERSION:1.0', 'Cap:AUTOREPORT_TEMP:1']);
+  h.engine.send('M117 hello', h.now);
+  h.feed('ok'); // (the capabilities are complete at the next ok)
+  h.take();
   h.feed('ok'); // M155
   h.stream(['M109 S200', 'G28', 'G1 X1']);
   assert.deepEqual(h.take(), [numberedLine(1, 'M109 S200').trim()]);
@@ -311,6 +374,21 @@ test('ok-before-output firmware (Repetier-style): a heat-up acknowledged at once
   h.feed('ok', 'T:200.00 /200.00 B:60.00 /60.00 @:64'); // the tickle's: ok first, then the output
   assert.deepEqual(h.take(), [numberedLine(3, 'G1 X1').trim()]);
   assert.equal(h.engine.linesInFlight, 1);
+});
+
+test('firmware that acknowledges after the work (Marlin): two lost oks after a heat-up end in a timeout error, not a silent stall', () => {
+  const h = new Harness({ communicationTimeout: 1000, maxTimeoutsPrinting: 3 });
+  h.connect(MARLIN_AUTOREPORT);
+  h.feed('ok'); // M155
+  h.stream(['M109 S200', 'G1 X1', 'G1 X2']);
+  h.take();
+  h.feed('ok'); // after the heat-up
+  h.take();
+  for (let i = 0; i < 10; i++) {
+    h.advance(1000);
+    h.feed('T:200.00 /200.00 B:60.00 /60.00 @:0 B@:0'); // its auto-report goes on; no ok for the line, none for the tickles
+  }
+  assert.equal(h.eventsOf('fatal')[0]?.reason, 'timeout');
 });
 
 test('a printer that goes silent after a long command still ends in a timeout error, and gets M112 and heaters off first', () => {
@@ -554,6 +632,24 @@ test('firmware that refuses lines without a checksum (Missing checksum, no Resen
   h.advance(1000);
   assert.match(h.take()[0]!, /^N\d+ M105\*\d+$/, 'the timeout tickle too');
   assert.equal(h.eventsOf('fatal').length, 0);
+});
+
+test('with checksums demanded, prompt answers on the emergency path are numbered, and a line that is no G/M/T command is refused once, not again and again', () => {
+  const h = new Harness();
+  h.connect([...MARLIN_AUTOREPORT]);
+  h.take();
+  h.feed('Error: Missing checksum'); // the bare M155 S1
+  h.take();
+  h.feed('ok');
+  h.engine.send('M876 S0', h.now);
+  assert.match(h.take()[0]!, /^N\d+ M876 S0\*\d+$/);
+  h.feed('ok');
+  h.engine.send('!!DEBUG:action_pause', h.now);
+  assert.deepEqual(h.take(), ['!!DEBUG:action_pause']);
+  h.feed('Error: Missing checksum');
+  assert.deepEqual(h.take(), [], 'not sent again');
+  assert.match(h.eventsOf('command-error').at(-1)?.message ?? '', /numbered/);
+  assert.equal(h.engine.linesInFlight, 0);
 });
 
 test('the same text after a numbered line is a bad checksum (a Resend follows): nothing changes', () => {

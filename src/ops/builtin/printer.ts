@@ -167,16 +167,16 @@ export const printerOps = [
     summary: 'send commands, {"commands": ["G28", "M114"]}; replies appear in the terminal',
     parse: (i) => {
       const list = i['commands'];
-      if (!Array.isArray(list) || list.length === 0 || !list.every((l) => typeof l === 'string')) throw invalid('commands must be a non-empty list of strings');
+      if (!Array.isArray(list) || !list.every((l) => typeof l === 'string')) throw invalid('commands must be a list of strings');
+      // an empty list (a macro button with nothing in it) sends nothing and succeeds, as in OctoPrint
       const lines = (list as string[]).flatMap((l) => l.split(/\r?\n/)).map((l) => l.trim()).filter((l) => l.length > 0);
-      if (lines.length === 0) throw invalid('No command to send');
       if (lines.some((l) => l.length > 256)) throw invalid('A command is longer than 256 characters');
       return { lines };
     },
     run: (c, p) => {
       // the terminal also works in Error while the link is open (FIRMWARE_RESTART for a shut-down Klipper)
       if (!c.target.printer.acceptsCommands) throw conflict('Printer is not operational');
-      c.target.printer.commands(p.lines);
+      if (p.lines.length > 0) c.target.printer.commands(p.lines);
     },
   }),
 ];
