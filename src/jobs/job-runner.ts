@@ -86,6 +86,9 @@ export class JobRunner {
   private failReason = 'The printer failed';
   private lastEnded: { file: JobFile; printTime: number } | undefined;
   private recovering = false;
+  /** the print failing now was cut short by the printer's power or board (a disconnect, a reset), not by the print
+   * itself: its checkpoint stays, and /api/gantry/recovery offers to resume it at its last layer */
+  private keepCheckpoint = false;
   /** why no print may start now (its printer is being removed), or undefined */
   private closedBecause: string | undefined;
   private readonly d: JobRunnerDeps;
@@ -100,9 +103,19 @@ export class JobRunner {
     };
     this.offs.push(
       bus.on('printer.stream-done', () => this.event('stream-done')),
-      bus.on('printer.error', (e) => fail(e.message)),
+      bus.on('printer.error', (e) => {
+        // the link lost (power lost at the printer, the cable pulled) while the host stayed up: the print's last
+        // layer is offered for resuming, as after a restart. (The state change that comes first has started the
+        // job's end already; it reads this once its file is closed.)
+        if (e.reason === 'disconnect') this.keepCheckpoint = true;
+        fail(e.message);
+      }),
       bus.on('printer.disconnected', () => fail('The printer disconnected')),
-      bus.on('printer.reset', () => this.active && fail('The printer reset during the print (it sent "start") and lost its position and temperatures')),
+      bus.on('printer.reset', () => {
+        if (!this.active) return;
+        this.keepCheckpoint = true; // a brown-out, a watchdog: the same as a power loss
+        fail('The printer reset during the print (it sent "start") and lost its position and temperatures');
+      }),
       // a disconnect on request says no more than Offline: a job must not outlive its printer either way
       // (an error state says why in the printer's error, which its state event may come before: "The printer is
       // error" told nobody anything)
@@ -426,6 +439,7 @@ export class JobRunner {
     const seq = this.newStep();
     this.pending = undefined;
     this.streamDone = false;
+    this.keepCheckpoint = false; // (a link lost while idle said so to no job)
     this.enter('starting');
     let source: FileLineSource;
     try {
@@ -649,8 +663,15 @@ export class JobRunner {
     this.d.log.info(`${job.file.path}: ${result}${reason ? ` (${reason})` : ''} after ${printTime} s`);
     await job.source.close();
     job.source.onLayer = undefined;
-    await job.checkpoints.cancel(); // no layer's checkpoint may land after the job's end clears it
-    await this.d.checkpoints.update((c) => (c.checkpoint = null)).catch(() => undefined);
+    const keep = result === 'failed' && this.keepCheckpoint;
+    this.keepCheckpoint = false;
+    if (keep) {
+      job.checkpoints.flush(); // the newest layer's, written now; it stays for recovery
+      await this.d.checkpoints.settled();
+    } else {
+      await job.checkpoints.cancel(); // no layer's checkpoint may land after the job's end clears it
+      await this.d.checkpoints.update((c) => (c.checkpoint = null)).catch(() => undefined);
+    }
     const analysis = this.d.storage.metaFor(job.file.path)?.analysis;
     await this.d.history
       .append({

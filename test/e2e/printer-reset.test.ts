@@ -3,11 +3,15 @@
 // clients expect the printer to stay Operational (OctoPrint's PrinterReset) and the next print to work.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { VirtualPrinterProcess } from '../../src/sim/launcher.js';
 import { gantryRig, uploadGcode, waitOperational } from '../helpers/gantry-rig.js';
 import { jobCommand, signedInPush, waitJobState } from '../helpers/job-control.js';
+import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
-const FILE = ['G90', 'M83', ...Array.from({ length: 800 }, (_, i) => `G1 X${10 + (i % 90)} Y10 E0.1 F6000`), ''].join('\n');
+// layers of 50 moves, marked as slicers mark them: a checkpoint is saved as each starts
+const FILE = ['G90', 'M83', ...Array.from({ length: 800 }, (_, i) => [...(i % 50 === 0 ? [`;LAYER:${i / 50}`, `G1 Z${((i / 50 + 1) * 0.2).toFixed(1)} F600`] : []), `G1 X${i % 2 ? 100 : 10} Y10 E0.1 F6000`]).flat(), ''].join('\n');
 
 test('a printer reset mid-print fails the print with the reason, keeps the printer Operational, and the next print works', async () => {
   // the simulator reboots at the 300th command it receives (the handshake's included): mid-print
@@ -26,11 +30,44 @@ test('a printer reset mid-print fails the print with the reason, keeps the print
     await waitJobState(rig, 'Operational');
     const connection = (await (await rig.api('/api/connection')).json()) as { current: { state: string } };
     assert.equal(connection.current.state, 'Operational', 'still connected');
+    // a brown-out is a power loss at the printer: the last layer is offered for resuming, as after a restart
+    const offer = (await (await rig.api('/api/gantry/recovery')).json()) as { available: boolean; file?: { path: string }; layer?: number };
+    assert.equal(offer.available, true);
+    assert.equal(offer.file?.path, 'long.gcode');
+    assert.ok((offer.layer ?? -1) >= 1, `layer ${offer.layer}`);
 
     assert.equal((await jobCommand(rig, { command: 'start' })).status, 204, 'the same file prints again');
     await waitFor('the second print', async () => (await history())?.result === 'success', 60_000);
   } finally {
     push.close();
     await rig.close();
+  }
+});
+
+test('a printer that loses power mid-print (its link gone, the host up): the print fails and its last layer is offered for resuming', async () => {
+  const { dir, cleanup } = await tempDir();
+  // slow enough that layers take a couple of seconds: checkpoints are written at most once a second
+  const sim = new VirtualPrinterProcess(join(dir, 'ttyUSB-power'), ['--speed', '20']);
+  try {
+    const link = await sim.ensure();
+    const rig = await gantryRig({ serial: link });
+    try {
+      await waitOperational(rig);
+      assert.equal((await uploadGcode(rig, 'long.gcode', FILE, { print: 'true' })).status, 201);
+      await waitFor('some layers printed', () => (rig.gantry.jobs.checkpoint?.layer ?? 0) >= 2, 30_000, 20);
+      await sim.stop(); // the printer's power goes
+      const history = async () => ((await (await rig.api('/api/gantry/history?limit=1')).json()) as { jobs: { result: string; reason: string | null }[] }).jobs[0];
+      await waitFor('the print to end', async () => (await history())?.result === 'failed', 15_000);
+      const offer = (await (await rig.api('/api/gantry/recovery')).json()) as { available: boolean; file?: { path: string }; layer?: number };
+      assert.equal(offer.available, true);
+      assert.equal(offer.file?.path, 'long.gcode');
+      assert.ok((offer.layer ?? 0) >= 2, `layer ${offer.layer}`);
+      assert.equal((await rig.api('/api/gantry/recovery', { method: 'POST', json: { command: 'discard' } })).status, 204);
+    } finally {
+      await rig.close();
+    }
+  } finally {
+    await sim.stop();
+    await cleanup();
   }
 });
