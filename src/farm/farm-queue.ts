@@ -309,11 +309,16 @@ export class FarmQueue {
   private async onJobEnded(e: GantryEvents['job.ended']): Promise<void> {
     const item = this.d.store.data.items.find((i) => i.path === e.path && i.active.some((a) => a.printerId === e.printerId && !a.interrupted));
     if (!item) return;
+    const unit = this.d.printers().find((u) => u.id === e.printerId);
+    // cut short by the printer's power (its link lost, a reset) with its last layer kept for resuming there: the copy
+    // stays on that printer, interrupted, as after a stop of Gantry's (resumed there, or settled by hand)
+    const resumable = e.result === 'failed' && unit?.jobs.checkpoint?.path === e.path;
     await this.d.store.update((f) => {
       const it = f.items.find((i) => i.id === item.id);
       if (!it) return;
       const at = it.active.findIndex((a) => a.printerId === e.printerId && !a.interrupted);
-      if (at >= 0) it.active.splice(at, 1);
+      if (at >= 0 && resumable) it.active[at]!.interrupted = true;
+      else if (at >= 0) it.active.splice(at, 1);
       // a failed or cancelled copy is printed again, once the bed is cleared (the printer's gate)
       if (e.result === 'success') it.printed++;
       if (it.printed >= it.copies) f.items = f.items.filter((i) => i.id !== it.id);
@@ -321,7 +326,6 @@ export class FarmQueue {
     this.d.log.info(`farm: ${e.path} on ${e.printerId}: ${e.result}`);
     this.changed();
     void this.kick();
-    const unit = this.d.printers().find((u) => u.id === e.printerId);
     // the printer's own queue runs the bed-clear script when it has items; for farm work that waits, it runs here
     if (e.result === 'success' && unit && unit.queue.data.items.length === 0 && this.hasWaiting()) await unit.queue.clearBedByScript();
   }

@@ -71,3 +71,29 @@ test('a printer that loses power mid-print (its link gone, the host up): the pri
     await cleanup();
   }
 });
+
+test("a farm copy cut short by the printer's power stays on that printer, interrupted, not printed a second time elsewhere", async () => {
+  const { dir, cleanup } = await tempDir();
+  const sim = new VirtualPrinterProcess(join(dir, 'ttyUSB-farm'), ['--speed', '20']);
+  try {
+    const link = await sim.ensure();
+    const rig = await gantryRig({ serial: link });
+    try {
+      await waitOperational(rig);
+      assert.equal((await uploadGcode(rig, 'long.gcode', FILE)).status, 201);
+      assert.equal((await rig.api('/api/gantry/queue/bed-clear', { method: 'POST' })).status, 204);
+      assert.equal((await rig.api('/api/gantry/farm/queue', { method: 'POST', json: { path: 'long.gcode', copies: 1 } })).status, 201);
+      await waitFor('some layers printed', () => (rig.gantry.jobs.checkpoint?.layer ?? 0) >= 2, 30_000, 20);
+      await sim.stop();
+      const view = async () => (await (await rig.api('/api/gantry/farm/queue')).json()) as { items: { path: string; state: string; printing: { printer: string; interrupted: boolean }[] }[] };
+      const item = await waitFor('the copy marked interrupted', async () => (await view()).items.find((i) => i.state === 'interrupted'), 15_000);
+      assert.deepEqual(item.printing.map((p) => [p.printer, p.interrupted]), [['printer', true]]);
+      assert.equal((await (await rig.api('/api/gantry/recovery')).json() as { available: boolean }).available, true);
+    } finally {
+      await rig.close();
+    }
+  } finally {
+    await sim.stop();
+    await cleanup();
+  }
+});
