@@ -514,9 +514,10 @@ export class ProtocolEngine {
         else {
           // A tickle went out a second ago and the firmware says it has nothing left to do: it owes no answer. The
           // tickle's was taken for a lost ok (firmware that answers M105 with a bare ok and the temperatures on a line
-          // of their own), or the tickle was lost too: waiting for it costs a whole timeout. Everything in flight is
-          // done; a line that never arrived is asked for again when the next numbered line does.
-          while (this.inFlight > 0) this.popFlight();
+          // of their own), or the tickle was lost too: waiting for it costs a whole timeout. Everything up to the
+          // tickle is done (a line sent after it, windowed, may have crossed this wait on the wire: it stays); a line
+          // that never arrived is asked for again when the next numbered line does.
+          while (this.ticklesInFlight > 0) this.popFlight();
           this.progress(now);
         }
       }

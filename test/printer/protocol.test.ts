@@ -531,6 +531,21 @@ test('a tickle answered with a bare ok (temperatures on their own line) is settl
   assert.equal(h.eventsOf('timeout').length, 0);
 });
 
+test('windowed: a wait settles the lines up to the tickle, not a line sent after it (that one may have crossed the wait on the wire)', () => {
+  const h = new Harness({ windowed: true, maxWindow: 4, communicationTimeout: 5000 });
+  h.connect(['FIRMWARE_NAME:Marlin 2.1 EXTRUDER_COUNT:1', 'Cap:AUTOREPORT_TEMP:1', 'ok P15 B3']);
+  h.feed('ok P15 B3'); // M155
+  h.stream(Array.from({ length: 10 }, (_, i) => `G1 X${i + 1}`));
+  assert.deepEqual(h.take(), [1, 2, 3].map((n) => numberedLine(n, `G1 X${n}`).trim()));
+  h.advance(5000); // no ok at all: a tickle
+  assert.deepEqual(h.take(), ['M105']);
+  h.feed('ok P15 B3', 'ok P15 B3'); // N1 and N2
+  assert.deepEqual(h.take(), [numberedLine(4, 'G1 X4').trim()], 'N3 and the tickle in flight, room for one');
+  h.advance(1000);
+  h.feed('wait'); // N3's ok and the tickle's answer were lost; N4 may still be on its way
+  assert.deepEqual(h.take(), [5, 6].map((n) => numberedLine(n, `G1 X${n}`).trim()), 'N4 still counts: two more fit, not three');
+});
+
 test('Repetier: line numbers on every line and TargetExtr lines', () => {
   const h = new Harness();
   h.connect(['FIRMWARE_NAME:Repetier_1.0.3 FIRMWARE_URL:x PROTOCOL_VERSION:1.0 EXTRUDER_COUNT:1', 'ok']);
