@@ -131,6 +131,8 @@ export class JobRunner {
   /** Resolves once the file of a job cut short is closed. */
   stop(): Promise<void> {
     for (const off of this.offs) off();
+    // a step still running (the M400 wait of Finishing among them) ends here, writing nothing after its stores close
+    this.newStep();
     // Gantry stops mid-print: the newest layer's checkpoint goes to disk now (the unit waits for its stores)
     this.job?.checkpoints.flush();
     return this.job?.source.release() ?? Promise.resolve();
