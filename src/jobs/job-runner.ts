@@ -113,6 +113,12 @@ export class JobRunner {
       bus.on('printer.disconnected', () => fail('The printer disconnected')),
       bus.on('printer.reset', () => {
         if (!this.active) return;
+        if (this.phase === 'cancelling') {
+          // what the user asked for happened, if not as planned: the rebooted board stopped everything, and its cancel
+          // script must not run on a printer that no longer knows where its head is
+          void this.end('cancelled', 'Cancelled (the printer reset)').catch((err: Error) => this.d.log.error(`job: ${err.message}`));
+          return;
+        }
         this.keepCheckpoint = true; // a brown-out, a watchdog: the same as a power loss
         fail('The printer reset during the print (it sent "start") and lost its position and temperatures');
       }),

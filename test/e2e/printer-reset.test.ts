@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { VirtualPrinterProcess } from '../../src/sim/launcher.js';
 import { gantryRig, uploadGcode, waitOperational } from '../helpers/gantry-rig.js';
-import { jobCommand, signedInPush, waitJobState } from '../helpers/job-control.js';
+import { jobCommand, signedInPush, terminal, waitJobState } from '../helpers/job-control.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -95,5 +95,30 @@ test("a farm copy cut short by the printer's power stays on that printer, interr
   } finally {
     await sim.stop();
     await cleanup();
+  }
+});
+
+test('a reset while a cancel runs ends the print as cancelled, without the cancel script for a board that forgot where its head is', async () => {
+  const rig = await gantryRig();
+  try {
+    await waitOperational(rig);
+    assert.equal((await uploadGcode(rig, 'long.gcode', FILE, { print: 'true' })).status, 201);
+    await waitJobState(rig, 'Printing');
+    assert.equal((await jobCommand(rig, { command: 'pause', action: 'pause' })).status, 204);
+    await waitJobState(rig, 'Paused');
+    const dwell = 'G4 P600000'; // 3 s at the simulator's speed: M108 does not end a dwell, so Cancelling lasts
+    await terminal(rig, dwell);
+    const mark = (await rig.waitExecuted('the dwell running', (e) => e.includes(dwell))).length;
+    assert.equal((await jobCommand(rig, { command: 'cancel' })).status, 204);
+    assert.equal(rig.gantry.jobs.state, 'cancelling');
+    rig.gantry.bus.emit('printer.reset', { printerId: rig.gantry.printer.id, idle: false }); // as the printer model announces it
+    const history = async () => ((await (await rig.api('/api/gantry/history?limit=1')).json()) as { jobs: { result: string; reason: string | null }[] }).jobs[0];
+    await waitFor('the print to end', async () => (await history())?.result === 'cancelled', 15_000);
+    assert.match((await history())!.reason ?? '', /reset/);
+    await waitFor('the printer idle', () => rig.gantry.printer.idle, 15_000);
+    const after = (await rig.executed()).slice(mark);
+    assert.ok(!after.some((l) => /^M10[49] /.test(l) || /^G1 .*X5 Y215/.test(l)), `no cancel script or heaters-off sent: ${after.join(' | ')}`);
+  } finally {
+    await rig.close();
   }
 });
