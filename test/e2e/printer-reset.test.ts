@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { VirtualPrinterProcess } from '../../src/sim/launcher.js';
-import { gantryRig, uploadGcode, waitOperational } from '../helpers/gantry-rig.js';
+import { type GantryRig, gantryRig, uploadGcode, waitOperational } from '../helpers/gantry-rig.js';
 import { jobCommand, signedInPush, terminal, waitJobState } from '../helpers/job-control.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -44,25 +44,21 @@ test('a printer reset mid-print fails the print with the reason, keeps the print
   }
 });
 
-test('a printer that loses power mid-print (its link gone, the host up): the print fails and its last layer is offered for resuming', async () => {
+/**
+ * Gantry on a simulator of the test's own (a printer whose power the test can cut), slow enough that layers take a
+ * couple of seconds (checkpoints are written at most once a second); `cut` stops it once two layers were printed.
+ */
+async function withPrinterPower(run: (rig: GantryRig, cut: () => Promise<void>) => Promise<void>): Promise<void> {
   const { dir, cleanup } = await tempDir();
-  // slow enough that layers take a couple of seconds: checkpoints are written at most once a second
   const sim = new VirtualPrinterProcess(join(dir, 'ttyUSB-power'), ['--speed', '20']);
   try {
-    const link = await sim.ensure();
-    const rig = await gantryRig({ serial: link });
+    const rig = await gantryRig({ serial: await sim.ensure() });
     try {
       await waitOperational(rig);
-      assert.equal((await uploadGcode(rig, 'long.gcode', FILE, { print: 'true' })).status, 201);
-      await waitFor('some layers printed', () => (rig.gantry.jobs.checkpoint?.layer ?? 0) >= 2, 30_000, 20);
-      await sim.stop(); // the printer's power goes
-      const history = async () => ((await (await rig.api('/api/gantry/history?limit=1')).json()) as { jobs: { result: string; reason: string | null }[] }).jobs[0];
-      await waitFor('the print to end', async () => (await history())?.result === 'failed', 15_000);
-      const offer = (await (await rig.api('/api/gantry/recovery')).json()) as { available: boolean; file?: { path: string }; layer?: number };
-      assert.equal(offer.available, true);
-      assert.equal(offer.file?.path, 'long.gcode');
-      assert.ok((offer.layer ?? 0) >= 2, `layer ${offer.layer}`);
-      assert.equal((await rig.api('/api/gantry/recovery', { method: 'POST', json: { command: 'discard' } })).status, 204);
+      await run(rig, async () => {
+        await waitFor('some layers printed', () => (rig.gantry.jobs.checkpoint?.layer ?? 0) >= 2, 30_000, 20);
+        await sim.stop();
+      });
     } finally {
       await rig.close();
     }
@@ -70,32 +66,33 @@ test('a printer that loses power mid-print (its link gone, the host up): the pri
     await sim.stop();
     await cleanup();
   }
+}
+
+test('a printer that loses power mid-print (its link gone, the host up): the print fails and its last layer is offered for resuming', async () => {
+  await withPrinterPower(async (rig, cut) => {
+    assert.equal((await uploadGcode(rig, 'long.gcode', FILE, { print: 'true' })).status, 201);
+    await cut();
+    const history = async () => ((await (await rig.api('/api/gantry/history?limit=1')).json()) as { jobs: { result: string; reason: string | null }[] }).jobs[0];
+    await waitFor('the print to end', async () => (await history())?.result === 'failed', 15_000);
+    const offer = (await (await rig.api('/api/gantry/recovery')).json()) as { available: boolean; file?: { path: string }; layer?: number };
+    assert.equal(offer.available, true);
+    assert.equal(offer.file?.path, 'long.gcode');
+    assert.ok((offer.layer ?? 0) >= 2, `layer ${offer.layer}`);
+    assert.equal((await rig.api('/api/gantry/recovery', { method: 'POST', json: { command: 'discard' } })).status, 204);
+  });
 });
 
 test("a farm copy cut short by the printer's power stays on that printer, interrupted, not printed a second time elsewhere", async () => {
-  const { dir, cleanup } = await tempDir();
-  const sim = new VirtualPrinterProcess(join(dir, 'ttyUSB-farm'), ['--speed', '20']);
-  try {
-    const link = await sim.ensure();
-    const rig = await gantryRig({ serial: link });
-    try {
-      await waitOperational(rig);
-      assert.equal((await uploadGcode(rig, 'long.gcode', FILE)).status, 201);
-      assert.equal((await rig.api('/api/gantry/queue/bed-clear', { method: 'POST' })).status, 204);
-      assert.equal((await rig.api('/api/gantry/farm/queue', { method: 'POST', json: { path: 'long.gcode', copies: 1 } })).status, 201);
-      await waitFor('some layers printed', () => (rig.gantry.jobs.checkpoint?.layer ?? 0) >= 2, 30_000, 20);
-      await sim.stop();
-      const view = async () => (await (await rig.api('/api/gantry/farm/queue')).json()) as { items: { path: string; state: string; printing: { printer: string; interrupted: boolean }[] }[] };
-      const item = await waitFor('the copy marked interrupted', async () => (await view()).items.find((i) => i.state === 'interrupted'), 15_000);
-      assert.deepEqual(item.printing.map((p) => [p.printer, p.interrupted]), [['printer', true]]);
-      assert.equal((await (await rig.api('/api/gantry/recovery')).json() as { available: boolean }).available, true);
-    } finally {
-      await rig.close();
-    }
-  } finally {
-    await sim.stop();
-    await cleanup();
-  }
+  await withPrinterPower(async (rig, cut) => {
+    assert.equal((await uploadGcode(rig, 'long.gcode', FILE)).status, 201);
+    assert.equal((await rig.api('/api/gantry/queue/bed-clear', { method: 'POST' })).status, 204);
+    assert.equal((await rig.api('/api/gantry/farm/queue', { method: 'POST', json: { path: 'long.gcode', copies: 1 } })).status, 201);
+    await cut();
+    const view = async () => (await (await rig.api('/api/gantry/farm/queue')).json()) as { items: { path: string; state: string; printing: { printer: string; interrupted: boolean }[] }[] };
+    const item = await waitFor('the copy marked interrupted', async () => (await view()).items.find((i) => i.state === 'interrupted'), 15_000);
+    assert.deepEqual(item.printing.map((p) => [p.printer, p.interrupted]), [['printer', true]]);
+    assert.equal(((await (await rig.api('/api/gantry/recovery')).json()) as { available: boolean }).available, true);
+  });
 });
 
 test('a reset while a cancel runs ends the print as cancelled, without the cancel script for a board that forgot where its head is', async () => {
