@@ -558,7 +558,9 @@ export class Printer {
         this.bus.emit('printer.message', { printerId: this.id, text: `Error: ${e.message}` });
         return;
       case 'timeout':
-        this.terminal.push(`Communication timeout (${e.consecutive}), sending M105 to recover`);
+        // the M105 tickle, when one goes, shows as its own Send line: behind a command the firmware may still be running
+        // (ok-before-output firmware during a heat-up) none is added
+        this.terminal.push(`Communication timeout (${e.consecutive}) while waiting for an ok`);
         this.log.warn(`communication timeout #${e.consecutive}`);
         return;
       case 'stream-done':
