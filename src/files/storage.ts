@@ -37,6 +37,8 @@ export interface FolderEntry {
   name: string;
   path: string;
   size: number;
+  /** the folder's mtime, seconds (OctoPrint lists it: clients sort folders by it) */
+  date: number;
   children: (FileEntry | FolderEntry)[];
 }
 
@@ -272,7 +274,7 @@ export class FileStorage {
       if (s.isDirectory()) {
         if (chain.has(real)) continue;
         const children = depth > 1 ? await this.listReal(path, real, depth - 1, new Set([...chain, real])) : [];
-        out.push({ kind: 'folder', name, path, size: children.reduce((a, c) => a + c.size, 0), children });
+        out.push({ kind: 'folder', name, path, size: children.reduce((a, c) => a + c.size, 0), date: Math.floor(s.mtimeMs / 1000), children });
       } else if (s.isFile() && isGcodeName(name)) {
         out.push({ kind: 'file', name, path, size: s.size, date: Math.floor(s.mtimeMs / 1000), meta: this.meta.data.files[path] ?? (await this.adopt(path)) });
       }
@@ -283,11 +285,11 @@ export class FileStorage {
   async entry(path: string): Promise<Entry> {
     const kind = await this.exists(path);
     if (!kind) throw new StorageError(404, `${path} not found`);
+    const s = await stat(await this.real(path));
     if (kind === 'folder') {
       const children = await this.list(path, 2);
-      return { kind: 'folder', name: path.split('/').pop() ?? '', path, size: children.reduce((a, c) => a + c.size, 0), children };
+      return { kind: 'folder', name: path.split('/').pop() ?? '', path, size: children.reduce((a, c) => a + c.size, 0), date: Math.floor(s.mtimeMs / 1000), children };
     }
-    const s = await stat(await this.real(path));
     return { kind: 'file', name: path.split('/').pop()!, path, size: s.size, date: Math.floor(s.mtimeMs / 1000), meta: this.meta.data.files[path] ?? (await this.adopt(path)) };
   }
 

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type GantryRig, gantryRig, waitOperational, uploadGcode } from '../helpers/gantry-rig.js';
 import { waitFor } from '../helpers/wait.js';
@@ -46,10 +46,13 @@ describe('files and jobs', () => {
       assert.equal(entry['size'], bytes.length);
       assert.deepEqual(entry['typePath'], ['machinecode', 'gcode']);
     }
-    const list = (await (await rig.api('/api/files?recursive=true')).json()) as { files: { name: string; type: string; children?: unknown[] }[]; free: number; total: number };
+    const list = (await (await rig.api('/api/files?recursive=true')).json()) as { files: { name: string; type: string; date?: number; children?: unknown[] }[]; free: number; total: number };
     const corpus = list.files.find((f) => f.name === 'corpus')!;
     assert.equal(corpus.type, 'folder');
     assert.equal(corpus.children!.length, 5);
+    // OctoPrint lists a folder's mtime as its date, in seconds (clients sort by it)
+    const folderMtime = Math.floor((await stat(join(filesRoot, 'corpus'))).mtimeMs / 1000);
+    assert.equal(corpus.date, folderMtime);
     assert.ok(Number.isInteger(list.free) && list.total >= list.free);
     assert.equal((await rig.api('/api/files/sdcard')).status, 404);
   });

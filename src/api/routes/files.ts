@@ -38,6 +38,7 @@ export function fileRoutes(deps: ApiDeps): Hono<Env> {
         typePath: ['folder'],
         origin: 'local',
         size: e.size,
+        date: e.date,
         children: e.children.map((ch) => toJson(c, ch)),
         prints: { success: 0, failure: 0 },
         refs: { resource: resourceUrl(c, e.path) },
