@@ -142,10 +142,11 @@ sshvm() {
   return 255
 }
 api() { curl -sS -m 20 -H "X-Api-Key: $api_key" "$@"; }
-wait_version() { # $1: limit in s; prints the seconds it took
+wait_version() { # $1: limit in s; prints the seconds it took; 2: qemu exited (it runs in $(...): fail's words would
+  # land in the variable, so the caller says why)
   local start=$(date +%s)
   while (($(date +%s) - start < $1)); do
-    kill -0 "$qpid" 2>/dev/null || fail "qemu exited: $(cat "$work/qemu.log")"
+    kill -0 "$qpid" 2>/dev/null || return 2
     if curl -fsS -m 5 -H "X-Api-Key: $api_key" -o /dev/null "$base/api/version" 2>/dev/null; then echo $(($(date +%s) - start)); return 0; fi
     sleep 2
   done
@@ -153,7 +154,10 @@ wait_version() { # $1: limit in s; prints the seconds it took
 }
 
 # ---- 1. boot to /api/version
-boot_s=$(wait_version "$limit") || fail "/api/version did not answer within $limit s"
+boot_s=$(wait_version "$limit") || {
+  (($? == 2)) && fail "qemu exited: $(cat "$work/qemu.log")"
+  fail "/api/version did not answer within $limit s"
+}
 say "OK  first boot: /api/version answers after $boot_s s (limit $limit s)"
 api -f -m 10 "$base/api/version"; echo
 
