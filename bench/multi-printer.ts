@@ -3,7 +3,7 @@
 // the same way (N loops at once in one Node process, on the same simulators); ok → next-line latency with 4; RSS of
 // the server with 1, 2 and 4 printers, connected and idle, and printing. Alternating rounds: on a loaded machine
 // drift hits Gantry and its floor alike.
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
@@ -93,8 +93,11 @@ export async function benchMultiPrinter(dir: string, rounds = Number(process.env
     await rawFdLoop(links[0]!, lines); // warm-up
 
     const latencyFile = join(dir, 'multi-latency.json');
-    const dumpLatency = async (pid: number): Promise<LatencyHistogram> => {
+    /** the probe's histogram so far (and a new one begun); `unwrap`: the probe also takes itself out of the path */
+    const dumpLatency = async (pid: number, unwrap = false): Promise<LatencyHistogram> => {
       await rm(latencyFile, { force: true });
+      if (unwrap) await writeFile(`${latencyFile}.off`, '');
+      else await rm(`${latencyFile}.off`, { force: true });
       process.kill(pid, 'SIGUSR2');
       const deadline = Date.now() + 10_000;
       for (;;) {
@@ -113,35 +116,40 @@ export async function benchMultiPrinter(dir: string, rounds = Number(process.env
       for (const n of PRINTER_COUNTS) {
         const fig = per.get(n)!;
         const floorLatency = new LatencyHistogram();
-        // the floor: n bare loops at once in this process, on the same simulators
+        // the floor: n bare loops at once in this process, on the same simulators. With 4, a first untimed run
+        // takes the latency, as Gantry's is taken on its last warm print: neither timed run carries a probe
         const floor = async () => {
+          if (n === 4) await Promise.all(links.slice(0, n).map((l) => rawFdLoop(l, lines, floorLatency)));
           const cpu0 = process.cpuUsage();
-          const runs: LoopRun[] = await Promise.all(links.slice(0, n).map((l) => rawFdLoop(l, lines, n === 4 ? floorLatency : undefined)));
+          const runs: LoopRun[] = await Promise.all(links.slice(0, n).map((l) => rawFdLoop(l, lines)));
           const cpu = process.cpuUsage(cpu0);
           fig.floor.push(aggregate(lines.length, runs.map((x) => ({ start: x.startedAt, end: x.endedAt }))));
           fig.floorCpu.push((cpu.user + cpu.system) / (lines.length * n));
         };
         // Gantry: a server with n printers, idle a while, then printing the file on all n at once
         const gantry = async () => {
-          // latency is measured with 4 printers, on both sides; with 1 and 2 the probe is loaded (the same RSS) but
-          // wraps nothing: its wrappers on every read and write are a cost per line the floor loops do not pay there
+          // latency is measured with 4 printers, on both sides, on an untimed pass; with 1 and 2 the probe is loaded
+          // (the same RSS) but wraps nothing
           const probed = n === 4;
           const rig = await start(n, { nodeFlags: ['--import', PROBE], env: probed ? { BENCH_LATENCY_FILE: latencyFile } : {} });
           try {
             for (const id of idsFor(n)) await rig.waitState((s) => s === 'Operational', `printer ${id} to connect`, id);
             fig.idle.push(await idleRss(rig.pid));
-            for (let w = 0; w < WARM_PRINTS; w++) await rig.printOn('multi.gcode', idsFor(n));
-            if (probed) await dumpLatency(rig.pid); // from here on: the print's lines only
+            for (let w = 0; w < WARM_PRINTS; w++) {
+              // the last warm print's lines only make the latency histogram, and then the probe leaves the path
+              if (probed && w === WARM_PRINTS - 1) await dumpLatency(rig.pid);
+              await rig.printOn('multi.gcode', idsFor(n));
+            }
+            if (probed) {
+              const h = await dumpLatency(rig.pid, true);
+              lat.gantryP50.push(h.quantile(0.5));
+              lat.gantryP99.push(h.quantile(0.99));
+            }
             const sampler = rssSampler(rig.pid, 100);
             const done = await rig.printOn('multi.gcode', idsFor(n));
             fig.printing.push(sampler.stop());
             fig.gantry.push(aggregate(lines.length, done.jobs));
             fig.cpu.push((done.cpuSeconds * 1e6) / (lines.length * n));
-            if (n === 4) {
-              const h = await dumpLatency(rig.pid);
-              lat.gantryP50.push(h.quantile(0.5));
-              lat.gantryP99.push(h.quantile(0.99));
-            }
           } finally {
             await rig.stop();
           }

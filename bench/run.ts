@@ -58,7 +58,8 @@ async function main(): Promise<void> {
       console.log(`\nSeveral printers streaming at once through one gantry serve: N instant-ok simulators on PTYs, one line in flight each, ${f0(mp.linesPerPrinter)} lines each`);
       console.log(`(${mp.rounds} alternating rounds, min / median / max. The floor: N raw-fd loops at once in one Node process on the same`);
       console.log(` simulators. Both warm, as in a long print: the file first (the floor once, each server two prints on every printer).`);
-      console.log(` This machine has 2 cores: the N simulators, their N PTY relays and the host share them, Gantry and floor alike)`);
+      console.log(` This machine has 2 cores: the N simulators, their N PTY relays and the host share them, Gantry and floor alike.`);
+      console.log(` The 4-printer latency is taken on an untimed pass on both sides, so no timed run carries its probe)`);
       for (const c of mp.counts) {
         const what = `${c.printers} printer${c.printers > 1 ? 's' : ' '}`;
         console.log(`  ${what}  Gantry ${r3(c.gantry, f0)} lines/s, CPU ${r3(c.gantryCpuMsPer1000, f1)} ms per 1,000 lines`);
