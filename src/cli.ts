@@ -140,20 +140,15 @@ async function virtualPrinterCommand(argv: string[]): Promise<void> {
   set('klipperShutdown', values['klipper-shutdown']);
   set('garbledOkRate', num('garbled-ok-rate', values['garbled-ok-rate'], 0, 1));
 
-  const { startVirtualPrinter, startVirtualPrinterTcp } = await import('./sim/run.js');
+  // a stop is taken from the first moment, before the PTY exists: a Gantry that stops while its simulator is still
+  // starting must not leave a link behind it (nor a simulator), and it waits for our exit as the sign that both are gone
   const stops: (() => Promise<void>)[] = [];
-  if (values.link) stops.push((await startVirtualPrinter(values.link, opts)).stop);
-  if (values.tcp) {
-    const tcp = await startVirtualPrinterTcp(num('tcp', values.tcp, 0, 65535)!, opts);
-    stops.push(tcp.stop);
-    process.stdout.write(`TCP 127.0.0.1:${tcp.port}\n`);
-  }
-  process.stdout.write(`READY ${values.link ?? ''}\n`);
   let stopping = false;
+  let started = Promise.resolve();
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    void Promise.all(stops.map((s) => s())).then(() => process.exit(0));
+    void started.catch(() => undefined).then(() => Promise.all(stops.map((s) => s()))).then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
@@ -162,6 +157,17 @@ async function virtualPrinterCommand(argv: string[]): Promise<void> {
     // SIGTERM, and an orphaned simulator would hold its PTY (and a CPU share) until the next reboot
     process.stdin.on('end', stop).on('error', stop).on('close', stop).resume();
   }
+  started = (async () => {
+    const { startVirtualPrinter, startVirtualPrinterTcp } = await import('./sim/run.js');
+    if (values.link && !stopping) stops.push((await startVirtualPrinter(values.link, opts)).stop);
+    if (values.tcp && !stopping) {
+      const tcp = await startVirtualPrinterTcp(num('tcp', values.tcp, 0, 65535)!, opts);
+      stops.push(tcp.stop);
+      process.stdout.write(`TCP 127.0.0.1:${tcp.port}\n`);
+    }
+  })();
+  await started;
+  if (!stopping) process.stdout.write(`READY ${values.link ?? ''}\n`);
 }
 
 const RESET_HELP = `gantry reset-access [--data-dir DIR] [--api-key KEY]

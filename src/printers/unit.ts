@@ -308,7 +308,7 @@ export class PrinterUnit implements OpPrinter {
       this.queue.stop();
       await this.jobs.stop();
       await this.printer.close();
-      await this.virtual.stop();
+      await this.virtual.close();
       await Promise.all(this.stores.map((s) => s.settled()));
     })();
     return this.stopping;

@@ -10,6 +10,7 @@ const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 export class VirtualPrinterProcess {
   private child: ChildProcess | undefined;
   private starting: Promise<string> | undefined;
+  private closed = false;
 
   constructor(
     readonly link: string,
@@ -18,6 +19,8 @@ export class VirtualPrinterProcess {
 
   /** Starts the simulator if it is not running; resolves with the PTY link path once it is ready. */
   ensure(): Promise<string> {
+    // a connect that was on its way when the printer's unit stopped must not start a simulator nobody will stop
+    if (this.closed) return Promise.reject(new Error('The virtual printer was closed'));
     if (this.child && this.child.exitCode === null && !this.starting) return Promise.resolve(this.link);
     if (this.starting) return this.starting;
     this.starting = new Promise<string>((resolve, reject) => {
@@ -41,6 +44,13 @@ export class VirtualPrinterProcess {
     return this.starting;
   }
 
+  /** Stops the simulator for good (its printer is gone): a later `ensure` is refused. */
+  close(): Promise<void> {
+    this.closed = true;
+    return this.stop();
+  }
+
+  /** Stops the simulator (a power cut: `ensure` starts it again); resolves once it has exited, its PTY link removed. */
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;

@@ -11,17 +11,19 @@ m, s = os.openpty()
 tty.setraw(s)
 name = os.ttyname(s)
 tmp = link + '.tmp%d' % os.getpid()
-os.symlink(name, tmp)
-os.replace(tmp, link)
 def bye(*_):
-    try:
-        if os.readlink(link) == name:
-            os.unlink(link)
-    except OSError:
-        pass
+    for p in (tmp, link):
+        try:
+            if os.readlink(p) == name:
+                os.unlink(p)
+        except OSError:
+            pass
     os._exit(0)
+# the handlers before the link: a stop that comes while the link is being made still removes it
 signal.signal(signal.SIGTERM, bye)
 signal.signal(signal.SIGINT, bye)
+os.symlink(name, tmp)
+os.replace(tmp, link)
 sys.stderr.write('READY ' + name + '\n')
 sys.stderr.flush()
 inp, out = sys.stdin.fileno(), sys.stdout.fileno()
