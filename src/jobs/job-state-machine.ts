@@ -21,7 +21,7 @@
 //   paused      | 409       | noop         | run resume   | run resume   | run cancel   | run restart
 //   resuming    | 409       | defer pause  | noop (clear) | defer pause  | run cancel   | 409
 //   cancelling  | 409       | 409          | 409          | 409          | noop         | 409
-//   finishing   | 409       | 409          | 409          | 409          | 409          | 409
+//   finishing   | 409       | 409          | 409          | 409          | run cancel   | 409
 //
 // Firmware events (`//action:…` host actions, host prompts, the heat-up the printer model sees in flight, the
 // end of the file, a fatal error or a lost link):
@@ -35,7 +35,7 @@
 //   paused      | noop         | noop     | run resume   | run release  | run cancel   | noop         | noop         | noop    | defer finish | run fail
 //   resuming    | defer pause  | run hold | noop         | noop         | run cancel   | noop         | noop         | noop    | defer finish | run fail
 //   cancelling  | noop         | noop     | noop         | noop         | noop         | noop         | noop         | M108    | noop         | run fail
-//   finishing   | noop         | noop     | noop         | noop         | noop         | noop         | noop         | noop    | noop         | run fail
+//   finishing   | noop         | noop     | noop         | noop         | run cancel   | noop         | noop         | noop    | noop         | run fail
 //
 // Steps:
 //   start    open the file and stream it (starting → printing)
@@ -47,7 +47,9 @@
 //            (paused → resuming → printing); after a hold nothing is restored: the firmware put things back
 //   release  the firmware resumed by itself (`//action:resumed`): printing at once, nothing restored
 //   cancel   stop the file, M108 (emergency parser: a heat-up, M0 or filament-change wait ends at once), wait for
-//            the line in flight, then the cancel script and every heater off (cancelling → idle)
+//            the line in flight, then the cancel script and every heater off (cancelling → idle). While finishing
+//            too, as OctoPrint (Finishing is one of its printing states): the last moves still run out (the M400
+//            in flight), but the job ends cancelled, with the cancel script, not as a success
 //   restart  end the paused job and start the same file from its beginning
 //   finish   the file is done (finishing → idle); deferred while paused, so a pause is honoured to the end
 //   fail     the printer failed or went away: the job ends as failed
@@ -91,7 +93,7 @@ export const COMMAND_TABLE: Readonly<Record<JobState, Readonly<Record<JobCommand
   paused: { start: BUSY, pause: noop, resume: run('resume'), toggle: run('resume'), cancel: run('cancel'), restart: run('restart') },
   resuming: { start: BUSY, pause: defer('pause'), resume: clear, toggle: defer('pause'), cancel: run('cancel'), restart: NOT_PAUSED },
   cancelling: { start: BUSY, pause: ENDING, resume: ENDING, toggle: ENDING, cancel: noop, restart: NOT_PAUSED },
-  finishing: { start: BUSY, pause: ENDING, resume: ENDING, toggle: ENDING, cancel: ENDING, restart: NOT_PAUSED },
+  finishing: { start: BUSY, pause: ENDING, resume: ENDING, toggle: ENDING, cancel: run('cancel'), restart: NOT_PAUSED },
 };
 
 const ALL_NOOP: Record<FirmwareEvent, Outcome> = {
@@ -124,7 +126,7 @@ export const EVENT_TABLE: Readonly<Record<JobState, Readonly<Record<FirmwareEven
   paused: { ...ALL_NOOP, 'action:resume': run('resume'), 'action:resumed': run('release'), 'action:cancel': run('cancel'), 'stream-done': defer('finish'), error: run('fail') },
   resuming: { ...ALL_NOOP, 'action:pause': defer('pause'), 'action:paused': run('hold'), 'action:cancel': run('cancel'), 'stream-done': defer('finish'), error: run('fail') },
   cancelling: { ...ALL_NOOP, heatup: abortHeatup, error: run('fail') },
-  finishing: { ...ALL_NOOP, error: run('fail') },
+  finishing: { ...ALL_NOOP, 'action:cancel': run('cancel'), error: run('fail') },
 };
 
 /** What `input` does in `state`: one cell of the tables above. */

@@ -264,11 +264,11 @@ describe('the job state table, cell by cell', () => {
     for (const e of FIRMWARE_EVENTS) if (decide('starting', e).kind === 'noop') covered.add(cellKey('starting', e));
     await reset();
   });
-  test('finishing: everything refused or ignored, tried the moment the file is done', async () => {
+  test('finishing: refusals and no-ops, tried the moment the file is done', async () => {
     const outcomes: Promise<void>[] = [];
     const tried = during('FINISHING', () => {
       const jobs = rig.gantry.jobs;
-      for (const c of ['pause', 'resume', 'toggle', 'cancel'] as const) assert.throws(() => jobs.request(c), (e: ServiceError) => e.status === 409, c);
+      for (const c of ['pause', 'resume', 'toggle'] as const) assert.throws(() => jobs.request(c), (e: ServiceError) => e.status === 409, c);
       outcomes.push(assert.rejects(jobs.start(null), (e: ServiceError) => e.status === 409));
       outcomes.push(assert.rejects(jobs.restart(null), (e: ServiceError) => e.status === 409));
       for (const e of FIRMWARE_EVENTS) if (decide('finishing', e).kind === 'noop') inject(e);
@@ -279,7 +279,7 @@ describe('the job state table, cell by cell', () => {
     await Promise.all(outcomes);
     await waitJobState(rig, 'Operational');
     assert.equal((await history()).result, 'success');
-    for (const c of JOB_COMMANDS) covered.add(cellKey('finishing', c));
+    for (const c of ['start', 'restart', 'pause', 'resume', 'toggle'] as const) covered.add(cellKey('finishing', c));
     for (const e of FIRMWARE_EVENTS) if (decide('finishing', e).kind === 'noop') covered.add(cellKey('finishing', e));
   });
 
@@ -596,6 +596,20 @@ describe('the job state table, cell by cell', () => {
     await waitJobState(rig, 'Operational');
     assert.equal((await history()).result, 'failed');
   });
+  // as OctoPrint, whose Finishing is a printing state: the moves in the printer run out, then the cancel script
+  for (const [input, act] of [['cancel', () => rig.gantry.jobs.request('cancel')], ['action:cancel', () => inject('action:cancel')]] as const) {
+    cell('finishing', input, 'Cancelling: the job ends cancelled, with the cancel script, not as a success', async () => {
+      const tried = during('FINISHING', () => {
+        act();
+        assert.equal(rig.gantry.jobs.state, 'cancelling');
+      });
+      await print('short.gcode');
+      await tried;
+      await waitJobState(rig, 'Operational');
+      assert.deepEqual(withoutSyncs(await synced()).slice(-4), ['M104 S0', 'M140 S0', 'M106 S0', 'M84']);
+      assert.equal((await history()).result, 'cancelled');
+    });
+  }
   cell('finishing', 'error', 'the job ends as failed', async () => {
     const tried = during('FINISHING', () => inject('error'));
     await print('short.gcode');

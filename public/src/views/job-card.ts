@@ -30,11 +30,12 @@ export function initJobCard(ctx: Ctx): void {
     const active = f.printing || f.paused || f.pausing || f.resuming;
     const may = ctx.can('PRINT');
     btn('print').hidden = !may || active || !f.ready || !file.path;
-    // as the job's state table allows: a resume while pausing is remembered, nothing stops a job that is ending
+    // as the job's state table allows: a resume while pausing is remembered, no pause once the job is ending, and a
+    // cancel until it is cancelling (while Finishing too: the job then ends cancelled, with the cancel script)
     const ending = f.cancelling || f.finishing;
     btn('pause').hidden = !may || !f.printing || f.pausing || ending;
     btn('resume').hidden = !may || !(f.paused || f.pausing);
-    btn('cancel').hidden = !may || !(f.printing || f.paused) || ending;
+    btn('cancel').hidden = !may || !(f.printing || f.paused) || f.cancelling;
     if (file.path !== thumbFor) {
       thumbFor = file.path;
       thumb.hidden = true;
