@@ -39,6 +39,10 @@ export interface CountFigures {
   /** RSS of gantry serve with this many printers connected, idle; and its peak while they all print */
   idleRssMb: Spread;
   printingRssMb: Spread;
+  /** first start to last start, and first end to last end, of the printers' runs, ms: the time one or some of them
+   * ran without the others, which the aggregate counts; Gantry's and the floor's */
+  startSkewMs: { gantry: Spread; floor: Spread };
+  endSkewMs: { gantry: Spread; floor: Spread };
 }
 
 export interface MultiFigures {
@@ -54,6 +58,10 @@ export interface MultiFigures {
 
 const aggregate = (lines: number, spans: { start: number; end: number }[]) =>
   (lines * spans.length) / ((Math.max(...spans.map((s) => s.end)) - Math.min(...spans.map((s) => s.start))) / 1000);
+const skew = (spans: { start: number; end: number }[]) => ({
+  start: Math.max(...spans.map((s) => s.start)) - Math.min(...spans.map((s) => s.start)),
+  end: Math.max(...spans.map((s) => s.end)) - Math.min(...spans.map((s) => s.end)),
+});
 const idsFor = (n: number) => ['printer', ...Array.from({ length: n - 1 }, (_, i) => `p${i + 2}`)];
 
 /** RSS after the server has sat idle a while: the median of a few readings, past the bumps of a collection */
@@ -108,8 +116,8 @@ export async function benchMultiPrinter(dir: string, rounds = Number(process.env
       }
     };
 
-    const per = new Map<number, { gantry: number[]; floor: number[]; cpu: number[]; floorCpu: number[]; idle: number[]; printing: number[] }>(
-      PRINTER_COUNTS.map((n) => [n, { gantry: [], floor: [], cpu: [], floorCpu: [], idle: [], printing: [] }]),
+    const per = new Map<number, { gantry: number[]; floor: number[]; cpu: number[]; floorCpu: number[]; idle: number[]; printing: number[]; skews: { gantry: { start: number; end: number }[]; floor: { start: number; end: number }[] } }>(
+      PRINTER_COUNTS.map((n) => [n, { gantry: [], floor: [], cpu: [], floorCpu: [], idle: [], printing: [], skews: { gantry: [], floor: [] } }]),
     );
     const lat = { gantryP50: [] as number[], gantryP99: [] as number[], floorP50: [] as number[], floorP99: [] as number[] };
     for (let r = 0; r < rounds; r++) {
@@ -123,7 +131,9 @@ export async function benchMultiPrinter(dir: string, rounds = Number(process.env
           const cpu0 = process.cpuUsage();
           const runs: LoopRun[] = await Promise.all(links.slice(0, n).map((l) => rawFdLoop(l, lines)));
           const cpu = process.cpuUsage(cpu0);
-          fig.floor.push(aggregate(lines.length, runs.map((x) => ({ start: x.startedAt, end: x.endedAt }))));
+          const spans = runs.map((x) => ({ start: x.startedAt, end: x.endedAt }));
+          fig.floor.push(aggregate(lines.length, spans));
+          fig.skews.floor.push(skew(spans));
           fig.floorCpu.push((cpu.user + cpu.system) / (lines.length * n));
         };
         // Gantry: a server with n printers, idle a while, then printing the file on all n at once
@@ -149,6 +159,7 @@ export async function benchMultiPrinter(dir: string, rounds = Number(process.env
             const done = await rig.printOn('multi.gcode', idsFor(n));
             fig.printing.push(sampler.stop());
             fig.gantry.push(aggregate(lines.length, done.jobs));
+            fig.skews.gantry.push(skew(done.jobs));
             fig.cpu.push((done.cpuSeconds * 1e6) / (lines.length * n));
           } finally {
             await rig.stop();
@@ -182,6 +193,8 @@ export async function benchMultiPrinter(dir: string, rounds = Number(process.env
           cpuVsFloor: spread(f.cpu.map((c, i) => c / f.floorCpu[i]!)),
           idleRssMb: spread(f.idle),
           printingRssMb: spread(f.printing),
+          startSkewMs: { gantry: spread(f.skews.gantry.map((x) => x.start)), floor: spread(f.skews.floor.map((x) => x.start)) },
+          endSkewMs: { gantry: spread(f.skews.gantry.map((x) => x.end)), floor: spread(f.skews.floor.map((x) => x.end)) },
         };
       }),
       p50: { gantry: spread(lat.gantryP50), floor: spread(lat.floorP50) },

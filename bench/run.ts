@@ -65,6 +65,7 @@ async function main(): Promise<void> {
         console.log(`  ${what}  Gantry ${r3(c.gantry, f0)} lines/s, CPU ${r3(c.gantryCpuMsPer1000, f1)} ms per 1,000 lines`);
         console.log(`              floor  ${r3(c.floor, f0)} lines/s, CPU ${r3(c.floorCpuMsPer1000, f1)} ms per 1,000 lines`);
         console.log(`              Gantry ÷ parallel floor: rate ${r3(c.vsFloor, fr)}${c.printers > 1 ? ' (goal ≥ 0.90)' : ''}, CPU per line ${r3(c.cpuVsFloor, fr)}; rate ÷ Gantry with 1 printer ${r3(c.vsOne, fr)} (the floor ÷ 1 loop: ${r3(c.floorVsOne, fr)})`);
+        if (c.printers > 1) console.log(`              first to last start / end, ms: Gantry ${r3(c.startSkewMs.gantry, f0)} / ${r3(c.endSkewMs.gantry, f0)}; floor ${r3(c.startSkewMs.floor, f0)} / ${r3(c.endSkewMs.floor, f0)}`);
       }
       console.log(`  ok → next line, 4 printers       Gantry p50 ${r3(mp.p50.gantry, f0)} µs, p99 ${r3(mp.p99.gantry, f0)} µs (target p99 < 1 ms); floor loops p50 ${r3(mp.p50.floor, f0)}, p99 ${r3(mp.p99.floor, f0)} µs`);
       console.log(`  RSS of gantry serve, idle        ${mp.counts.map((c) => `${c.printers}: ${r3(c.idleRssMb, mb)} MB`).join('; ')}`);

@@ -100,10 +100,15 @@ export class ServePrintRig {
     const history = async () => (await (await this.api(`/api/gantry/history?limit=${printerIds.length}`)).json()) as { total: number; jobs: { printerId: string; start: number; end: number; result: string }[] };
     const before = (await history()).total;
     const cpu0 = await cpuSeconds(this.serve.pid);
-    for (const id of printerIds) {
-      const r = await this.api(`${baseOf(id)}api/files/local/${name}`, { method: 'POST', json: { command: 'select', print: true } });
-      if (r.status !== 204) throw new Error(`print on ${id}: ${r.status} ${await r.text()}`);
-    }
+    // the requests at once, as the floor's loops start at once (and a farm's "print on all" sends them): one after
+    // another, the last printer started a few requests' time after the first and ran on alone at the end, when the
+    // others were done, which the aggregate (all lines ÷ first start to last end) counts against Gantry
+    await Promise.all(
+      printerIds.map(async (id) => {
+        const r = await this.api(`${baseOf(id)}api/files/local/${name}`, { method: 'POST', json: { command: 'select', print: true } });
+        if (r.status !== 204) throw new Error(`print on ${id}: ${r.status} ${await r.text()}`);
+      }),
+    );
     const deadline = Date.now() + 600_000;
     for (;;) {
       await sleep(250);

@@ -659,6 +659,9 @@ export class JobRunner {
       if (this.phase !== 'idle') this.enter('idle');
       return;
     }
+    // the moment the print ended, as the history keeps it: not after the bookkeeping below (a checkpoint's fsync,
+    // the source's close), which takes longer when several printers end at once and says nothing of the print
+    const endedAt = Date.now();
     this.newStep(); // whatever step still runs for this job is over
     job.ending = true;
     this.job = undefined;
@@ -666,7 +669,7 @@ export class JobRunner {
     this.d.printer.stopStream(false);
     this.pending = undefined;
     this.streamDone = false;
-    const printTime = printTimeOf(job);
+    const printTime = printTimeOf(job, endedAt);
     this.lastEnded = result === 'success' ? { file: job.file, printTime } : undefined;
     this.d.log.info(`${job.file.path}: ${result}${reason ? ` (${reason})` : ''} after ${printTime} s`);
     await job.source.close();
@@ -689,7 +692,7 @@ export class JobRunner {
         hash: job.hash,
         user: job.user,
         start: job.startedAt / 1000,
-        end: Date.now() / 1000,
+        end: endedAt / 1000,
         printTime,
         result,
         reason,
