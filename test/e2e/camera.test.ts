@@ -198,7 +198,7 @@ describe('camera sources and settings', () => {
       const snap = await waitFor('the camera to start', async () => {
         const r = await rig.api('/webcam/?action=snapshot');
         return r.status === 200 ? Buffer.from(await r.arrayBuffer()) : undefined;
-      });
+      }, 30_000); // ffmpeg's start: seconds on a busy machine
       assert.ok(isJpeg(snap));
       const bad = await rig.api('/api/settings', { method: 'POST', json: { gantry: { camera: { source: '/etc/../dev/sda; rm', fps: 500 } } } });
       assert.equal(bad.status, 400);

@@ -103,7 +103,8 @@ test('stopped mid-render (Gantry stopping): once stop() resolves ffmpeg is gone,
   // a long post-roll: seconds of encoding, time enough to stop it halfway
   const { r, events } = renderer(lib, { fps: 30, postRoll: 120 });
   r.enqueue('long');
-  await waitFor('the render writing its partial video', async () => (await readdir(lib.root)).includes('.long.mp4.part'));
+  // ffmpeg probes the 60 frames before it opens its output: seconds on a machine busy with other work
+  await waitFor('the render writing its partial video', async () => (await readdir(lib.root)).includes('.long.mp4.part'), 60_000);
   await r.stop();
   assert.deepEqual((await readdir(lib.root)).filter((f) => f.startsWith('.') || f.endsWith('.mp4')), [], 'no partial or finished video');
   assert.equal((await lib.frameSets())[0]?.name, 'long', 'the frames are kept, to render later');
