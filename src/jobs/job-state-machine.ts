@@ -20,8 +20,8 @@
 //   pausing     | 409       | noop (clear) | defer resume | defer resume | run cancel   | 409
 //   paused      | 409       | noop         | run resume   | run resume   | run cancel   | run restart
 //   resuming    | 409       | defer pause  | noop (clear) | defer pause  | run cancel   | 409
-//   cancelling  | 409       | 409          | 409          | 409          | noop         | 409
-//   finishing   | 409       | 409          | 409          | 409          | run cancel   | 409
+//   cancelling  | 409       | noop         | noop         | noop         | noop         | 409
+//   finishing   | 409       | noop         | noop         | noop         | run cancel   | 409
 //
 // Firmware events (`//action:…` host actions, host prompts, the heat-up the printer model sees in flight, the
 // end of the file, a fatal error or a lost link):
@@ -83,7 +83,6 @@ const reject = (reason: string): Outcome => ({ kind: 'reject', reason });
 const NOT_ACTIVE = reject('Printer is neither printing nor paused');
 const BUSY = reject('Printer is already printing; did you mean "restart"?');
 const NOT_PAUSED = reject('Printer is not paused');
-const ENDING = reject('The job is ending');
 
 export const COMMAND_TABLE: Readonly<Record<JobState, Readonly<Record<JobCommand, Outcome>>>> = {
   idle: { start: run('start'), pause: NOT_ACTIVE, resume: NOT_ACTIVE, toggle: NOT_ACTIVE, cancel: NOT_ACTIVE, restart: NOT_PAUSED },
@@ -92,8 +91,10 @@ export const COMMAND_TABLE: Readonly<Record<JobState, Readonly<Record<JobCommand
   pausing: { start: BUSY, pause: clear, resume: defer('resume'), toggle: defer('resume'), cancel: run('cancel'), restart: NOT_PAUSED },
   paused: { start: BUSY, pause: noop, resume: run('resume'), toggle: run('resume'), cancel: run('cancel'), restart: run('restart') },
   resuming: { start: BUSY, pause: defer('pause'), resume: clear, toggle: defer('pause'), cancel: run('cancel'), restart: NOT_PAUSED },
-  cancelling: { start: BUSY, pause: ENDING, resume: ENDING, toggle: ENDING, cancel: noop, restart: NOT_PAUSED },
-  finishing: { start: BUSY, pause: ENDING, resume: ENDING, toggle: ENDING, cancel: run('cancel'), restart: NOT_PAUSED },
+  // a job that is ending takes a pause or a resume and does nothing with it, as OctoPrint answers 204 there (its
+  // Cancelling and Finishing are printing states, in which its pause and resume do nothing)
+  cancelling: { start: BUSY, pause: noop, resume: noop, toggle: noop, cancel: noop, restart: NOT_PAUSED },
+  finishing: { start: BUSY, pause: noop, resume: noop, toggle: noop, cancel: run('cancel'), restart: NOT_PAUSED },
 };
 
 const ALL_NOOP: Record<FirmwareEvent, Outcome> = {

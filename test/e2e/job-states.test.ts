@@ -268,7 +268,7 @@ describe('the job state table, cell by cell', () => {
     const outcomes: Promise<void>[] = [];
     const tried = during('FINISHING', () => {
       const jobs = rig.gantry.jobs;
-      for (const c of ['pause', 'resume', 'toggle'] as const) assert.throws(() => jobs.request(c), (e: ServiceError) => e.status === 409, c);
+      for (const c of ['pause', 'resume', 'toggle'] as const) jobs.request(c); // taken, and nothing done (as OctoPrint)
       outcomes.push(assert.rejects(jobs.start(null), (e: ServiceError) => e.status === 409));
       outcomes.push(assert.rejects(jobs.restart(null), (e: ServiceError) => e.status === 409));
       for (const e of FIRMWARE_EVENTS) if (decide('finishing', e).kind === 'noop') inject(e);
