@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NODE_FLAGS } from '../../src/node-flags.js';
 import { TEST_KEY } from '../helpers/gantry-rig.js';
@@ -15,6 +15,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { seededRandom } from '../../src/sim/options.js';
 import { GANTRY_CLI } from '../helpers/gantry-cli.js';
+import { processesMentioning } from '../helpers/process.js';
 
 const LAYERS = 24;
 const ROUNDS = 3;
@@ -37,17 +38,6 @@ const FILES = [
   ['Third, last.gcode', 'Third_last.gcode'],
 ] as const;
 const PRINTED = FILES[1][1];
-
-/** Pids of processes whose command line mentions `marker` (the test's own data directory). */
-async function processesMentioning(marker: string): Promise<number[]> {
-  const out: number[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(marker)) out.push(Number(name));
-  }
-  return out;
-}
 
 interface Server {
   child: ChildProcess;
@@ -167,7 +157,7 @@ test('kill -9 at random points of a print, again and again on the same data dir:
       await exited;
     }
     // anything this test started that is still about (an orphaned simulator on old code): ended by its pid
-    for (const pid of await processesMentioning(dataDir)) {
+    for (const { pid } of await processesMentioning(dataDir)) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
