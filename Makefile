@@ -6,6 +6,7 @@ DATA_DIR ?= $(CURDIR)/data
 NODE_FLAGS := --max-semi-space-size=1 --optimize-for-size --single-threaded
 # and the environment (src/node-flags.ts: NODE_ENV), for every process started from here
 export MALLOC_MMAP_THRESHOLD_ := 131072
+export MALLOC_TOP_PAD_ := 2097152
 
 .PHONY: setup build run test bench bench-soak clean test-deps fuzz soak deb image image-test image-bench
 
