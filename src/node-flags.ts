@@ -26,13 +26,17 @@ export const NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size', '--
  *   without stream layers. `make bench`'s memory section, same machine and hour: 70 s after a 500 MB upload RSS is
  *   1.03× idle (peak 1.13×), with 32 KB 1.02× (peak 1.20×); after analysing 100 MB 1.01× (1.02×), after 20 prints
  *   1.04× (1.04×). Buffers of 128 KB and more still get mappings of their own.
- * - `MALLOC_TOP_PAD_=2097152`: when glibc gives the top of its heap back to the OS it keeps 2 MB (and grows it 2 MB
- *   at a time). An upload's spent body pieces are freed together every 2 MB (upload-sink.ts, GC_EVERY): at the
- *   default (128 KB kept) every such free handed their pages back and the next pieces faulted them in again, 16 page
- *   faults per 64 KB piece, which after the hash were the largest cost of an upload here (a fault costs microseconds
- *   in a VM). 100 MB into a fresh server, 6 runs each, interleaved: 6-7k page faults → ~3k, median 290 → 326 MB/s
- *   (with GC_EVERY at 4 MB then; 4 MB kept: 337 MB/s, but 70 s after 20 prints RSS was 1.10× idle, over the target). `make bench`'s memory
- *   section with 2 MB, same hour: 70 s after analysing 100 MB 1.03× idle, after a 500 MB upload 1.06×, after 20
- *   prints 1.07× (target 1.10×); idle RSS within 1 MB.
+ * - `MALLOC_TOP_PAD_=2097152` (HEAP_TOP_KEPT): when glibc gives the top of its heap back to the OS it keeps 2 MB
+ *   (and grows it 2 MB at a time). An upload frees its spent body pieces together every HEAP_TOP_KEPT bytes
+ *   (upload-sink.ts, GC_EVERY): at the default (128 KB kept) every such free handed their pages back and the next
+ *   pieces faulted them in again, 16 page faults per 64 KB piece, which after the hash were the largest cost of an
+ *   upload here (a fault costs microseconds in a VM). 100 MB into a fresh server, 6 runs each, interleaved, a GC
+ *   every 4 MB: 6-7k page faults → ~3k, median 290 → 326 MB/s; 4 MB kept: 337 MB/s, but 70 s after 20 prints RSS
+ *   was 1.10× idle, over the target; with 2 MB kept and a GC every 2 MB: 361 MB/s, ~2.5k faults. `make bench`, final:
+ *   70 s after analysing 100 MB 1.03× idle, after a 500 MB upload 1.05×, after 20 prints 1.07× (target 1.10×);
+ *   idle RSS ~0.8 MB higher.
  */
-export const NODE_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TOP_PAD_: '2097152' };
+/** What glibc keeps of its heap's top (MALLOC_TOP_PAD_), and so how much an upload lets pile up before freeing it. */
+export const HEAP_TOP_KEPT = 2 << 20;
+
+export const NODE_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TOP_PAD_: String(HEAP_TOP_KEPT) };

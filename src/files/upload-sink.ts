@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { type FileHandle, open } from 'node:fs/promises';
 import { StorageError } from './storage.js';
 import { collectYoungGarbage } from '../system/gc.js';
+import { HEAP_TOP_KEPT } from '../node-flags.js';
 
 /** What may wait in memory for the disk before the request is paused: enough that the socket is read while a
  * write is on disk, small next to the server's RSS. */
@@ -17,10 +18,10 @@ export const WRITE_BATCH = 512 << 10;
 /** Start writing the file back to disk every this many bytes, one fdatasync at a time. */
 export const SYNC_EVERY = 8 << 20;
 /** Free the request's spent chunk buffers every this many bytes (system/gc.ts says why): +38 MB peak RSS → ~+5.
- * No more than the heap top glibc keeps (MALLOC_TOP_PAD_, node-flags.ts), so the next pieces reuse the pages the
- * freed ones had: 100 MB into a fresh server, 6 runs each, interleaved, median 329 MB/s with every 4 MB, 361 with
- * every 2 MB (~2.5k page faults instead of ~2.8k, and ~25 more scavenges of ~0.5 ms), 287 with every 8 MB. */
-export const GC_EVERY = 2 << 20;
+ * As much as the heap top glibc keeps (node-flags.ts), so the next pieces reuse the pages the freed ones had: 100 MB
+ * into a fresh server, 6 runs each, interleaved, median 329 MB/s with every 4 MB, 361 with every 2 MB (~25 more
+ * scavenges of ~0.5 ms, fewer page faults), 287 with every 8 MB. */
+export const GC_EVERY = HEAP_TOP_KEPT;
 
 export const tooBig = (maxBytes: number) => new StorageError(413, `The file is larger than the upload limit of ${maxBytes} bytes`);
 export const binary = () => new StorageError(415, 'The file contains binary data (NUL bytes); only G-code text files can be uploaded');
